@@ -1,0 +1,101 @@
+//! One place that talks to the AWS SDK's configuration.
+//!
+//! `aws-config` is loaded once per run so profiles, SSO, environment variables and instance
+//! metadata all work the way users of the AWS CLI expect; `--region`, `--profile` and
+//! `--endpoint-url` (or `AWS_ENDPOINT_URL`) override them. Every client carries the same retry
+//! policy (throttling is retried with backoff by the SDK) and an interceptor that counts calls
+//! per operation, so a run can report how many reads and writes it made.
+
+mod calls;
+mod error;
+
+pub use calls::{ApiCallCounter, ApiCalls};
+pub use error::{AwsError, IntoAwsError};
+
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use std::time::Duration;
+
+/// Where and as whom to call AWS: the resolved global flags.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// The SDK clients of one run, all sharing one configuration and one call counter.
+#[derive(Clone)]
+pub struct AwsClients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub region: String,
+    pub calls: ApiCallCounter,
+}
+
+impl AwsClients {
+    /// Loads the shared configuration and builds one client per service.
+    pub async fn load(options: &AwsOptions, default_region: &str) -> Result<Self, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(8)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(20)),
+            )
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            );
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        // The region: --region when given, else the environment file's (never a stray
+        // AWS_REGION: the environment file says where the environment lives).
+        let region = options
+            .region
+            .clone()
+            .unwrap_or_else(|| default_region.to_string());
+        loader = loader.region(aws_config::Region::new(region.clone()));
+        let shared = loader.load().await;
+        if shared.credentials_provider().is_none() {
+            return Err(AwsError::configuration(
+                "no AWS credentials provider is configured",
+            ));
+        }
+        let calls = ApiCallCounter::default();
+        let ec2_config = aws_sdk_ec2::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        Ok(Self {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2_config),
+            region,
+            calls,
+        })
+    }
+
+    /// Fails early, with the SDK's own words, when no credentials can be found, so a missing
+    /// credential is reported once instead of once per resource.
+    pub async fn check_credentials(options: &AwsOptions) -> Result<(), AwsError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        let shared = loader.load().await;
+        let Some(provider) = shared.credentials_provider() else {
+            return Err(AwsError::configuration(
+                "no AWS credentials provider is configured",
+            ));
+        };
+        provider
+            .provide_credentials()
+            .await
+            .map(|_| ())
+            .map_err(|err| AwsError::credentials(&err))
+    }
+}

@@ -1,0 +1,183 @@
+//! The command line: clap types only. Global flags are accepted before or after the
+//! subcommand (`macroctl --output json status --env dev` and `macroctl status --env dev
+//! --output json` mean the same).
+
+use crate::output::OutputFormat;
+use clap::{ArgAction, Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "macroctl",
+    version,
+    about = "Stand up and run the Macro AI stack on AWS",
+    long_about = "Stand up and run the Macro AI stack on AWS (VPC, ECS Fargate behind an ALB, RDS PostgreSQL, \
+ElastiCache Redis, Secrets Manager, CloudWatch) by calling AWS APIs directly.\n\n\
+Exit codes: 0 success · 1 error · 2 plan --detailed-exitcode found changes · 3 lock held by someone else · \
+4 deployment rolled back."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory holding the environment files (<env>.toml)
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "envs",
+        env = "MACROCTL_ENVS_DIR"
+    )]
+    pub envs_dir: PathBuf,
+    /// Directory holding state files and locks
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = ".macroctl",
+        env = "MACROCTL_STATE_DIR"
+    )]
+    pub state_dir: PathBuf,
+    /// Send AWS calls to this endpoint (an emulator, a VPC endpoint)
+    #[arg(long, global = true, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region; defaults to the environment file's `environment.region`
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Output format: human text, or JSON (a final document on stdout, JSON-lines events on stderr)
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub output: OutputFormat,
+    /// More logs on stderr (-v, -vv, -vvv); RUST_LOG works too
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// How many resources may be worked on at once
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// How long to wait for another run's lock on the environment (e.g. 30s, 5m); 0 = fail at once
+    #[arg(long, global = true, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+    /// How long to wait for a resource to become available (e.g. 20m)
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub wait_timeout: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what `up` would change, resource by resource, field by field
+    Plan(PlanArgs),
+    /// Create or update everything the environment file describes
+    Up(UpArgs),
+    /// Show every resource: logical id, kind, physical id, live state
+    Status(EnvArg),
+    /// Inspect the state file or release a lock
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArg {
+    /// The environment: the name of a file <envs-dir>/<env>.toml
+    #[arg(long, short = 'e', value_name = "ENV", env = "MACROCTL_ENV")]
+    pub env: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Exit 0 when there is nothing to change, 2 when there is, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Apply without asking for confirmation (required without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Print the environment's state (ids and outputs; never a secret)
+    Show(EnvArg),
+    /// List the environments that have state, with serial and lock holder
+    List,
+    /// Release the environment's lock when its holder is gone
+    Unlock(UnlockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Remove the lock even though a live process holds it
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Parses `0`, `90`, `90s`, `5m`, `2h` (and combinations like `1m30s`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for ch in text.chars() {
+        if ch.is_ascii_digit() {
+            number.push(ch);
+            continue;
+        }
+        let unit = match ch {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(format!("invalid duration `{text}`: use e.g. 30s, 5m, 1h")),
+        };
+        let value: u64 = number
+            .parse()
+            .map_err(|_| format!("invalid duration `{text}`: use e.g. 30s, 5m, 1h"))?;
+        total = total.saturating_add(value.saturating_mul(unit));
+        number.clear();
+    }
+    if !number.is_empty() {
+        return Err(format!(
+            "invalid duration `{text}`: a number needs a unit (s, m, h)"
+        ));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("1m3").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,116 @@
+//! One module per command, each a thin layer: turn arguments into a call to `ops`, print the
+//! result (data on stdout, in text or JSON), and pick the exit code.
+
+mod plan;
+mod render;
+mod state;
+mod status;
+mod up;
+
+use crate::aws::AwsOptions;
+use crate::cli::{Cli, Command, GlobalArgs, StateCommand};
+use crate::error::Error;
+use crate::exit;
+use crate::ops::Settings;
+use crate::output::{reporter_for, OutputFormat, Reporter};
+
+/// Logs go to stderr through `tracing`; `-v` raises macroctl's level, `RUST_LOG` overrides.
+/// AWS SDK internals stay quiet unless asked for with RUST_LOG, even at -vvv.
+pub fn init_logging(verbosity: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbosity {
+        0 => "warn",
+        1 => "warn,macroctl=info",
+        2 => "warn,macroctl=debug",
+        _ => "info,macroctl=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
+}
+
+fn settings(global: &GlobalArgs) -> Settings {
+    Settings {
+        envs_dir: global.envs_dir.clone(),
+        state_dir: global.state_dir.clone(),
+        aws: AwsOptions {
+            region: global.region.clone(),
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone().filter(|url| !url.is_empty()),
+        },
+        parallelism: usize::from(global.parallelism),
+        lock_timeout: global.lock_timeout,
+        wait_timeout: global.wait_timeout,
+    }
+}
+
+/// What a command needs besides its own arguments.
+pub struct Context {
+    pub settings: Settings,
+    pub format: OutputFormat,
+    pub reporter: Box<dyn Reporter>,
+    /// The command line, recorded in the lock so others see who holds it.
+    pub command_line: String,
+}
+
+/// Runs the command and returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let context = Context {
+        settings: settings(&cli.global),
+        format: cli.global.output,
+        reporter: reporter_for(cli.global.output, cli.global.verbose),
+        command_line: command_line(),
+    };
+    let result = match &cli.command {
+        Command::Plan(args) => plan::run(&context, args).await,
+        Command::Up(args) => up::run(&context, args).await,
+        Command::Status(args) => status::run(&context, args).await,
+        Command::State(StateCommand::Show(args)) => state::show(&context, args),
+        Command::State(StateCommand::List) => state::list(&context),
+        Command::State(StateCommand::Unlock(args)) => state::unlock(&context, args),
+    };
+    context.reporter.finish();
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let reported = matches!(
+                err,
+                Error::ResourcesFailed { .. } | Error::Interrupted { .. }
+            );
+            if context.format == OutputFormat::Json && !reported {
+                let document = serde_json::json!({
+                    "error": {
+                        "message": err.to_string(),
+                        "hint": err.hint(),
+                        "exit_code": err.exit_code(),
+                    }
+                });
+                println!("{document}");
+            }
+            err.print();
+            err.exit_code()
+        }
+    }
+}
+
+/// `macroctl up --env staging`: argv joined, for the lock's holder description.
+fn command_line() -> String {
+    let mut args = std::env::args();
+    let _ = args.next();
+    std::iter::once("macroctl".to_string())
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Prints a JSON document on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    println!("{text}");
+    Ok(())
+}
+
+pub use exit::SUCCESS;

@@ -1,0 +1,31 @@
+//! `macroctl plan`: what `up` would change, per resource and field. Reads only; takes no lock.
+
+use super::{print_json, render, Context};
+use crate::cli::PlanArgs;
+use crate::error::Error;
+use crate::exit;
+use crate::ops::{engine, Session};
+use crate::output::OutputFormat;
+
+pub async fn run(context: &Context, args: &PlanArgs) -> Result<i32, Error> {
+    let reporter = context.reporter.as_ref();
+    let session = Session::open(&context.settings, &args.env.env, reporter, None).await?;
+    let plan = engine::read(&session)
+        .await
+        .map_err(|summary| super::up::failed(&session, &summary))?;
+    match context.format {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "env": plan.env,
+            "has_changes": plan.has_changes(),
+            "resources": plan.resources,
+            "unmanaged": plan.unmanaged,
+            "api_calls": session.aws.calls.snapshot(),
+        }))?,
+        OutputFormat::Text => print!("{}", render::plan_text(&plan)),
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        exit::CHANGES_PRESENT
+    } else {
+        exit::SUCCESS
+    })
+}

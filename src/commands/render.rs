@@ -1,0 +1,146 @@
+//! Text rendering of plans, run summaries and status tables for stdout.
+
+use crate::graph::RunSummary;
+use crate::ops::engine::ResourceError;
+use crate::ops::{Action, Plan};
+use std::fmt::Write;
+
+fn marker(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Replace => "!",
+        Action::NoOp => " ",
+    }
+}
+
+/// The plan, one line per resource, changed fields indented below their resource.
+pub fn plan_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    let id_width = plan
+        .resources
+        .iter()
+        .map(|resource| resource.id.len())
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(out, "Plan for environment {}:", plan.env);
+    for resource in &plan.resources {
+        let _ = writeln!(
+            out,
+            "{} {:<7} {:<id_width$}  {:<28} {}",
+            marker(resource.action),
+            resource.action.as_str(),
+            resource.id,
+            resource.kind,
+            resource.physical_id.as_deref().unwrap_or("")
+        );
+        for change in &resource.changes {
+            let _ = writeln!(
+                out,
+                "      {}: {} → {}{}",
+                change.field,
+                change.old,
+                change.new,
+                if change.replace {
+                    " (forces replacement)"
+                } else {
+                    ""
+                }
+            );
+        }
+        if let Some(note) = &resource.note {
+            let _ = writeln!(out, "      note: {note}");
+        }
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTagged for {} but no longer in its environment file (left as they are):",
+            plan.env
+        );
+        for tagged in &plan.unmanaged {
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}",
+                tagged.id, tagged.kind, tagged.physical_id
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} to create, {} to update, {} to replace, {} unchanged.",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Replace),
+        plan.count(Action::NoOp)
+    );
+    out
+}
+
+/// Succeeded / failed / skipped, with each failure's error.
+pub fn summary_text(summary: &RunSummary<ResourceError>) -> String {
+    let mut out = String::new();
+    let failed = summary.failed();
+    let skipped = summary.skipped();
+    let _ = writeln!(
+        out,
+        "{} succeeded, {} failed, {} skipped{}",
+        summary.succeeded().len(),
+        failed.len(),
+        skipped.len(),
+        if summary.cancelled {
+            " (interrupted)"
+        } else {
+            ""
+        }
+    );
+    for (_, error) in failed {
+        let _ = writeln!(out, "  failed: {error}");
+    }
+    if !skipped.is_empty() {
+        let names: Vec<&str> = skipped.iter().map(|id| id.as_str()).collect();
+        let _ = writeln!(out, "  skipped: {}", names.join(", "));
+    }
+    out
+}
+
+/// JSON for a run summary.
+pub fn summary_json(summary: &RunSummary<ResourceError>) -> serde_json::Value {
+    serde_json::json!({
+        "succeeded": summary.succeeded().iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+        "failed": summary.failed().iter().map(|(id, error)| serde_json::json!({
+            "id": id.as_str(),
+            "kind": error.kind,
+            "error": error.source.to_string(),
+            "aws_error_code": error.code(),
+        })).collect::<Vec<_>>(),
+        "skipped": summary.skipped().iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+        "cancelled": summary.cancelled,
+    })
+}
+
+/// A plain aligned table.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|title| title.len()).collect();
+    for row in rows {
+        for (index, cell) in row.iter().enumerate() {
+            if let Some(width) = widths.get_mut(index) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        let mut text = String::new();
+        for (index, cell) in cells.iter().enumerate() {
+            let width = widths.get(index).copied().unwrap_or(0);
+            let _ = write!(text, "{cell:<width$}  ");
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    line(header.to_vec(), &mut out);
+    for row in rows {
+        line(row.iter().map(String::as_str).collect(), &mut out);
+    }
+    out
+}

@@ -1,0 +1,144 @@
+//! `macroctl up`: plan, confirm, apply. Holds the environment's lock throughout.
+
+use super::{print_json, render, Context};
+use crate::cli::UpArgs;
+use crate::error::Error;
+use crate::exit;
+use crate::graph::RunSummary;
+use crate::ops::engine::ResourceError;
+use crate::ops::{self, engine, Action, Session, StateRecorder};
+use crate::output::{Event, OutputFormat};
+use std::io::IsTerminal;
+
+pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
+    let reporter = context.reporter.as_ref();
+    let session = Session::open(
+        &context.settings,
+        &args.env.env,
+        reporter,
+        Some(&context.command_line),
+    )
+    .await?;
+    let env = session.env.name.clone();
+    reporter.report(Event::Phase {
+        message: format!(
+            "reading {} resources of environment {env}",
+            session.graph.len()
+        ),
+    });
+    let plan = engine::read(&session)
+        .await
+        .map_err(|summary| failed(&session, &summary))?;
+    if context.format == OutputFormat::Text {
+        print!("{}", render::plan_text(&plan));
+    }
+    if let Some(resource) = plan
+        .resources
+        .iter()
+        .find(|resource| resource.action == Action::Replace)
+    {
+        let fields: Vec<String> = resource
+            .changes
+            .iter()
+            .filter(|change| change.replace)
+            .map(|change| format!("{} ({} → {})", change.field, change.old, change.new))
+            .collect();
+        return Err(Error::Refused {
+            message: format!(
+                "environment {env}: {} ({}) would have to be replaced to change {}; macroctl never replaces a resource as part of `up`",
+                resource.id,
+                resource.kind,
+                fields.join(", ")
+            ),
+            hint: "put the old value back in the environment file, or replace the resource deliberately (delete it, then run `up`)".into(),
+        });
+    }
+    if plan.has_changes() && !args.yes {
+        confirm(&env, &plan)?;
+    }
+    if plan.has_changes() {
+        reporter.report(Event::Phase {
+            message: format!(
+                "applying to {env}: {} to create, {} to update",
+                plan.count(Action::Create),
+                plan.count(Action::Update)
+            ),
+        });
+    }
+    let recorder = StateRecorder::new(&session.store, session.state.clone());
+    let summary = engine::apply(&session, &plan, &recorder, ops::interrupted()).await;
+    let state = recorder.into_state();
+    match context.format {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "env": env,
+            "changed": plan.has_changes(),
+            "plan": plan.resources,
+            "result": render::summary_json(&summary),
+            "state_serial": state.serial,
+            "api_calls": session.aws.calls.snapshot(),
+        }))?,
+        OutputFormat::Text => {
+            if plan.has_changes() || !summary.is_success() {
+                print!("{}", render::summary_text(&summary));
+            } else {
+                println!("{env} is up to date: nothing to change.");
+            }
+        }
+    }
+    if summary.cancelled {
+        return Err(Error::Interrupted { env });
+    }
+    if !summary.is_success() {
+        return Err(already_reported(&env, &summary));
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Asks on the terminal; refuses when there is none to ask on.
+fn confirm(env: &str, plan: &ops::Plan) -> Result<(), Error> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Refused {
+            message: format!(
+                "environment {env}: refusing to apply {} change(s) without confirmation, and there is no terminal to ask on",
+                plan.resources.iter().filter(|r| r.action != Action::NoOp).count()
+            ),
+            hint: "pass --yes to apply without asking (as CI jobs do)".into(),
+        });
+    }
+    eprint!("Apply these changes to environment {env}? Type `yes` to continue: ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        return Err(Error::Refused {
+            message: format!("environment {env}: not applied (answer was not `yes`)"),
+            hint: String::new(),
+        });
+    }
+    Ok(())
+}
+
+fn already_reported(env: &str, summary: &RunSummary<ResourceError>) -> Error {
+    let failed = summary.failed();
+    Error::ResourcesFailed {
+        env: env.to_string(),
+        failed: failed.len(),
+        summary: failed
+            .iter()
+            .map(|(id, error)| match error.code() {
+                Some(code) => format!("{id}: {code}"),
+                None => id.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Turns a failed read into an error, after showing each failure on stderr.
+pub fn failed(session: &Session<'_>, summary: &RunSummary<ResourceError>) -> Error {
+    for (_, error) in summary.failed() {
+        session.reporter.report(Event::Warning {
+            message: error.to_string(),
+        });
+    }
+    already_reported(&session.env.name, summary)
+}

@@ -1,0 +1,173 @@
+//! The operations behind the commands, reachable without the CLI.
+//!
+//! A [`Session`] is one command's view of one environment: the validated configuration, the
+//! desired graph, the state, and the AWS clients. It is opened in the order that keeps bad
+//! input cheap: configuration and state are checked before any AWS call is made.
+
+pub mod engine;
+mod recorder;
+
+pub use engine::{Action, Plan, PlannedResource};
+pub use recorder::StateRecorder;
+
+use crate::aws::{AwsClients, AwsOptions};
+use crate::config::{self, Environment};
+use crate::error::Error;
+use crate::graph::Graph;
+use crate::output::Reporter;
+use crate::resources::Inventory;
+use crate::stack::{self, Resource};
+use crate::state::lock::{self, LockGuard};
+use crate::state::{State, StateStore};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The global settings every command shares, resolved from flags and environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub envs_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub aws: AwsOptions,
+    pub parallelism: usize,
+    pub lock_timeout: Duration,
+    pub wait_timeout: Duration,
+}
+
+pub struct Session<'r> {
+    pub env: Environment,
+    pub graph: Graph<Resource>,
+    pub store: StateStore,
+    pub state: State,
+    pub aws: AwsClients,
+    pub inventory: Inventory,
+    pub reporter: &'r dyn Reporter,
+    pub settings: Settings,
+    /// Held for the whole session by commands that change things; released on drop (and by
+    /// the OS if the process dies).
+    pub lock: Option<LockGuard>,
+}
+
+/// Loads and validates the environment file and builds the desired graph: no AWS call, no
+/// state access.
+pub fn load_environment(
+    settings: &Settings,
+    env_name: &str,
+) -> Result<(Environment, Graph<Resource>), Error> {
+    let env = config::load(&settings.envs_dir, env_name, settings.aws.region.as_deref())?;
+    let graph = stack::desired(&env)?;
+    Ok((env, graph))
+}
+
+impl<'r> Session<'r> {
+    /// Opens a session in the order that keeps bad input cheap: the environment file, then
+    /// the lock (when `lock_command` is given), then the state file, then AWS.
+    pub async fn open(
+        settings: &Settings,
+        env_name: &str,
+        reporter: &'r dyn Reporter,
+        lock_command: Option<&str>,
+    ) -> Result<Session<'r>, Error> {
+        let (env, graph) = load_environment(settings, env_name)?;
+        let lock = match lock_command {
+            Some(command) => {
+                let guard = lock::acquire(
+                    &settings.state_dir,
+                    &env.name,
+                    command,
+                    settings.lock_timeout,
+                    |holder| {
+                        let holder = holder
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| "an unknown process".into());
+                        reporter.report(crate::output::Event::Info {
+                            message: format!(
+                                "waiting up to {} for the lock on {} held by {holder}",
+                                crate::output::format_elapsed(settings.lock_timeout),
+                                env.name
+                            ),
+                        });
+                    },
+                )?;
+                if let Some(stale) = guard.took_over_stale() {
+                    reporter.report(crate::output::Event::Warning {
+                        message: format!(
+                            "took over a stale lock on {}: its holder ({stale}) is gone",
+                            env.name
+                        ),
+                    });
+                }
+                Some(guard)
+            }
+            None => None,
+        };
+        let store = StateStore::new(&settings.state_dir, &env.name);
+        let state = store.load_or_new(&env.stack)?;
+        let aws_error = |source| Error::Aws {
+            env: env.name.clone(),
+            source,
+        };
+        let aws = AwsClients::load(&settings.aws, &env.region)
+            .await
+            .map_err(aws_error)?;
+        AwsClients::check_credentials(&settings.aws)
+            .await
+            .map_err(aws_error)?;
+        let inventory = Inventory::new(aws.ec2.clone(), &env.stack, &env.name);
+        Ok(Session {
+            env,
+            graph,
+            store,
+            state,
+            aws,
+            inventory,
+            reporter,
+            settings: settings.clone(),
+            lock,
+        })
+    }
+
+    pub fn ctx(&self) -> crate::resources::Ctx<'_> {
+        crate::resources::Ctx {
+            aws: &self.aws,
+            env: &self.env.name,
+            stack: &self.env.stack,
+            lineage: &self.state.lineage,
+            inventory: &self.inventory,
+            reporter: self.reporter,
+            wait_timeout: self.settings.wait_timeout,
+        }
+    }
+}
+
+/// Resolves when the user asks to stop (Ctrl-C, or SIGTERM from a CI runner). A second
+/// request exits at once: state is already saved after every change and the lock is released
+/// by the OS, so nothing is lost.
+pub async fn interrupted() {
+    let first = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut terminate) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {},
+                        _ = terminate.recv() => {},
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
+    first.await;
+    eprintln!("interrupt received: finishing resources in flight (press Ctrl-C again to exit now)");
+    tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(crate::exit::INTERRUPTED);
+    });
+}

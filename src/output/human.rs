@@ -1,0 +1,110 @@
+//! Human progress output on stderr.
+//!
+//! On a terminal: one indicatif line per running resource with its elapsed time and what it
+//! waits on; finished resources scroll above as permanent lines. Anywhere else (CI logs,
+//! files, `-v`): plain lines prefixed with a UTC timestamp, one per event, never a spinner.
+
+use super::{format_elapsed, timestamp, Event, Reporter};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub struct HumanReporter {
+    live: Option<Live>,
+}
+
+struct Live {
+    multi: MultiProgress,
+    bars: RefCell<HashMap<String, ProgressBar>>,
+}
+
+impl HumanReporter {
+    pub fn new(live: bool) -> Self {
+        let live = live.then(|| Live {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            bars: RefCell::new(HashMap::new()),
+        });
+        Self { live }
+    }
+
+    fn line(&self, text: String) {
+        match &self.live {
+            Some(live) => {
+                let _ = live.multi.println(text);
+            }
+            None => eprintln!("{} {text}", timestamp()),
+        }
+    }
+}
+
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Phase { message } | Event::Info { message } => message.clone(),
+        Event::Warning { message } => format!("warning: {message}"),
+        Event::NodeStarted { id, kind, action } => format!("{id} ({kind}): {action} started"),
+        Event::NodeWaiting { id, message, .. } => format!("{id}: {message}"),
+        Event::NodeFinished {
+            id,
+            kind,
+            action,
+            physical_id,
+            elapsed_ms,
+        } => format!(
+            "{id} ({kind}): {action} done [{physical_id}] in {}",
+            format_elapsed(Duration::from_millis(*elapsed_ms as u64))
+        ),
+        Event::NodeFailed {
+            id,
+            kind,
+            action,
+            error,
+            elapsed_ms,
+        } => format!(
+            "{id} ({kind}): {action} FAILED after {}: {error}",
+            format_elapsed(Duration::from_millis(*elapsed_ms as u64))
+        ),
+    }
+}
+
+impl Reporter for HumanReporter {
+    fn report(&self, event: Event) {
+        let Some(live) = &self.live else {
+            self.line(describe(&event));
+            return;
+        };
+        match &event {
+            Event::NodeStarted { id, kind, action } => {
+                let bar = live.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {prefix} {wide_msg} {elapsed:>5}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(format!("{id} ({kind})"));
+                bar.set_message(format!("{action}…"));
+                bar.enable_steady_tick(Duration::from_millis(120));
+                live.bars.borrow_mut().insert(id.clone(), bar);
+            }
+            Event::NodeWaiting { id, message, .. } => {
+                if let Some(bar) = live.bars.borrow().get(id) {
+                    bar.set_message(message.clone());
+                }
+            }
+            Event::NodeFinished { id, .. } | Event::NodeFailed { id, .. } => {
+                if let Some(bar) = live.bars.borrow_mut().remove(id) {
+                    bar.finish_and_clear();
+                }
+                self.line(describe(&event));
+            }
+            _ => self.line(describe(&event)),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(live) = &self.live {
+            for (_, bar) in live.bars.borrow_mut().drain() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The internet gateway and its attachment to the VPC: the public subnets' way out, and the
+//! way in for the load balancer. Created and attached as one resource, because an unattached
+//! gateway is of no use and a killed run that left one unattached is mended by `update`.
+
+use super::{
+    compare, ec2_tag_spec, inventory, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver,
+};
+use crate::aws::{AwsError, IntoAwsError};
+use aws_sdk_ec2::types::ResourceType;
+
+#[derive(Debug, Clone)]
+pub struct InternetGatewaySpec {
+    pub vpc: Ref,
+}
+
+#[derive(Debug, Clone)]
+pub struct InternetGatewayLive {
+    pub internet_gateway_id: String,
+    /// The VPC it is attached to, if any.
+    pub attached_vpc_id: Option<String>,
+}
+
+pub struct InternetGateway;
+
+async fn attach(ctx: &Ctx<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
+    ctx.aws
+        .ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(gateway_id)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .op("AttachInternetGateway")?;
+    Ok(())
+}
+
+impl Kind for InternetGateway {
+    const KIND: &'static str = "ec2:internet-gateway";
+    type Spec = InternetGatewaySpec;
+    type Live = InternetGatewayLive;
+
+    fn refs(spec: &InternetGatewaySpec) -> Vec<Ref> {
+        vec![spec.vpc.clone()]
+    }
+
+    async fn find(
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        _spec: &InternetGatewaySpec,
+        recorded: Option<&str>,
+        _resolver: &Resolver,
+    ) -> Result<Option<InternetGatewayLive>, AwsError> {
+        let gateways = ctx.inventory.internet_gateways().await?;
+        let found = inventory::pick(
+            gateways,
+            who.id.as_str(),
+            recorded,
+            |gateway| gateway.internet_gateway_id(),
+            |gateway| gateway.tags(),
+            "DescribeInternetGateways",
+        )?;
+        Ok(found.map(|gateway| InternetGatewayLive {
+            internet_gateway_id: gateway
+                .internet_gateway_id()
+                .unwrap_or_default()
+                .to_string(),
+            attached_vpc_id: gateway
+                .attachments()
+                .iter()
+                .find(|attachment| {
+                    matches!(
+                        attachment.state().map(|state| state.as_str()),
+                        Some("available" | "attached" | "attaching")
+                    )
+                })
+                .and_then(|attachment| attachment.vpc_id().map(str::to_string)),
+        }))
+    }
+
+    fn diff(
+        spec: &InternetGatewaySpec,
+        live: &InternetGatewayLive,
+        resolver: &Resolver,
+    ) -> Vec<FieldChange> {
+        let mut changes = Vec::new();
+        compare(
+            &mut changes,
+            "attached_vpc_id",
+            live.attached_vpc_id.as_deref().unwrap_or("(none)"),
+            &resolver.get(&spec.vpc),
+            false,
+        );
+        changes
+    }
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        spec: &InternetGatewaySpec,
+        resolver: &Resolver,
+    ) -> Result<InternetGatewayLive, AwsError> {
+        let output = ctx
+            .aws
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(ec2_tag_spec(who, ResourceType::InternetGateway))
+            .send()
+            .await
+            .op("CreateInternetGateway")?;
+        let internet_gateway_id = output
+            .internet_gateway()
+            .and_then(|gateway| gateway.internet_gateway_id())
+            .unwrap_or_default()
+            .to_string();
+        let vpc_id = resolver.get(&spec.vpc);
+        attach(ctx, &internet_gateway_id, &vpc_id).await?;
+        Ok(InternetGatewayLive {
+            internet_gateway_id,
+            attached_vpc_id: Some(vpc_id),
+        })
+    }
+
+    async fn update(
+        ctx: &Ctx<'_>,
+        _who: &Identity,
+        spec: &InternetGatewaySpec,
+        live: &InternetGatewayLive,
+        _changes: &[FieldChange],
+        resolver: &Resolver,
+    ) -> Result<InternetGatewayLive, AwsError> {
+        let vpc_id = resolver.get(&spec.vpc);
+        if let Some(old) = &live.attached_vpc_id {
+            ctx.aws
+                .ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(&live.internet_gateway_id)
+                .vpc_id(old)
+                .send()
+                .await
+                .op("DetachInternetGateway")?;
+        }
+        attach(ctx, &live.internet_gateway_id, &vpc_id).await?;
+        Ok(InternetGatewayLive {
+            internet_gateway_id: live.internet_gateway_id.clone(),
+            attached_vpc_id: Some(vpc_id),
+        })
+    }
+
+    fn physical_id(live: &InternetGatewayLive) -> String {
+        live.internet_gateway_id.clone()
+    }
+
+    fn outputs(live: &InternetGatewayLive) -> Outputs {
+        Outputs::from([(
+            "internet_gateway_id".into(),
+            live.internet_gateway_id.clone(),
+        )])
+    }
+
+    fn status(live: &InternetGatewayLive) -> String {
+        match &live.attached_vpc_id {
+            Some(vpc) => format!("attached to {vpc}"),
+            None => "detached".into(),
+        }
+    }
+}

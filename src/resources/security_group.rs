@@ -1,0 +1,509 @@
+//! Security groups and their rules: `alb` (80/443 from the allowed CIDRs), `api` and `ui`
+//! (their container port, from `alb` only), `db` (5432 from `api`, no egress) and `redis`
+//! (6379 from `api`, no egress). Ports come from the services' configuration, so the group
+//! can never open a port the container does not listen on.
+//!
+//! Rules are reconciled one by one: adding a CIDR authorizes one rule, removing one revokes
+//! exactly that rule (by its rule id), and the group itself is never recreated.
+
+use super::{
+    ec2_tag_spec, inventory, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver, UNKNOWN,
+};
+use crate::aws::{AwsError, IntoAwsError};
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
+use std::collections::BTreeMap;
+
+/// Who a rule admits.
+#[derive(Debug, Clone)]
+pub enum RuleSource {
+    Cidr(String),
+    SecurityGroup(Ref),
+}
+
+#[derive(Debug, Clone)]
+pub struct IngressRule {
+    pub port: u16,
+    pub source: RuleSource,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityGroupSpec {
+    pub vpc: Ref,
+    pub description: String,
+    pub ingress: Vec<IngressRule>,
+    /// Keep AWS's default "all traffic to anywhere" egress rule; data stores get none.
+    pub allow_all_egress: bool,
+}
+
+/// A rule as AWS reports it.
+#[derive(Debug, Clone)]
+pub struct LiveRule {
+    pub rule_id: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityGroupLive {
+    pub group_id: String,
+    pub group_name: String,
+    pub description: String,
+    pub vpc_id: String,
+    /// Rule key (see [`rule_key`]) → rule.
+    pub ingress: BTreeMap<String, LiveRule>,
+    pub egress: BTreeMap<String, LiveRule>,
+}
+
+pub struct SecurityGroup;
+
+const ALL_EGRESS: &str = "all traffic to 0.0.0.0/0";
+
+/// A rule's identity: protocol, ports and peer. Descriptions are compared separately.
+pub fn rule_key(protocol: &str, from: i32, to: i32, peer: &str) -> String {
+    let protocol = match protocol {
+        "-1" => "all",
+        other => other,
+    };
+    if protocol == "all" {
+        return format!("all traffic from {peer}");
+    }
+    if from == to {
+        format!("{protocol} {from} from {peer}")
+    } else {
+        format!("{protocol} {from}-{to} from {peer}")
+    }
+}
+
+fn desired_ingress(spec: &SecurityGroupSpec, resolver: &Resolver) -> BTreeMap<String, String> {
+    spec.ingress
+        .iter()
+        .map(|rule| {
+            let peer = match &rule.source {
+                RuleSource::Cidr(cidr) => cidr.clone(),
+                RuleSource::SecurityGroup(group) => resolver.get(group),
+            };
+            let port = i32::from(rule.port);
+            (rule_key("tcp", port, port, &peer), rule.description.clone())
+        })
+        .collect()
+}
+
+async fn live_rules(
+    ctx: &Ctx<'_>,
+    group: &aws_sdk_ec2::types::SecurityGroup,
+) -> Result<(BTreeMap<String, LiveRule>, BTreeMap<String, LiveRule>), AwsError> {
+    let group_id = group.group_id().unwrap_or_default();
+    let rules = ctx.inventory.security_group_rules().await?;
+    let (mut ingress, egress) = split_rules(
+        rules
+            .iter()
+            .filter(|rule| rule.group_id() == Some(group_id)),
+    );
+    // DescribeSecurityGroupRules may omit the description of a rule that references another
+    // group (moto does); the group's own permission list carries it.
+    for permission in group.ip_permissions() {
+        let protocol = permission.ip_protocol().unwrap_or("-1");
+        let from = permission.from_port().unwrap_or(-1);
+        let to = permission.to_port().unwrap_or(-1);
+        let peers = permission
+            .ip_ranges()
+            .iter()
+            .map(|range| (range.cidr_ip(), range.description()))
+            .chain(
+                permission
+                    .user_id_group_pairs()
+                    .iter()
+                    .map(|pair| (pair.group_id(), pair.description())),
+            );
+        for (peer, description) in peers {
+            let (Some(peer), Some(description)) = (peer, description) else {
+                continue;
+            };
+            if let Some(rule) = ingress.get_mut(&rule_key(protocol, from, to, peer)) {
+                if rule.description.is_empty() {
+                    rule.description = description.to_string();
+                }
+            }
+        }
+    }
+    Ok((ingress, egress))
+}
+
+fn split_rules<'a>(
+    rules: impl Iterator<Item = &'a aws_sdk_ec2::types::SecurityGroupRule>,
+) -> (BTreeMap<String, LiveRule>, BTreeMap<String, LiveRule>) {
+    let mut ingress = BTreeMap::new();
+    let mut egress = BTreeMap::new();
+    for rule in rules {
+        let peer = rule
+            .cidr_ipv4()
+            .or(rule.cidr_ipv6())
+            .or(rule
+                .referenced_group_info()
+                .and_then(|group| group.group_id()))
+            .or(rule.prefix_list_id())
+            .unwrap_or("?");
+        let key = rule_key(
+            rule.ip_protocol().unwrap_or("-1"),
+            rule.from_port().unwrap_or(-1),
+            rule.to_port().unwrap_or(-1),
+            peer,
+        );
+        let live = LiveRule {
+            rule_id: rule
+                .security_group_rule_id()
+                .unwrap_or_default()
+                .to_string(),
+            description: rule.description().unwrap_or_default().to_string(),
+        };
+        if rule.is_egress().unwrap_or(false) {
+            egress.insert(key.replacen(" from ", " to ", 1), live);
+        } else {
+            ingress.insert(key, live);
+        }
+    }
+    (ingress, egress)
+}
+
+fn desired_egress(spec: &SecurityGroupSpec) -> Vec<String> {
+    if spec.allow_all_egress {
+        vec![ALL_EGRESS.to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
+impl Kind for SecurityGroup {
+    const KIND: &'static str = "ec2:security-group";
+    type Spec = SecurityGroupSpec;
+    type Live = SecurityGroupLive;
+
+    fn refs(spec: &SecurityGroupSpec) -> Vec<Ref> {
+        let mut refs = vec![spec.vpc.clone()];
+        refs.extend(spec.ingress.iter().filter_map(|rule| match &rule.source {
+            RuleSource::SecurityGroup(group) => Some(group.clone()),
+            RuleSource::Cidr(_) => None,
+        }));
+        refs
+    }
+
+    async fn find(
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        _spec: &SecurityGroupSpec,
+        recorded: Option<&str>,
+        _resolver: &Resolver,
+    ) -> Result<Option<SecurityGroupLive>, AwsError> {
+        let groups = ctx.inventory.security_groups().await?;
+        let Some(group) = inventory::pick(
+            groups,
+            who.id.as_str(),
+            recorded,
+            |group| group.group_id(),
+            |group| group.tags(),
+            "DescribeSecurityGroups",
+        )?
+        else {
+            return Ok(None);
+        };
+        let group_id = group.group_id().unwrap_or_default().to_string();
+        let (ingress, egress) = live_rules(ctx, group).await?;
+        Ok(Some(SecurityGroupLive {
+            group_name: group.group_name().unwrap_or_default().to_string(),
+            description: group.description().unwrap_or_default().to_string(),
+            vpc_id: group.vpc_id().unwrap_or_default().to_string(),
+            group_id,
+            ingress,
+            egress,
+        }))
+    }
+
+    fn diff(
+        spec: &SecurityGroupSpec,
+        live: &SecurityGroupLive,
+        resolver: &Resolver,
+    ) -> Vec<FieldChange> {
+        let mut changes = Vec::new();
+        let vpc_id = resolver.get(&spec.vpc);
+        if live.vpc_id != vpc_id {
+            changes.push(FieldChange::replace("vpc_id", &live.vpc_id, vpc_id));
+        }
+        if live.description != spec.description {
+            changes.push(FieldChange::replace(
+                "description",
+                &live.description,
+                &spec.description,
+            ));
+        }
+        let desired = desired_ingress(spec, resolver);
+        for (key, description) in &desired {
+            match live.ingress.get(key) {
+                None => changes.push(FieldChange::update(
+                    &format!("ingress {key}"),
+                    "(absent)",
+                    "allowed",
+                )),
+                Some(rule) if &rule.description != description => {
+                    changes.push(FieldChange::update(
+                        &format!("ingress {key} description"),
+                        &rule.description,
+                        description,
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        for key in live.ingress.keys() {
+            if !desired.contains_key(key) {
+                changes.push(FieldChange::update(
+                    &format!("ingress {key}"),
+                    "allowed",
+                    "(absent)",
+                ));
+            }
+        }
+        let egress = desired_egress(spec);
+        for key in &egress {
+            if !live.egress.contains_key(key) {
+                changes.push(FieldChange::update(
+                    &format!("egress {key}"),
+                    "(absent)",
+                    "allowed",
+                ));
+            }
+        }
+        for key in live.egress.keys() {
+            if !egress.contains(key) {
+                changes.push(FieldChange::update(
+                    &format!("egress {key}"),
+                    "allowed",
+                    "(absent)",
+                ));
+            }
+        }
+        changes
+    }
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        spec: &SecurityGroupSpec,
+        resolver: &Resolver,
+    ) -> Result<SecurityGroupLive, AwsError> {
+        let vpc_id = resolver.get(&spec.vpc);
+        let output = ctx
+            .aws
+            .ec2
+            .create_security_group()
+            .group_name(&who.name)
+            .description(&spec.description)
+            .vpc_id(&vpc_id)
+            .tag_specifications(ec2_tag_spec(who, ResourceType::SecurityGroup))
+            .send()
+            .await
+            .op("CreateSecurityGroup")?;
+        let group_id = output.group_id().unwrap_or_default().to_string();
+        // AWS gives every new group an "all egress" rule; read it back to know its rule id.
+        let rules = ctx
+            .aws
+            .ec2
+            .describe_security_group_rules()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-id")
+                    .values(&group_id)
+                    .build(),
+            )
+            .send()
+            .await
+            .op("DescribeSecurityGroupRules")?;
+        let (ingress, egress) = split_rules(rules.security_group_rules().iter());
+        let live = SecurityGroupLive {
+            group_id,
+            group_name: who.name.clone(),
+            description: spec.description.clone(),
+            vpc_id,
+            ingress,
+            egress,
+        };
+        let changes = Self::diff(spec, &live, resolver);
+        Self::update(ctx, who, spec, &live, &changes, resolver).await
+    }
+
+    async fn update(
+        ctx: &Ctx<'_>,
+        _who: &Identity,
+        spec: &SecurityGroupSpec,
+        live: &SecurityGroupLive,
+        _changes: &[FieldChange],
+        resolver: &Resolver,
+    ) -> Result<SecurityGroupLive, AwsError> {
+        let mut live = live.clone();
+        let desired = desired_ingress(spec, resolver);
+        // Revoke what is no longer wanted (or whose description changed), by rule id.
+        let stale: Vec<String> = live
+            .ingress
+            .iter()
+            .filter(|(key, rule)| desired.get(*key) != Some(&rule.description))
+            .map(|(key, _)| key.clone())
+            .collect();
+        if !stale.is_empty() {
+            let ids: Vec<String> = stale
+                .iter()
+                .filter_map(|key| live.ingress.get(key))
+                .map(|rule| rule.rule_id.clone())
+                .collect();
+            ctx.aws
+                .ec2
+                .revoke_security_group_ingress()
+                .group_id(&live.group_id)
+                .set_security_group_rule_ids(Some(ids))
+                .send()
+                .await
+                .op("RevokeSecurityGroupIngress")?;
+            for key in &stale {
+                live.ingress.remove(key);
+            }
+        }
+        // Authorize what is missing.
+        let missing: Vec<&super::security_group::IngressRule> = spec
+            .ingress
+            .iter()
+            .filter(|rule| {
+                let peer = match &rule.source {
+                    RuleSource::Cidr(cidr) => cidr.clone(),
+                    RuleSource::SecurityGroup(group) => resolver.get(group),
+                };
+                let port = i32::from(rule.port);
+                !live
+                    .ingress
+                    .contains_key(&rule_key("tcp", port, port, &peer))
+            })
+            .collect();
+        if !missing.is_empty() {
+            let permissions: Vec<IpPermission> = missing
+                .iter()
+                .map(|rule| permission(rule, resolver))
+                .collect();
+            let output = ctx
+                .aws
+                .ec2
+                .authorize_security_group_ingress()
+                .group_id(&live.group_id)
+                .set_ip_permissions(Some(permissions))
+                .send()
+                .await
+                .op("AuthorizeSecurityGroupIngress")?;
+            let (added, _) = split_rules(output.security_group_rules().iter());
+            for rule in missing {
+                let peer = match &rule.source {
+                    RuleSource::Cidr(cidr) => cidr.clone(),
+                    RuleSource::SecurityGroup(group) => resolver.get(group),
+                };
+                let port = i32::from(rule.port);
+                let key = rule_key("tcp", port, port, &peer);
+                let rule_id = added
+                    .get(&key)
+                    .map(|added| added.rule_id.clone())
+                    .unwrap_or_default();
+                live.ingress.insert(
+                    key,
+                    LiveRule {
+                        rule_id,
+                        description: rule.description.clone(),
+                    },
+                );
+            }
+        }
+        // Egress: data stores keep none.
+        let egress = desired_egress(spec);
+        let unwanted: Vec<String> = live
+            .egress
+            .iter()
+            .filter(|(key, _)| !egress.contains(*key))
+            .map(|(_, rule)| rule.rule_id.clone())
+            .collect();
+        if !unwanted.is_empty() {
+            ctx.aws
+                .ec2
+                .revoke_security_group_egress()
+                .group_id(&live.group_id)
+                .set_security_group_rule_ids(Some(unwanted))
+                .send()
+                .await
+                .op("RevokeSecurityGroupEgress")?;
+            live.egress.retain(|key, _| egress.contains(key));
+        }
+        if spec.allow_all_egress && !live.egress.contains_key(ALL_EGRESS) {
+            ctx.aws
+                .ec2
+                .authorize_security_group_egress()
+                .group_id(&live.group_id)
+                .ip_permissions(
+                    IpPermission::builder()
+                        .ip_protocol("-1")
+                        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                        .build(),
+                )
+                .send()
+                .await
+                .op("AuthorizeSecurityGroupEgress")?;
+            live.egress.insert(
+                ALL_EGRESS.to_string(),
+                LiveRule {
+                    rule_id: String::new(),
+                    description: String::new(),
+                },
+            );
+        }
+        Ok(live)
+    }
+
+    fn physical_id(live: &SecurityGroupLive) -> String {
+        live.group_id.clone()
+    }
+
+    fn outputs(live: &SecurityGroupLive) -> Outputs {
+        Outputs::from([
+            ("group_id".into(), live.group_id.clone()),
+            ("group_name".into(), live.group_name.clone()),
+        ])
+    }
+
+    fn status(live: &SecurityGroupLive) -> String {
+        format!(
+            "{} ingress, {} egress rule(s)",
+            live.ingress.len(),
+            live.egress.len()
+        )
+    }
+}
+
+fn permission(rule: &IngressRule, resolver: &Resolver) -> IpPermission {
+    let builder = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(i32::from(rule.port))
+        .to_port(i32::from(rule.port));
+    match &rule.source {
+        RuleSource::Cidr(cidr) => builder
+            .ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(cidr)
+                    .description(&rule.description)
+                    .build(),
+            )
+            .build(),
+        RuleSource::SecurityGroup(group) => {
+            let group_id = resolver.get(group);
+            debug_assert_ne!(group_id, UNKNOWN);
+            builder
+                .user_id_group_pairs(
+                    UserIdGroupPair::builder()
+                        .group_id(group_id)
+                        .description(&rule.description)
+                        .build(),
+                )
+                .build()
+        }
+    }
+}

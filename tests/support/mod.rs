@@ -1,0 +1,675 @@
+//! Harness shared by the integration tests (`mod support;` in each test file).
+//!
+//! * [`Emulator`]: a private moto server (the AWS emulator) for one test, on a free loopback
+//!   port, with request recording on, killed by its own PID when dropped.
+//! * [`RecordedCall`]: the AWS API calls the emulator received, read from moto's recording.
+//! * [`Workspace`]: a temp dir with a copy of `envs/` and a `state/` dir, and a builder for
+//!   `macroctl` commands pointed at the emulator with test credentials and no AWS profile.
+//!
+//! moto_server comes from `MACROCTL_TEST_MOTO_SERVER` or `<repo>/.venv/bin/moto_server`;
+//! `make test` installs it (pinned) and sets the variable.
+//!
+//! Each test file uses only a subset of this module.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a freshly spawned moto server has to answer HTTP.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Spawn attempts when the picked port was taken by someone else in the meantime.
+const PORT_ATTEMPTS: usize = 5;
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn moto_server_path() -> PathBuf {
+    let path = match std::env::var_os("MACROCTL_TEST_MOTO_SERVER") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => manifest_dir().join(".venv/bin/moto_server"),
+    };
+    if !path.is_file() {
+        panic!(
+            "moto_server not found: run the tests with `make test`, which installs it \
+             (looked for {})",
+            path.display()
+        );
+    }
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("cannot bind a free loopback port")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emulator
+// ---------------------------------------------------------------------------------------------
+
+/// A moto server private to one test. Dropping it kills the server (by its PID) and waits.
+pub struct Emulator {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+    recording: PathBuf,
+    log: PathBuf,
+}
+
+impl Emulator {
+    /// Starts moto_server on a free loopback port and waits (up to 30 s) until it answers.
+    /// Panics, showing the server log, if it cannot be started.
+    pub fn start() -> Emulator {
+        let server = moto_server_path();
+        let dir = tempfile::Builder::new()
+            .prefix("macroctl-emulator-")
+            .tempdir()
+            .expect("cannot create the emulator's temp dir");
+        let recording = dir.path().join("recording.jsonl");
+        let log = dir.path().join("moto.log");
+        fs::write(&recording, "").expect("cannot create the recording file");
+
+        let mut last_log = String::new();
+        for _ in 0..PORT_ATTEMPTS {
+            let port = free_port();
+            let log_file = fs::File::create(&log).expect("cannot create the emulator log");
+            let log_err = log_file
+                .try_clone()
+                .expect("cannot clone the log file handle");
+            let mut cmd = Command::new(&server);
+            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .env("MOTO_ENABLE_RECORDING", "true")
+                .env("MOTO_RECORDER_FILEPATH", &recording)
+                .env_remove("MOTO_PORT")
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(log_file))
+                .stderr(Stdio::from(log_err));
+            let mut child = spawn_tied_to_this_process(cmd)
+                .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", server.display()));
+            match wait_ready(&mut child, port, &log) {
+                Ok(()) => {
+                    return Emulator {
+                        child,
+                        port,
+                        dir,
+                        recording,
+                        log,
+                    }
+                }
+                Err(exited_early) => {
+                    kill_and_wait(&mut child);
+                    last_log = fs::read_to_string(&log).unwrap_or_default();
+                    let port_taken = exited_early
+                        && (last_log.contains("Address already in use")
+                            || last_log.contains("is in use by another program"));
+                    if !port_taken {
+                        let what = if exited_early {
+                            "exited during startup".to_string()
+                        } else {
+                            format!("did not become ready within {READY_TIMEOUT:?}")
+                        };
+                        panic!(
+                            "moto_server on port {port} {what}\n--- {} ---\n{last_log}",
+                            log.display()
+                        );
+                    }
+                    // Someone took the port between picking and binding it: try another.
+                }
+            }
+        }
+        panic!("moto_server: every port tried was taken ({PORT_ATTEMPTS} attempts)\n{last_log}");
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's PID (for tests that check it is stopped, etc.).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// moto_server's combined stdout/stderr so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Forgets every request recorded so far.
+    pub fn reset_recording(&self) {
+        fs::write(&self.recording, "").expect("cannot truncate the emulator recording");
+    }
+
+    /// Every AWS API call recorded since start (or the last [`reset_recording`]), in order.
+    /// moto's own `/moto-api/...` endpoints are left out.
+    ///
+    /// [`reset_recording`]: Emulator::reset_recording
+    pub fn recorded_calls(&self) -> Vec<RecordedCall> {
+        let text = fs::read_to_string(&self.recording).expect("cannot read the emulator recording");
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter_map(|line| {
+                // A line still being appended may be cut short: skip what does not parse.
+                let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+                RecordedCall::from_entry(&entry)
+            })
+            .collect()
+    }
+
+    /// The recorded calls that change something: see [`RecordedCall::is_mutating`].
+    pub fn mutating_calls(&self) -> Vec<RecordedCall> {
+        self.recorded_calls()
+            .into_iter()
+            .filter(RecordedCall::is_mutating)
+            .collect()
+    }
+
+    /// An SDK client of its own pointed at this emulator (us-east-1, static test
+    /// credentials); it reads no environment variables or profile files.
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        let config = aws_sdk_ec2::Config::builder()
+            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        aws_sdk_ec2::Client::from_conf(config)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        kill_and_wait(&mut self.child);
+    }
+}
+
+/// Ok once our server answers HTTP; Err(true) if the process exited, Err(false) on timeout.
+///
+/// "Ours": werkzeug logs ` * Running on http://127.0.0.1:PORT` once it has bound the port.
+/// Without that check a server of a parallel test that got the same port could answer the
+/// probe while ours is failing with "Address already in use".
+fn wait_ready(child: &mut Child, port: u16, log: &Path) -> Result<(), bool> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    let bound_line = format!("Running on http://127.0.0.1:{port}");
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return Err(true);
+        }
+        let bound = fs::read_to_string(log).is_ok_and(|text| text.contains(&bound_line));
+        if bound && http_answers(port) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(false);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Kills the child by its PID (unless it already exited) and reaps it.
+fn kill_and_wait(child: &mut Child) {
+    if let Ok(None) = child.try_wait() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
+/// True when something on 127.0.0.1:port answers `GET /moto-api/data.json` with any HTTP
+/// status line. Raw HTTP/1.1 over a TcpStream: the harness has no HTTP client crate.
+fn http_answers(port: u16) -> bool {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let request = format!(
+        "GET /moto-api/data.json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 16];
+    let mut got = 0;
+    while got < head.len() {
+        match stream.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(_) => break,
+        }
+    }
+    head[..got].starts_with(b"HTTP/1.")
+}
+
+/// Spawns `cmd` from one long-lived harness thread, with the child set to get SIGKILL when
+/// its parent goes away (PR_SET_PDEATHSIG): a test binary that is killed or aborts leaves no
+/// moto server behind. The signal is tied to the *thread* that forked, so forking happens on
+/// a thread that lives as long as the test process, never on a short-lived test thread.
+fn spawn_tied_to_this_process(mut cmd: Command) -> io::Result<Child> {
+    type Job = (Command, mpsc::Sender<io::Result<Child>>);
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+
+    let parent_pid = std::process::id() as libc::pid_t;
+    // SAFETY: only async-signal-safe calls (prctl, getppid, kill) run between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect.
+            if libc::getppid() != parent_pid {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+            Ok(())
+        });
+    }
+
+    let sender = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("emulator-spawner".into())
+            .spawn(move || {
+                // Runs until the process exits: the sender lives in a static.
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("cannot start the emulator spawner thread");
+        Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = mpsc::channel();
+    sender
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((cmd, reply_tx))
+        .expect("emulator spawner thread is gone");
+    reply_rx.recv().expect("emulator spawner thread is gone")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recorded calls
+// ---------------------------------------------------------------------------------------------
+
+/// One AWS API call the emulator received.
+///
+/// * `service`: the SigV4 signing name from the Authorization header's credential scope
+///   (`ec2`, `iam`, `ecs`, `elasticloadbalancing`, `logs`, `monitoring`, `sts`, ...); if the
+///   request is unsigned, the first label of the URL's host name, else `"unknown"`.
+/// * `action`: the API operation (`CreateVpc`): the `Action` form field for query-protocol
+///   services (EC2, IAM, RDS, ElastiCache, ELBv2, SNS, CloudWatch, STS); the part after the
+///   dot of `X-Amz-Target` for JSON protocols; the operation of a Smithy RPC v2
+///   (`/service/S/operation/Op`) URL. REST-style calls have neither, and are recorded as
+///   `"METHOD /path"` (e.g. `"POST /2013-04-01/hostedzone"`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordedCall {
+    pub service: String,
+    pub action: String,
+}
+
+/// Action-name prefixes of calls that only read.
+const READ_ONLY_PREFIXES: &[&str] = &[
+    "Describe", "List", "Get", "Search", "Lookup", "BatchGet", "Check", "Validate",
+];
+
+impl RecordedCall {
+    pub fn new(service: &str, action: &str) -> RecordedCall {
+        RecordedCall {
+            service: service.to_string(),
+            action: action.to_string(),
+        }
+    }
+
+    /// Whether the call changes something. The rule: an action is read-only when its name
+    /// starts with Describe, List, Get, Search, Lookup, BatchGet, Check or Validate; every
+    /// other action counts as mutating. A REST-style call (`"METHOD /path"`) is read-only
+    /// when its method is GET, HEAD or OPTIONS.
+    pub fn is_mutating(&self) -> bool {
+        if let Some((method, _path)) = self.action.split_once(' ') {
+            return !matches!(method, "GET" | "HEAD" | "OPTIONS");
+        }
+        !READ_ONLY_PREFIXES
+            .iter()
+            .any(|prefix| self.action.starts_with(prefix))
+    }
+
+    fn from_entry(entry: &serde_json::Value) -> Option<RecordedCall> {
+        let url = entry.get("url")?.as_str().unwrap_or("");
+        let (host, path, query) = split_url(url);
+        if path.starts_with("/moto-api") {
+            return None;
+        }
+        let method = entry
+            .get("method")
+            .and_then(|m| m.as_str())
+            .unwrap_or("GET");
+        let headers = entry.get("headers").and_then(|h| h.as_object());
+        let header = |name: &str| -> Option<&str> {
+            headers?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.as_str())
+        };
+
+        let service = header("Authorization")
+            .and_then(credential_scope_service)
+            .or_else(|| {
+                let first = host.split(['.', ':']).next().unwrap_or("");
+                let is_name =
+                    !first.is_empty() && first.parse::<u8>().is_err() && first != "localhost";
+                is_name.then(|| first.to_string())
+            })
+            .unwrap_or_else(|| "unknown".to_string());
+
+        let body = recorded_body(entry);
+        let action = if let Some(target) = header("X-Amz-Target") {
+            target.rsplit('.').next().unwrap_or(target).to_string()
+        } else if let Some(op) = smithy_rpc_v2_operation(path) {
+            op.to_string()
+        } else if let Some(action) =
+            form_value(&body, "Action").or_else(|| form_value(query, "Action"))
+        {
+            action
+        } else {
+            format!("{method} {path}")
+        };
+        Some(RecordedCall { service, action })
+    }
+}
+
+impl fmt::Display for RecordedCall {
+    /// `ec2 CreateVpc`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.service, self.action)
+    }
+}
+
+/// (host, path, query) of a recorded URL, which is absolute (`http://host:port/path?q`).
+fn split_url(url: &str) -> (&str, &str, &str) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let (host, path_and_query) = match rest.find('/') {
+        Some(i) if url.contains("://") => (&rest[..i], &rest[i..]),
+        None if url.contains("://") => (rest, "/"),
+        _ => ("", rest),
+    };
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    (host, path, query)
+}
+
+/// `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...` -> SERVICE
+fn credential_scope_service(authorization: &str) -> Option<String> {
+    let scope = authorization.split("Credential=").nth(1)?;
+    let scope = scope.split([',', ' ']).next()?;
+    let parts: Vec<&str> = scope.split('/').collect();
+    (parts.len() >= 5).then(|| parts[parts.len() - 2].to_string())
+}
+
+/// `/service/ServiceName/operation/OpName` (Smithy RPC v2 CBOR) -> OpName
+fn smithy_rpc_v2_operation(path: &str) -> Option<&str> {
+    let mut segments = path.trim_start_matches('/').split('/');
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some("service"), Some(_), Some("operation"), Some(op)) if !op.is_empty() => Some(op),
+        _ => None,
+    }
+}
+
+/// The request body as text (decoded from base64 when `body_encoded`).
+fn recorded_body(entry: &serde_json::Value) -> String {
+    let body = entry.get("body").and_then(|b| b.as_str()).unwrap_or("");
+    let encoded = entry
+        .get("body_encoded")
+        .and_then(|b| b.as_bool())
+        .unwrap_or(false);
+    if encoded {
+        base64_decode(body)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
+    } else {
+        body.to_string()
+    }
+}
+
+/// The percent-decoded value of `key` in an `application/x-www-form-urlencoded` string.
+fn form_value(form: &str, key: &str) -> Option<String> {
+    form.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (percent_decode(k) == key).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Standard base64 (padding optional); None on a malformed input.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let clean: Vec<u8> = s
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= value(c)? << (18 - 6 * i);
+        }
+        match chunk.len() {
+            4 => out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]),
+            3 => out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8]),
+            2 => out.push((acc >> 16) as u8),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace
+// ---------------------------------------------------------------------------------------------
+
+/// A temp dir for one test: a copy of the repo's `envs/` (tests may edit it) and an empty
+/// `state/` dir, plus the emulator endpoint that macroctl commands are pointed at.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    endpoint: String,
+}
+
+/// What a finished macroctl run printed, and its exit code (-1 if killed by a signal).
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl RunOutput {
+    /// Panics, showing stdout and stderr, unless the exit code is `expected`.
+    #[track_caller]
+    pub fn assert_code(&self, expected: i32) -> &RunOutput {
+        if self.code != expected {
+            panic!(
+                "expected exit code {expected}, got {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                self.code, self.stdout, self.stderr
+            );
+        }
+        self
+    }
+
+    /// Panics, showing stdout and stderr, unless the run exited 0.
+    #[track_caller]
+    pub fn assert_success(&self) -> &RunOutput {
+        self.assert_code(0)
+    }
+}
+
+impl Workspace {
+    pub fn new(emulator: &Emulator) -> Workspace {
+        let dir = tempfile::Builder::new()
+            .prefix("macroctl-workspace-")
+            .tempdir()
+            .expect("cannot create the workspace temp dir");
+        let source = manifest_dir().join("envs");
+        if !source.is_dir() {
+            panic!(
+                "{} not found: the tests need the repo's envs/",
+                source.display()
+            );
+        }
+        copy_dir(&source, &dir.path().join("envs"))
+            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", source.display()));
+        fs::create_dir(dir.path().join("state")).expect("cannot create the state dir");
+        Workspace {
+            dir,
+            endpoint: emulator.endpoint(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn envs_dir(&self) -> PathBuf {
+        self.dir.path().join("envs")
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// `<envs_dir>/<name>.toml` (`name` may already end in `.toml`).
+    pub fn env_file(&self, name: &str) -> PathBuf {
+        if name.ends_with(".toml") {
+            self.envs_dir().join(name)
+        } else {
+            self.envs_dir().join(format!("{name}.toml"))
+        }
+    }
+
+    /// Rewrites an env file: `edit` gets its text and returns the new text.
+    pub fn edit_env(&self, name: &str, edit: impl FnOnce(String) -> String) {
+        let path = self.env_file(name);
+        let text = fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        fs::write(&path, edit(text))
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+
+    /// A `macroctl ARGS --envs-dir DIR --state-dir DIR` command aimed at the emulator, with
+    /// static test credentials, no AWS profile or config/credentials files, no RUST_LOG and
+    /// NO_COLOR=1.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_macroctl"));
+        cmd.args(args)
+            .arg("--envs-dir")
+            .arg(self.envs_dir())
+            .arg("--state-dir")
+            .arg(self.state_dir())
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_DEFAULT_PROFILE")
+            .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Runs `macroctl ARGS` (see [`Workspace::command`]) to completion.
+    pub fn run(&self, args: &[&str]) -> RunOutput {
+        let output = self
+            .command(args)
+            .output()
+            .expect("cannot run the macroctl binary");
+        RunOutput {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
