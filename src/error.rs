@@ -14,11 +14,11 @@ use crate::state::StateError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(Box<ConfigError>),
     #[error(transparent)]
-    State(#[from] StateError),
+    State(Box<StateError>),
     #[error(transparent)]
-    Lock(#[from] LockError),
+    Lock(Box<LockError>),
     #[error("internal error: the resource graph is invalid: {0}")]
     Graph(#[from] GraphError),
     #[error("environment {env}: {source}")]
@@ -45,10 +45,29 @@ pub enum Error {
     Output(#[from] std::io::Error),
 }
 
+// Boxed: these carry paths and holder details, and errors travel through every `Result`.
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Error::Config(Box::new(error))
+    }
+}
+
+impl From<StateError> for Error {
+    fn from(error: StateError) -> Self {
+        Error::State(Box::new(error))
+    }
+}
+
+impl From<LockError> for Error {
+    fn from(error: LockError) -> Self {
+        Error::Lock(Box::new(error))
+    }
+}
+
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Lock(LockError::Held { .. }) => exit::LOCKED,
+            Error::Lock(lock) if matches!(**lock, LockError::Held { .. }) => exit::LOCKED,
             _ => exit::ERROR,
         }
     }

@@ -36,10 +36,13 @@ impl AwsError {
     }
 
     pub fn credentials(err: &(dyn StdError + 'static)) -> Self {
-        Self::configuration(format!(
-            "could not load AWS credentials: {}",
-            DisplayErrorContext(err)
-        ))
+        let mut message = format!("could not load AWS credentials: {err}");
+        let mut source = err.source();
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        Self::configuration(message)
     }
 
     /// An error macroctl raises itself about an operation (e.g. a wait that timed out).

@@ -19,14 +19,17 @@ use crate::output::{reporter_for, OutputFormat, Reporter};
 pub fn init_logging(verbosity: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbosity {
-        0 => "warn",
+        0 => "error,macroctl=warn",
         1 => "warn,macroctl=info",
         2 => "warn,macroctl=debug",
         _ => "info,macroctl=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .with_target(true)
         .try_init();
