@@ -81,6 +81,27 @@ pub enum Command {
     /// Inspect the state file or release a lock
     #[command(subcommand)]
     State(StateCommand),
+    /// Set or rotate a secret value (values are read from stdin, never printed)
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a value read from stdin under NAME in the API secret (e.g. OPENAI_API_KEY)
+    Set(SecretArgs),
+    /// Regenerate a generated value: API_KEY, COOKIE_ENCRYPTION_KEY or DB_PASSWORD
+    Rotate(SecretArgs),
+    /// List the keys (not the values) of the environment's secrets
+    List(EnvArg),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The key, e.g. OPENAI_API_KEY
+    pub name: String,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +127,10 @@ pub struct UpArgs {
     /// Apply without asking for confirmation (required without a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Apply database modifications now, even where the environment defers them to the
+    /// maintenance window (prod)
+    #[arg(long)]
+    pub apply_immediately: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,12 +24,48 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
 }
 
-/// The SDK clients of one run, all sharing one configuration and one call counter.
-#[derive(Clone)]
-pub struct AwsClients {
-    pub ec2: aws_sdk_ec2::Client,
-    pub region: String,
-    pub calls: ApiCallCounter,
+/// Declares [`AwsClients`]: one field per service, each client built from the shared
+/// configuration with the call counter attached.
+macro_rules! clients {
+    ($($field:ident => $krate:ident),* $(,)?) => {
+        /// The SDK clients of one run, all sharing one configuration and one call counter.
+        #[derive(Clone)]
+        pub struct AwsClients {
+            $(pub $field: $krate::Client,)*
+            pub region: String,
+            pub calls: ApiCallCounter,
+        }
+
+        impl AwsClients {
+            fn build(shared: &aws_config::SdkConfig, region: String) -> Self {
+                let calls = ApiCallCounter::default();
+                Self {
+                    $($field: $krate::Client::from_conf(
+                        $krate::config::Builder::from(shared)
+                            .interceptor(calls.clone())
+                            .build(),
+                    ),)*
+                    region,
+                    calls,
+                }
+            }
+        }
+    };
+}
+
+clients! {
+    ec2 => aws_sdk_ec2,
+    rds => aws_sdk_rds,
+    elasticache => aws_sdk_elasticache,
+    secrets => aws_sdk_secretsmanager,
+    ecs => aws_sdk_ecs,
+    elb => aws_sdk_elasticloadbalancingv2,
+    iam => aws_sdk_iam,
+    ecr => aws_sdk_ecr,
+    logs => aws_sdk_cloudwatchlogs,
+    cloudwatch => aws_sdk_cloudwatch,
+    sns => aws_sdk_sns,
+    autoscaling => aws_sdk_applicationautoscaling,
 }
 
 impl AwsClients {
@@ -67,15 +103,7 @@ impl AwsClients {
                 "no AWS credentials provider is configured",
             ));
         }
-        let calls = ApiCallCounter::default();
-        let ec2_config = aws_sdk_ec2::config::Builder::from(&shared)
-            .interceptor(calls.clone())
-            .build();
-        Ok(Self {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2_config),
-            region,
-            calls,
-        })
+        Ok(Self::build(&shared, region))
     }
 
     /// Fails early, with the SDK's own words, when no credentials can be found, so a missing

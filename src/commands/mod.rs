@@ -3,6 +3,7 @@
 
 mod plan;
 mod render;
+mod secret;
 mod state;
 mod status;
 mod up;
@@ -47,6 +48,7 @@ fn settings(global: &GlobalArgs) -> Settings {
         parallelism: usize::from(global.parallelism),
         lock_timeout: global.lock_timeout,
         wait_timeout: global.wait_timeout,
+        apply_immediately: false,
     }
 }
 
@@ -61,8 +63,12 @@ pub struct Context {
 
 /// Runs the command and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
+    let mut settings = settings(&cli.global);
+    if let Command::Up(args) = &cli.command {
+        settings.apply_immediately = args.apply_immediately;
+    }
     let context = Context {
-        settings: settings(&cli.global),
+        settings,
         format: cli.global.output,
         reporter: reporter_for(cli.global.output, cli.global.verbose),
         command_line: command_line(),
@@ -74,6 +80,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::State(StateCommand::Show(args)) => state::show(&context, args),
         Command::State(StateCommand::List) => state::list(&context),
         Command::State(StateCommand::Unlock(args)) => state::unlock(&context, args),
+        Command::Secret(command) => secret::run(&context, command).await,
     };
     context.reporter.finish();
     match result {

@@ -84,6 +84,9 @@ pub struct DatabaseConfig {
     pub deletion_protection: bool,
     pub backup_retention_days: u32,
     pub performance_insights: bool,
+    /// Apply instance modifications at once (dev, staging) or in the maintenance window (prod);
+    /// `up --apply-immediately` overrides `false`.
+    pub apply_changes_immediately: bool,
     pub database_name: String,
     pub master_username: String,
     #[serde(default = "default_db_port")]

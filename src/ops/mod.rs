@@ -6,6 +6,7 @@
 
 pub mod engine;
 mod recorder;
+pub mod secrets;
 
 pub use engine::{Action, Plan, PlannedResource};
 pub use recorder::StateRecorder;
@@ -31,6 +32,8 @@ pub struct Settings {
     pub parallelism: usize,
     pub lock_timeout: Duration,
     pub wait_timeout: Duration,
+    /// `up --apply-immediately`.
+    pub apply_immediately: bool,
 }
 
 pub struct Session<'r> {
@@ -135,6 +138,7 @@ impl<'r> Session<'r> {
             inventory: &self.inventory,
             reporter: self.reporter,
             wait_timeout: self.settings.wait_timeout,
+            apply_immediately: self.settings.apply_immediately,
         }
     }
 }

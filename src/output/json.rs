@@ -1,7 +1,7 @@
 //! JSON-lines events on stderr for `--output json`: one object per line, each with a `type`
 //! and a `time`, so CI jobs can follow a run without scraping text.
 
-use super::{timestamp, Event, Reporter};
+use super::{timestamp_millis, Event, Reporter};
 
 pub struct JsonReporter;
 
@@ -12,7 +12,7 @@ impl Reporter for JsonReporter {
             Err(_) => return,
         };
         if let Some(object) = value.as_object_mut() {
-            object.insert("time".into(), timestamp().into());
+            object.insert("time".into(), timestamp_millis().into());
         }
         eprintln!("{value}");
     }

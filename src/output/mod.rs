@@ -103,6 +103,16 @@ pub fn timestamp() -> String {
     now.format(&format).unwrap_or_default()
 }
 
+/// The current UTC time, RFC 3339 with milliseconds: JSON events, where order and overlap
+/// of events matter.
+pub fn timestamp_millis() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format).unwrap_or_default()
+}
+
 /// A reporter that drops everything: for library callers and tests.
 pub struct SilentReporter;
 

@@ -89,6 +89,12 @@ impl Inventory {
         }
     }
 
+    /// Whether tags mark a resource as this stack's and environment's.
+    fn owns(&self, tags: &[Tag]) -> bool {
+        tag_value(tags, TAG_STACK) == Some(self.stack.as_str())
+            && tag_value(tags, TAG_ENV) == Some(self.env.as_str())
+    }
+
     fn owned_filters(&self) -> Vec<Filter> {
         vec![
             Filter::builder()
@@ -196,6 +202,8 @@ impl Inventory {
                             .nat_gateways
                             .unwrap_or_default()
                             .into_iter()
+                            // moto ignores tag filters on this call: check the tags here too.
+                            .filter(|nat| self.owns(nat.tags()))
                             .filter(|nat| {
                                 matches!(
                                     nat.state().map(|state| state.as_str()),

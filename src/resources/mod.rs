@@ -11,12 +11,18 @@
 //! outputs of resources already read or applied; the graph's edges are derived from them, so a
 //! resource can never run before what it refers to.
 
+pub mod cache_replication_group;
+pub mod cache_subnet_group;
+pub mod db_instance;
+pub mod db_parameter_group;
+pub mod db_subnet_group;
 pub mod elastic_ip;
 pub mod internet_gateway;
 pub mod inventory;
 pub mod nat_gateway;
 pub mod route_table;
 pub mod route_table_association;
+pub mod secret;
 pub mod security_group;
 pub mod subnet;
 pub mod vpc;
@@ -143,6 +149,9 @@ pub struct Ctx<'a> {
     pub inventory: &'a Inventory,
     pub reporter: &'a dyn Reporter,
     pub wait_timeout: Duration,
+    /// `up --apply-immediately`: apply modifications now even where the environment defers
+    /// them to the maintenance window.
+    pub apply_immediately: bool,
 }
 
 /// One kind of AWS resource. See the module documentation for the contract.
@@ -294,6 +303,12 @@ kinds! {
     RouteTable => route_table::RouteTable,
     RouteTableAssociation => route_table_association::RouteTableAssociation,
     SecurityGroup => security_group::SecurityGroup,
+    Secret => secret::Secret,
+    DbSubnetGroup => db_subnet_group::DbSubnetGroup,
+    DbParameterGroup => db_parameter_group::DbParameterGroup,
+    DbInstance => db_instance::DbInstance,
+    CacheSubnetGroup => cache_subnet_group::CacheSubnetGroup,
+    CacheReplicationGroup => cache_replication_group::CacheReplicationGroup,
 }
 
 /// FNV-1a over the parts (with separators): stable across runs, platforms and Rust versions,

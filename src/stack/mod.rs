@@ -5,7 +5,8 @@
 //! spec (plus the few ordering needs AWS imposes that no reference expresses), so the order
 //! can never disagree with the data flow.
 
-mod network;
+pub mod data;
+pub mod network;
 
 use crate::config::Environment;
 use crate::graph::{Graph, GraphError, LogicalId, Node};
@@ -64,7 +65,8 @@ pub fn identity(env: &Environment, id: &str) -> Identity {
 
 /// The graph of everything `up` manages for `env`.
 pub fn desired(env: &Environment) -> Result<Graph<Resource>, GraphError> {
-    let declared = network::declare(env);
+    let mut declared = network::declare(env);
+    declared.extend(data::declare(env));
     let nodes = declared
         .into_iter()
         .map(|resource| {
