@@ -48,7 +48,8 @@ pub struct DbInstanceLive {
     pub multi_az: bool,
     pub deletion_protection: bool,
     pub backup_retention_days: i32,
-    pub performance_insights: bool,
+    /// `None` when AWS does not report it (the emulator never does).
+    pub performance_insights: Option<bool>,
     pub storage_encrypted: bool,
     pub publicly_accessible: bool,
     pub endpoint: String,
@@ -130,7 +131,7 @@ fn live_of(instance: &aws_sdk_rds::types::DbInstance) -> DbInstanceLive {
         multi_az,
         deletion_protection: instance.deletion_protection().unwrap_or(false),
         backup_retention_days: retention,
-        performance_insights: instance.performance_insights_enabled().unwrap_or(false),
+        performance_insights: instance.performance_insights_enabled(),
         storage_encrypted: instance.storage_encrypted().unwrap_or(false),
         publicly_accessible: instance.publicly_accessible().unwrap_or(false),
         endpoint: instance
@@ -280,12 +281,14 @@ fn changes_of(
         spec.backup_retention_days.to_string(),
         false,
     );
-    field(
-        "performance_insights",
-        live.performance_insights.to_string(),
-        spec.performance_insights.to_string(),
-        false,
-    );
+    if let Some(enabled) = live.performance_insights {
+        field(
+            "performance_insights",
+            enabled.to_string(),
+            spec.performance_insights.to_string(),
+            false,
+        );
+    }
     field(
         "storage_encrypted",
         live.storage_encrypted.to_string(),

@@ -11,20 +11,34 @@
 //! outputs of resources already read or applied; the graph's edges are derived from them, so a
 //! resource can never run before what it refers to.
 
+pub mod alarm;
 pub mod cache_replication_group;
 pub mod cache_subnet_group;
 pub mod db_instance;
 pub mod db_parameter_group;
 pub mod db_subnet_group;
+pub mod ecr_repository;
+pub mod ecs_cluster;
+pub mod ecs_service;
 pub mod elastic_ip;
+pub mod iam_role;
 pub mod internet_gateway;
 pub mod inventory;
+pub mod listener;
+pub mod listener_rule;
+pub mod load_balancer;
+pub mod log_group;
 pub mod nat_gateway;
 pub mod route_table;
 pub mod route_table_association;
+pub mod scalable_target;
+pub mod scaling_policy;
 pub mod secret;
 pub mod security_group;
+pub mod sns_topic;
 pub mod subnet;
+pub mod target_group;
+pub mod task_definition;
 pub mod vpc;
 
 use crate::aws::{AwsClients, AwsError};
@@ -309,6 +323,20 @@ kinds! {
     DbInstance => db_instance::DbInstance,
     CacheSubnetGroup => cache_subnet_group::CacheSubnetGroup,
     CacheReplicationGroup => cache_replication_group::CacheReplicationGroup,
+    IamRole => iam_role::IamRole,
+    EcrRepository => ecr_repository::EcrRepository,
+    LogGroup => log_group::LogGroup,
+    SnsTopic => sns_topic::SnsTopic,
+    Alarm => alarm::Alarm,
+    LoadBalancer => load_balancer::LoadBalancer,
+    TargetGroup => target_group::TargetGroup,
+    Listener => listener::Listener,
+    ListenerRule => listener_rule::ListenerRule,
+    ScalableTarget => scalable_target::ScalableTarget,
+    ScalingPolicy => scaling_policy::ScalingPolicy,
+    EcsCluster => ecs_cluster::EcsCluster,
+    TaskDefinition => task_definition::TaskDefinition,
+    EcsService => ecs_service::EcsService,
 }
 
 /// FNV-1a over the parts (with separators): stable across runs, platforms and Rust versions,
