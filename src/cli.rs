@@ -81,9 +81,39 @@ pub enum Command {
     /// Inspect the state file or release a lock
     #[command(subcommand)]
     State(StateCommand),
+    /// Deploy new images: register task definitions, update the services, wait for ECS
+    Deploy(DeployArgs),
+    /// Return the services to the last healthy release (or --to RELEASE)
+    Rollback(RollbackArgs),
+    /// List the release history
+    Releases(EnvArg),
     /// Set or rotate a secret value (values are read from stdin, never printed)
     #[command(subcommand)]
     Secret(SecretCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// SERVICE=IMAGE, e.g. api=123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-api:1.4.2 (repeatable)
+    #[arg(long = "image", value_name = "SERVICE=IMAGE", required = true)]
+    pub images: Vec<String>,
+    /// Register and update, record the release as in-progress, and exit without waiting
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The release to return to (default: the last one that became healthy)
+    #[arg(long, value_name = "RELEASE")]
+    pub to: Option<u64>,
+    /// Update the services and exit without waiting
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Subcommand)]

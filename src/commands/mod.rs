@@ -1,7 +1,9 @@
 //! One module per command, each a thin layer: turn arguments into a call to `ops`, print the
 //! result (data on stdout, in text or JSON), and pick the exit code.
 
+mod deploy;
 mod plan;
+mod releases;
 mod render;
 mod secret;
 mod state;
@@ -81,6 +83,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::State(StateCommand::List) => state::list(&context),
         Command::State(StateCommand::Unlock(args)) => state::unlock(&context, args),
         Command::Secret(command) => secret::run(&context, command).await,
+        Command::Deploy(args) => deploy::deploy(&context, args).await,
+        Command::Rollback(args) => deploy::rollback(&context, args).await,
+        Command::Releases(args) => releases::run(&context, args),
     };
     context.reporter.finish();
     match result {

@@ -6,6 +6,7 @@
 
 pub mod engine;
 mod recorder;
+pub mod release;
 pub mod secrets;
 
 pub use engine::{Action, Plan, PlannedResource};
@@ -19,6 +20,7 @@ use crate::output::Reporter;
 use crate::resources::Inventory;
 use crate::stack::{self, Resource};
 use crate::state::lock::{self, LockGuard};
+use crate::state::release::ReleaseHistory;
 use crate::state::{State, StateStore};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,15 +52,13 @@ pub struct Session<'r> {
     pub lock: Option<LockGuard>,
 }
 
-/// Loads and validates the environment file and builds the desired graph: no AWS call, no
-/// state access.
-pub fn load_environment(
-    settings: &Settings,
-    env_name: &str,
-) -> Result<(Environment, Graph<Resource>), Error> {
-    let env = config::load(&settings.envs_dir, env_name, settings.aws.region.as_deref())?;
-    let graph = stack::desired(&env)?;
-    Ok((env, graph))
+/// Loads and validates the environment file: no AWS call, no state access.
+pub fn load_environment(settings: &Settings, env_name: &str) -> Result<Environment, Error> {
+    Ok(config::load(
+        &settings.envs_dir,
+        env_name,
+        settings.aws.region.as_deref(),
+    )?)
 }
 
 impl<'r> Session<'r> {
@@ -70,7 +70,7 @@ impl<'r> Session<'r> {
         reporter: &'r dyn Reporter,
         lock_command: Option<&str>,
     ) -> Result<Session<'r>, Error> {
-        let (env, graph) = load_environment(settings, env_name)?;
+        let env = load_environment(settings, env_name)?;
         let lock = match lock_command {
             Some(command) => {
                 let guard = lock::acquire(
@@ -105,6 +105,7 @@ impl<'r> Session<'r> {
         };
         let store = StateStore::new(&settings.state_dir, &env.name);
         let state = store.load_or_new(&env.stack)?;
+        let graph = stack::desired(&env, state.releases.current())?;
         let aws_error = |source| Error::Aws {
             env: env.name.clone(),
             source,

@@ -1,72 +1,434 @@
-//! ECS placeholder. (Placeholder: being written.)
+//! ECS Fargate services (`api`, `ui`) behind their target groups.
+//!
+//! Rolling deployments with the circuit breaker's automatic rollback, 200% maximum / 100%
+//! minimum healthy, ECS deployment alarms (the ALB 5XX alarm) where configured, ECS Exec on,
+//! and a health-check grace period. `CreateService` on the emulator drops the deployment
+//! configuration, ECS Exec and the grace period, so the service is read back after creation and
+//! reconciled with one `UpdateService`, which is right against AWS too. When auto scaling owns
+//! the desired count, the count is only set at creation and never "corrected" by `up`.
 
+use super::ecs_cluster::ecs_tags;
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::AwsError;
+use crate::aws::{AwsError, IntoAwsError};
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms, DeploymentCircuitBreaker,
+    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
+};
 
 #[derive(Debug, Clone)]
-pub struct EcsServiceSpec {}
+pub struct EcsServiceSpec {
+    pub name: String,
+    /// The cluster's `arn` output.
+    pub cluster: Ref,
+    /// The task definition's `arn` output.
+    pub task_definition: Ref,
+    pub desired_count: i32,
+    /// Auto scaling owns the desired count after creation.
+    pub desired_count_managed: bool,
+    pub subnets: Vec<Ref>,
+    pub security_groups: Vec<Ref>,
+    pub assign_public_ip: bool,
+    pub target_group: Ref,
+    pub container_name: String,
+    pub container_port: i32,
+    pub health_check_grace_period_seconds: i32,
+    pub enable_execute_command: bool,
+    pub circuit_breaker_rollback: bool,
+    pub maximum_percent: i32,
+    pub minimum_healthy_percent: i32,
+    /// Alarms (their `name` outputs) that make ECS roll a deployment back.
+    pub deployment_alarms: Vec<Ref>,
+}
 
 #[derive(Debug, Clone)]
-pub struct EcsServiceLive {}
+pub struct EcsServiceLive {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    pub status: String,
+    pub task_definition: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: bool,
+    /// "target group arn → container:port"
+    pub load_balancers: Vec<String>,
+    pub health_check_grace_period_seconds: Option<i32>,
+    pub enable_execute_command: bool,
+    pub circuit_breaker: Option<(bool, bool)>,
+    pub maximum_percent: Option<i32>,
+    pub minimum_healthy_percent: Option<i32>,
+    /// (alarm names, rollback) when deployment alarms are on.
+    pub deployment_alarms: Option<(Vec<String>, bool)>,
+    /// The rollout state of the primary deployment.
+    pub rollout_state: Option<String>,
+}
 
 pub struct EcsService;
+
+fn sorted(mut values: Vec<String>) -> Vec<String> {
+    values.sort();
+    values
+}
+
+pub fn live_of(service: &aws_sdk_ecs::types::Service) -> EcsServiceLive {
+    let vpc = service
+        .network_configuration()
+        .and_then(|network| network.awsvpc_configuration());
+    let deployment = service.deployment_configuration();
+    EcsServiceLive {
+        arn: service.service_arn().unwrap_or_default().to_string(),
+        name: service.service_name().unwrap_or_default().to_string(),
+        cluster_arn: service.cluster_arn().unwrap_or_default().to_string(),
+        status: service.status().unwrap_or_default().to_string(),
+        task_definition: service.task_definition().unwrap_or_default().to_string(),
+        desired_count: service.desired_count(),
+        running_count: service.running_count(),
+        pending_count: service.pending_count(),
+        subnets: sorted(vpc.map(|vpc| vpc.subnets().to_vec()).unwrap_or_default()),
+        security_groups: sorted(
+            vpc.map(|vpc| vpc.security_groups().to_vec())
+                .unwrap_or_default(),
+        ),
+        assign_public_ip: vpc.and_then(|vpc| vpc.assign_public_ip())
+            == Some(&AssignPublicIp::Enabled),
+        load_balancers: sorted(
+            service
+                .load_balancers()
+                .iter()
+                .map(|lb| {
+                    format!(
+                        "{} → {}:{}",
+                        lb.target_group_arn().unwrap_or_default(),
+                        lb.container_name().unwrap_or_default(),
+                        lb.container_port().unwrap_or_default()
+                    )
+                })
+                .collect(),
+        ),
+        health_check_grace_period_seconds: service.health_check_grace_period_seconds(),
+        enable_execute_command: service.enable_execute_command(),
+        circuit_breaker: deployment
+            .and_then(|deployment| deployment.deployment_circuit_breaker())
+            .map(|breaker| (breaker.enable(), breaker.rollback())),
+        maximum_percent: deployment.and_then(|deployment| deployment.maximum_percent()),
+        minimum_healthy_percent: deployment
+            .and_then(|deployment| deployment.minimum_healthy_percent()),
+        deployment_alarms: deployment
+            .and_then(|deployment| deployment.alarms())
+            .filter(|alarms| alarms.enable())
+            .map(|alarms| (sorted(alarms.alarm_names().to_vec()), alarms.rollback())),
+        rollout_state: service
+            .deployments()
+            .iter()
+            .find(|deployment| deployment.status() == Some("PRIMARY"))
+            .and_then(|deployment| deployment.rollout_state())
+            .map(|state| state.as_str().to_string()),
+    }
+}
+
+/// Reads one service; `None` unless it exists and is ACTIVE.
+pub async fn describe(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<EcsServiceLive>, AwsError> {
+    let result = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .send()
+        .await
+        .op("DescribeServices");
+    let output = match result {
+        Ok(output) => output,
+        Err(err) if err.is_not_found() => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    Ok(output
+        .services()
+        .iter()
+        .find(|service| service.status() == Some("ACTIVE"))
+        .map(live_of))
+}
+
+fn load_balancer_text(spec: &EcsServiceSpec, resolver: &Resolver) -> String {
+    format!(
+        "{} → {}:{}",
+        resolver.get(&spec.target_group),
+        spec.container_name,
+        spec.container_port
+    )
+}
+
+fn deployment_configuration(spec: &EcsServiceSpec, resolver: &Resolver) -> DeploymentConfiguration {
+    let mut builder = DeploymentConfiguration::builder()
+        .maximum_percent(spec.maximum_percent)
+        .minimum_healthy_percent(spec.minimum_healthy_percent)
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(true)
+                .rollback(spec.circuit_breaker_rollback)
+                .build(),
+        );
+    let alarms = DeploymentAlarms::builder()
+        .set_alarm_names(Some(
+            spec.deployment_alarms
+                .iter()
+                .map(|a| resolver.get(a))
+                .collect(),
+        ))
+        .enable(!spec.deployment_alarms.is_empty())
+        .rollback(!spec.deployment_alarms.is_empty())
+        .build();
+    if let Ok(alarms) = alarms {
+        builder = builder.alarms(alarms);
+    }
+    builder.build()
+}
+
+fn network_configuration(
+    spec: &EcsServiceSpec,
+    resolver: &Resolver,
+) -> Option<NetworkConfiguration> {
+    let vpc = AwsVpcConfiguration::builder()
+        .set_subnets(Some(spec.subnets.iter().map(|s| resolver.get(s)).collect()))
+        .set_security_groups(Some(
+            spec.security_groups
+                .iter()
+                .map(|g| resolver.get(g))
+                .collect(),
+        ))
+        .assign_public_ip(if spec.assign_public_ip {
+            AssignPublicIp::Enabled
+        } else {
+            AssignPublicIp::Disabled
+        })
+        .build()
+        .ok()?;
+    Some(
+        NetworkConfiguration::builder()
+            .awsvpc_configuration(vpc)
+            .build(),
+    )
+}
 
 impl Kind for EcsService {
     const KIND: &'static str = "ecs:service";
     type Spec = EcsServiceSpec;
     type Live = EcsServiceLive;
 
-    fn refs(_spec: &EcsServiceSpec) -> Vec<Ref> {
-        Vec::new()
+    fn refs(spec: &EcsServiceSpec) -> Vec<Ref> {
+        let mut refs = vec![
+            spec.cluster.clone(),
+            spec.task_definition.clone(),
+            spec.target_group.clone(),
+        ];
+        refs.extend(spec.subnets.iter().cloned());
+        refs.extend(spec.security_groups.iter().cloned());
+        refs.extend(spec.deployment_alarms.iter().cloned());
+        refs
     }
 
     async fn find(
-        _ctx: &Ctx<'_>,
+        ctx: &Ctx<'_>,
         _who: &Identity,
-        _spec: &EcsServiceSpec,
+        spec: &EcsServiceSpec,
         _recorded: Option<&str>,
-        _resolver: &Resolver,
+        resolver: &Resolver,
     ) -> Result<Option<EcsServiceLive>, AwsError> {
-        Ok(None)
+        let Some(cluster) = resolver.known(&spec.cluster) else {
+            return Ok(None);
+        };
+        describe(&ctx.aws.ecs, &cluster, &spec.name).await
     }
 
-    fn diff(
-        _spec: &EcsServiceSpec,
-        _live: &EcsServiceLive,
-        _resolver: &Resolver,
-    ) -> Vec<FieldChange> {
-        Vec::new()
+    fn diff(spec: &EcsServiceSpec, live: &EcsServiceLive, resolver: &Resolver) -> Vec<FieldChange> {
+        let mut changes = Vec::new();
+        let mut field = |name: &str, old: String, new: String| {
+            if old != new {
+                changes.push(FieldChange::update(name, old, new));
+            }
+        };
+        field(
+            "task_definition",
+            live.task_definition.clone(),
+            resolver.get(&spec.task_definition),
+        );
+        if !spec.desired_count_managed {
+            field(
+                "desired_count",
+                live.desired_count.to_string(),
+                spec.desired_count.to_string(),
+            );
+        }
+        let resolve_all = |refs: &[Ref]| sorted(refs.iter().map(|r| resolver.get(r)).collect());
+        field(
+            "subnets",
+            live.subnets.join(","),
+            resolve_all(&spec.subnets).join(","),
+        );
+        field(
+            "security_groups",
+            live.security_groups.join(","),
+            resolve_all(&spec.security_groups).join(","),
+        );
+        field(
+            "assign_public_ip",
+            live.assign_public_ip.to_string(),
+            spec.assign_public_ip.to_string(),
+        );
+        field(
+            "load_balancers",
+            live.load_balancers.join(","),
+            load_balancer_text(spec, resolver),
+        );
+        field(
+            "health_check_grace_period_seconds",
+            format!("{:?}", live.health_check_grace_period_seconds),
+            format!("{:?}", Some(spec.health_check_grace_period_seconds)),
+        );
+        field(
+            "enable_execute_command",
+            live.enable_execute_command.to_string(),
+            spec.enable_execute_command.to_string(),
+        );
+        field(
+            "circuit_breaker",
+            format!("{:?}", live.circuit_breaker),
+            format!("{:?}", Some((true, spec.circuit_breaker_rollback))),
+        );
+        field(
+            "maximum_percent",
+            format!("{:?}", live.maximum_percent),
+            format!("{:?}", Some(spec.maximum_percent)),
+        );
+        field(
+            "minimum_healthy_percent",
+            format!("{:?}", live.minimum_healthy_percent),
+            format!("{:?}", Some(spec.minimum_healthy_percent)),
+        );
+        let desired_alarms = (!spec.deployment_alarms.is_empty())
+            .then(|| (resolve_all(&spec.deployment_alarms), true));
+        field(
+            "deployment_alarms",
+            format!("{:?}", live.deployment_alarms),
+            format!("{desired_alarms:?}"),
+        );
+        changes
     }
 
     async fn create(
-        _ctx: &Ctx<'_>,
-        _who: &Identity,
-        _spec: &EcsServiceSpec,
-        _resolver: &Resolver,
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        spec: &EcsServiceSpec,
+        resolver: &Resolver,
     ) -> Result<EcsServiceLive, AwsError> {
-        Err(AwsError::other("create", "ecs:service is not written yet"))
+        let cluster = resolver.get(&spec.cluster);
+        ctx.aws
+            .ecs
+            .create_service()
+            .cluster(&cluster)
+            .service_name(&spec.name)
+            .task_definition(resolver.get(&spec.task_definition))
+            .desired_count(spec.desired_count)
+            .launch_type(LaunchType::Fargate)
+            .set_network_configuration(network_configuration(spec, resolver))
+            .load_balancers(
+                LoadBalancer::builder()
+                    .target_group_arn(resolver.get(&spec.target_group))
+                    .container_name(&spec.container_name)
+                    .container_port(spec.container_port)
+                    .build(),
+            )
+            .health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
+            .enable_execute_command(spec.enable_execute_command)
+            .deployment_configuration(deployment_configuration(spec, resolver))
+            .propagate_tags(PropagateTags::Service)
+            .enable_ecs_managed_tags(true)
+            .set_tags(Some(ecs_tags(who)))
+            .send()
+            .await
+            .op("CreateService")?;
+        let live = describe(&ctx.aws.ecs, &cluster, &spec.name)
+            .await?
+            .ok_or_else(|| {
+                AwsError::other("DescribeServices", "service not found after creation")
+            })?;
+        // Reconcile whatever CreateService did not keep.
+        let changes = Self::diff(spec, &live, resolver);
+        if changes.is_empty() {
+            return Ok(live);
+        }
+        Self::update(ctx, who, spec, &live, &changes, resolver).await
     }
 
     async fn update(
-        _ctx: &Ctx<'_>,
+        ctx: &Ctx<'_>,
         _who: &Identity,
-        _spec: &EcsServiceSpec,
+        spec: &EcsServiceSpec,
         live: &EcsServiceLive,
-        _changes: &[FieldChange],
-        _resolver: &Resolver,
+        changes: &[FieldChange],
+        resolver: &Resolver,
     ) -> Result<EcsServiceLive, AwsError> {
-        Ok(live.clone())
+        let mut request = ctx
+            .aws
+            .ecs
+            .update_service()
+            .cluster(&live.cluster_arn)
+            .service(&live.name)
+            .task_definition(resolver.get(&spec.task_definition))
+            .set_network_configuration(network_configuration(spec, resolver))
+            .health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
+            .enable_execute_command(spec.enable_execute_command)
+            .deployment_configuration(deployment_configuration(spec, resolver));
+        if !spec.desired_count_managed {
+            request = request.desired_count(spec.desired_count);
+        }
+        if changes
+            .iter()
+            .any(|change| change.field == "load_balancers")
+        {
+            request = request.load_balancers(
+                LoadBalancer::builder()
+                    .target_group_arn(resolver.get(&spec.target_group))
+                    .container_name(&spec.container_name)
+                    .container_port(spec.container_port)
+                    .build(),
+            );
+        }
+        let output = request.send().await.op("UpdateService")?;
+        Ok(output
+            .service()
+            .map(live_of)
+            .unwrap_or_else(|| live.clone()))
     }
 
-    fn physical_id(_live: &EcsServiceLive) -> String {
-        String::new()
+    fn physical_id(live: &EcsServiceLive) -> String {
+        live.arn.clone()
     }
 
-    fn outputs(_live: &EcsServiceLive) -> Outputs {
-        Outputs::new()
+    fn outputs(live: &EcsServiceLive) -> Outputs {
+        Outputs::from([
+            ("arn".into(), live.arn.clone()),
+            ("name".into(), live.name.clone()),
+            ("task_definition".into(), live.task_definition.clone()),
+        ])
     }
 
-    fn status(_live: &EcsServiceLive) -> String {
-        String::new()
+    fn status(live: &EcsServiceLive) -> String {
+        format!(
+            "{} {}/{} running, {} pending{}",
+            live.status.to_lowercase(),
+            live.running_count,
+            live.desired_count,
+            live.pending_count,
+            live.rollout_state
+                .as_ref()
+                .map(|state| format!(", rollout {}", state.to_lowercase()))
+                .unwrap_or_default()
+        )
     }
 }

@@ -1,75 +1,580 @@
-//! ALB target groups (type ip) for the services. (Placeholder: being written.)
+//! A target group for one ECS service (`api` or `ui`): HTTP to the container port, target
+//! type `ip` (Fargate tasks register by their ENI address), health-checked on the service's
+//! health path.
+//!
+//! Found by its deterministic name (≤ 32 characters). Compared: the health check (path,
+//! interval, timeout, thresholds, matcher: `ModifyTargetGroup`) and the deregistration delay
+//! (an attribute, `ModifyTargetGroupAttributes`; 30 s instead of AWS's 300 s, so deployments
+//! do not wait five minutes per task). Port, protocol, VPC and target type cannot change in
+//! place: `replace`. Values AWS does not report are unknown, never differences.
 
+use super::load_balancer::{compare_reported, elb_tags};
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::AwsError;
+use crate::aws::{AwsError, IntoAwsError};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
+};
+
+const PROTOCOL: &str = "HTTP";
+const PROTOCOL_VERSION: &str = "HTTP1";
+const TARGET_TYPE: &str = "ip";
+const HEALTH_CHECK_PORT: &str = "traffic-port";
+const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 
 #[derive(Debug, Clone)]
-pub struct TargetGroupSpec {}
+pub struct TargetGroupSpec {
+    /// AWS name, ≤ 32 characters, e.g. `macro-ai-staging-api`.
+    pub name: String,
+    /// The VPC's `vpc_id`.
+    pub vpc: Ref,
+    /// The service's container port.
+    pub port: i32,
+    pub health_check_path: String,
+    /// 30 for the services (AWS's default is 300).
+    pub deregistration_delay_seconds: i32,
+}
 
+/// Health check tuning: every 15 s with a 5 s timeout, healthy after 2 passes, unhealthy
+/// after 3 failures (a failing task is out of rotation in 45 s), `200` only.
+const HEALTH_CHECK_INTERVAL_SECONDS: i32 = 15;
+const HEALTH_CHECK_TIMEOUT_SECONDS: i32 = 5;
+const HEALTHY_THRESHOLD: i32 = 2;
+const UNHEALTHY_THRESHOLD: i32 = 3;
+const HEALTH_CHECK_MATCHER: &str = "200";
+
+/// What AWS reports; `None` / empty where it reports nothing.
 #[derive(Debug, Clone)]
-pub struct TargetGroupLive {}
+pub struct TargetGroupLive {
+    pub arn: String,
+    pub name: String,
+    pub vpc_id: String,
+    pub port: Option<i32>,
+    pub protocol: String,
+    pub protocol_version: String,
+    pub target_type: String,
+    pub health_check_protocol: String,
+    pub health_check_port: String,
+    pub health_check_enabled: Option<bool>,
+    pub health_check_path: String,
+    pub health_check_interval_seconds: Option<i32>,
+    pub health_check_timeout_seconds: Option<i32>,
+    pub healthy_threshold: Option<i32>,
+    pub unhealthy_threshold: Option<i32>,
+    pub health_check_matcher: String,
+    pub deregistration_delay_seconds: Option<i32>,
+    /// Load balancers routing to it (shown by `status`).
+    pub load_balancers: usize,
+}
 
 pub struct TargetGroup;
+
+/// `targetgroup/<name>/<id>` from the ARN: CloudWatch's `TargetGroup` dimension.
+pub fn arn_suffix(arn: &str) -> String {
+    arn.find(":targetgroup/")
+        .map(|at| arn[at + 1..].to_string())
+        .unwrap_or_default()
+}
+
+fn text(value: Option<i32>) -> String {
+    value.map(|value| value.to_string()).unwrap_or_default()
+}
+
+fn live_of(
+    group: &aws_sdk_elasticloadbalancingv2::types::TargetGroup,
+    deregistration_delay_seconds: Option<i32>,
+) -> TargetGroupLive {
+    let name = |value: Option<&str>| value.unwrap_or_default().to_string();
+    TargetGroupLive {
+        arn: name(group.target_group_arn()),
+        name: name(group.target_group_name()),
+        vpc_id: name(group.vpc_id()),
+        port: group.port(),
+        protocol: name(group.protocol().map(|p| p.as_str())),
+        protocol_version: name(group.protocol_version()),
+        target_type: name(group.target_type().map(|t| t.as_str())),
+        health_check_protocol: name(group.health_check_protocol().map(|p| p.as_str())),
+        health_check_port: name(group.health_check_port()),
+        health_check_enabled: group.health_check_enabled(),
+        health_check_path: name(group.health_check_path()),
+        health_check_interval_seconds: group.health_check_interval_seconds(),
+        health_check_timeout_seconds: group.health_check_timeout_seconds(),
+        healthy_threshold: group.healthy_threshold_count(),
+        unhealthy_threshold: group.unhealthy_threshold_count(),
+        health_check_matcher: name(group.matcher().and_then(|m| m.http_code())),
+        deregistration_delay_seconds,
+        load_balancers: group.load_balancer_arns().len(),
+    }
+}
+
+async fn deregistration_delay(ctx: &Ctx<'_>, arn: &str) -> Result<Option<i32>, AwsError> {
+    let output = ctx
+        .aws
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .op("DescribeTargetGroupAttributes")?;
+    Ok(output
+        .attributes()
+        .iter()
+        .find(|attribute| attribute.key() == Some(DEREGISTRATION_DELAY))
+        .and_then(|attribute| attribute.value())
+        .and_then(|value| value.trim().parse().ok()))
+}
+
+/// The target group by ARN or by name, with its attributes; `None` when absent.
+async fn describe(
+    ctx: &Ctx<'_>,
+    arn: Option<&str>,
+    name: Option<&str>,
+) -> Result<Option<TargetGroupLive>, AwsError> {
+    let result = ctx
+        .aws
+        .elb
+        .describe_target_groups()
+        .set_target_group_arns(arn.map(|arn| vec![arn.to_string()]))
+        .set_names(name.map(|name| vec![name.to_string()]))
+        .send()
+        .await
+        .op("DescribeTargetGroups");
+    let output = match result {
+        Ok(output) => output,
+        Err(err) if err.is_not_found() => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    let Some(group) = output.target_groups().iter().find(|group| {
+        arn.is_none_or(|arn| group.target_group_arn() == Some(arn))
+            && name.is_none_or(|name| group.target_group_name() == Some(name))
+    }) else {
+        return Ok(None);
+    };
+    let delay = deregistration_delay(ctx, group.target_group_arn().unwrap_or_default()).await?;
+    Ok(Some(live_of(group, delay)))
+}
+
+/// Fields `ModifyTargetGroup` changes.
+const HEALTH_CHECK_FIELDS: [&str; 8] = [
+    "health_check_protocol",
+    "health_check_port",
+    "health_check_enabled",
+    "health_check_path",
+    "health_check_interval_seconds",
+    "health_check_timeout_seconds",
+    "healthy_threshold",
+    "unhealthy_threshold",
+];
 
 impl Kind for TargetGroup {
     const KIND: &'static str = "elbv2:target-group";
     type Spec = TargetGroupSpec;
     type Live = TargetGroupLive;
 
-    fn refs(_spec: &TargetGroupSpec) -> Vec<Ref> {
-        Vec::new()
+    fn refs(spec: &TargetGroupSpec) -> Vec<Ref> {
+        vec![spec.vpc.clone()]
     }
 
     async fn find(
-        _ctx: &Ctx<'_>,
+        ctx: &Ctx<'_>,
         _who: &Identity,
-        _spec: &TargetGroupSpec,
-        _recorded: Option<&str>,
+        spec: &TargetGroupSpec,
+        recorded: Option<&str>,
         _resolver: &Resolver,
     ) -> Result<Option<TargetGroupLive>, AwsError> {
-        Ok(None)
+        if let Some(arn) = recorded.filter(|arn| arn.starts_with("arn:")) {
+            if let Some(live) = describe(ctx, Some(arn), None).await? {
+                return Ok(Some(live));
+            }
+        }
+        describe(ctx, None, Some(&spec.name)).await
     }
 
     fn diff(
-        _spec: &TargetGroupSpec,
-        _live: &TargetGroupLive,
-        _resolver: &Resolver,
+        spec: &TargetGroupSpec,
+        live: &TargetGroupLive,
+        resolver: &Resolver,
     ) -> Vec<FieldChange> {
-        Vec::new()
+        let mut changes = Vec::new();
+        let vpc_id = resolver.get(&spec.vpc);
+        super::compare(&mut changes, "vpc_id", &live.vpc_id, &vpc_id, true);
+        let enabled = live.health_check_enabled.map(|on| on.to_string());
+        // (field, live, desired, replace); an empty live value was not reported.
+        let fields: [(&str, String, String, bool); 14] = [
+            ("port", text(live.port), spec.port.to_string(), true),
+            ("protocol", live.protocol.clone(), PROTOCOL.into(), true),
+            (
+                "protocol_version",
+                live.protocol_version.clone(),
+                PROTOCOL_VERSION.into(),
+                true,
+            ),
+            (
+                "target_type",
+                live.target_type.clone(),
+                TARGET_TYPE.into(),
+                true,
+            ),
+            (
+                "health_check_protocol",
+                live.health_check_protocol.clone(),
+                PROTOCOL.into(),
+                false,
+            ),
+            (
+                "health_check_port",
+                live.health_check_port.clone(),
+                HEALTH_CHECK_PORT.into(),
+                false,
+            ),
+            (
+                "health_check_enabled",
+                enabled.unwrap_or_default(),
+                "true".into(),
+                false,
+            ),
+            (
+                "health_check_path",
+                live.health_check_path.clone(),
+                spec.health_check_path.clone(),
+                false,
+            ),
+            (
+                "health_check_interval_seconds",
+                text(live.health_check_interval_seconds),
+                HEALTH_CHECK_INTERVAL_SECONDS.to_string(),
+                false,
+            ),
+            (
+                "health_check_timeout_seconds",
+                text(live.health_check_timeout_seconds),
+                HEALTH_CHECK_TIMEOUT_SECONDS.to_string(),
+                false,
+            ),
+            (
+                "healthy_threshold",
+                text(live.healthy_threshold),
+                HEALTHY_THRESHOLD.to_string(),
+                false,
+            ),
+            (
+                "unhealthy_threshold",
+                text(live.unhealthy_threshold),
+                UNHEALTHY_THRESHOLD.to_string(),
+                false,
+            ),
+            (
+                "health_check_matcher",
+                live.health_check_matcher.clone(),
+                HEALTH_CHECK_MATCHER.into(),
+                false,
+            ),
+            (
+                "deregistration_delay_seconds",
+                text(live.deregistration_delay_seconds),
+                spec.deregistration_delay_seconds.to_string(),
+                false,
+            ),
+        ];
+        for (field, old, new, replace) in fields {
+            compare_reported(&mut changes, field, &old, &new, replace);
+        }
+        changes
     }
 
     async fn create(
-        _ctx: &Ctx<'_>,
-        _who: &Identity,
-        _spec: &TargetGroupSpec,
-        _resolver: &Resolver,
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        spec: &TargetGroupSpec,
+        resolver: &Resolver,
     ) -> Result<TargetGroupLive, AwsError> {
-        Err(AwsError::other(
-            "create",
-            "elbv2:target-group is not written yet",
-        ))
+        // Same name and settings: AWS returns the existing group (the call is idempotent).
+        let output = ctx
+            .aws
+            .elb
+            .create_target_group()
+            .name(&spec.name)
+            .protocol(ProtocolEnum::Http)
+            .protocol_version(PROTOCOL_VERSION)
+            .port(spec.port)
+            .vpc_id(resolver.get(&spec.vpc))
+            .target_type(TargetTypeEnum::Ip)
+            .health_check_enabled(true)
+            .health_check_protocol(ProtocolEnum::Http)
+            .health_check_port(HEALTH_CHECK_PORT)
+            .health_check_path(&spec.health_check_path)
+            .health_check_interval_seconds(HEALTH_CHECK_INTERVAL_SECONDS)
+            .health_check_timeout_seconds(HEALTH_CHECK_TIMEOUT_SECONDS)
+            .healthy_threshold_count(HEALTHY_THRESHOLD)
+            .unhealthy_threshold_count(UNHEALTHY_THRESHOLD)
+            .matcher(Matcher::builder().http_code(HEALTH_CHECK_MATCHER).build())
+            .set_tags(Some(elb_tags(who)))
+            .send()
+            .await
+            .op("CreateTargetGroup")?;
+        let group = output
+            .target_groups()
+            .first()
+            .ok_or_else(|| AwsError::other("CreateTargetGroup", "AWS returned no target group"))?;
+        let arn = group.target_group_arn().unwrap_or_default().to_string();
+        // Attributes cannot be given to CreateTargetGroup; a run killed in between finds the
+        // group with AWS's default delay and sets it then.
+        set_deregistration_delay(ctx, &arn, spec.deregistration_delay_seconds).await?;
+        Ok(live_of(group, Some(spec.deregistration_delay_seconds)))
     }
 
     async fn update(
-        _ctx: &Ctx<'_>,
+        ctx: &Ctx<'_>,
         _who: &Identity,
-        _spec: &TargetGroupSpec,
+        spec: &TargetGroupSpec,
         live: &TargetGroupLive,
-        _changes: &[FieldChange],
+        changes: &[FieldChange],
         _resolver: &Resolver,
     ) -> Result<TargetGroupLive, AwsError> {
-        Ok(live.clone())
+        let mut updated = live.clone();
+        let health_check = changes.iter().any(|change| {
+            HEALTH_CHECK_FIELDS.contains(&change.field.as_str())
+                || change.field == "health_check_matcher"
+        });
+        if health_check {
+            ctx.aws
+                .elb
+                .modify_target_group()
+                .target_group_arn(&live.arn)
+                .health_check_enabled(true)
+                .health_check_protocol(ProtocolEnum::Http)
+                .health_check_port(HEALTH_CHECK_PORT)
+                .health_check_path(&spec.health_check_path)
+                .health_check_interval_seconds(HEALTH_CHECK_INTERVAL_SECONDS)
+                .health_check_timeout_seconds(HEALTH_CHECK_TIMEOUT_SECONDS)
+                .healthy_threshold_count(HEALTHY_THRESHOLD)
+                .unhealthy_threshold_count(UNHEALTHY_THRESHOLD)
+                .matcher(Matcher::builder().http_code(HEALTH_CHECK_MATCHER).build())
+                .send()
+                .await
+                .op("ModifyTargetGroup")?;
+            updated.health_check_protocol = PROTOCOL.to_string();
+            updated.health_check_port = HEALTH_CHECK_PORT.to_string();
+            updated.health_check_enabled = Some(true);
+            updated.health_check_path = spec.health_check_path.clone();
+            updated.health_check_interval_seconds = Some(HEALTH_CHECK_INTERVAL_SECONDS);
+            updated.health_check_timeout_seconds = Some(HEALTH_CHECK_TIMEOUT_SECONDS);
+            updated.healthy_threshold = Some(HEALTHY_THRESHOLD);
+            updated.unhealthy_threshold = Some(UNHEALTHY_THRESHOLD);
+            updated.health_check_matcher = HEALTH_CHECK_MATCHER.to_string();
+        }
+        if changes
+            .iter()
+            .any(|change| change.field == "deregistration_delay_seconds")
+        {
+            set_deregistration_delay(ctx, &live.arn, spec.deregistration_delay_seconds).await?;
+            updated.deregistration_delay_seconds = Some(spec.deregistration_delay_seconds);
+        }
+        Ok(updated)
     }
 
-    fn physical_id(_live: &TargetGroupLive) -> String {
-        String::new()
+    fn physical_id(live: &TargetGroupLive) -> String {
+        live.arn.clone()
     }
 
-    fn outputs(_live: &TargetGroupLive) -> Outputs {
-        Outputs::new()
+    fn outputs(live: &TargetGroupLive) -> Outputs {
+        Outputs::from([
+            ("arn".into(), live.arn.clone()),
+            ("arn_suffix".into(), arn_suffix(&live.arn)),
+            ("name".into(), live.name.clone()),
+        ])
     }
 
-    fn status(_live: &TargetGroupLive) -> String {
-        String::new()
+    fn status(live: &TargetGroupLive) -> String {
+        format!(
+            "{} :{} {}, {} load balancer(s)",
+            live.protocol,
+            text(live.port),
+            live.health_check_path,
+            live.load_balancers
+        )
+    }
+}
+
+async fn set_deregistration_delay(ctx: &Ctx<'_>, arn: &str, seconds: i32) -> Result<(), AwsError> {
+    ctx.aws
+        .elb
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .attributes(
+            TargetGroupAttribute::builder()
+                .key(DEREGISTRATION_DELAY)
+                .value(seconds.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .op("ModifyTargetGroupAttributes")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load_balancer::emulator;
+    use super::*;
+
+    const ARN: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/macro-ai-staging-api/73e2d6bc24d8a067";
+
+    fn spec_and_resolver() -> (TargetGroupSpec, Resolver) {
+        let resolver = Resolver::default();
+        emulator::set(&resolver, "vpc", &[("vpc_id", "vpc-1")]);
+        let spec = TargetGroupSpec {
+            name: "macro-ai-staging-api".into(),
+            vpc: Ref::new("vpc", "vpc_id"),
+            port: 3030,
+            health_check_path: "/health".into(),
+            deregistration_delay_seconds: 30,
+        };
+        (spec, resolver)
+    }
+
+    fn live() -> TargetGroupLive {
+        TargetGroupLive {
+            arn: ARN.into(),
+            name: "macro-ai-staging-api".into(),
+            vpc_id: "vpc-1".into(),
+            port: Some(3030),
+            protocol: "HTTP".into(),
+            protocol_version: "HTTP1".into(),
+            target_type: "ip".into(),
+            health_check_protocol: "HTTP".into(),
+            health_check_port: "traffic-port".into(),
+            health_check_enabled: Some(true),
+            health_check_path: "/health".into(),
+            health_check_interval_seconds: Some(15),
+            health_check_timeout_seconds: Some(5),
+            healthy_threshold: Some(2),
+            unhealthy_threshold: Some(3),
+            health_check_matcher: "200".into(),
+            deregistration_delay_seconds: Some(30),
+            load_balancers: 1,
+        }
+    }
+
+    #[test]
+    fn arn_suffix_starts_at_targetgroup() {
+        assert_eq!(
+            arn_suffix(ARN),
+            "targetgroup/macro-ai-staging-api/73e2d6bc24d8a067"
+        );
+        assert_eq!(arn_suffix("nope"), "");
+    }
+
+    #[test]
+    fn converged_group_has_no_diff() {
+        let (spec, resolver) = spec_and_resolver();
+        assert_eq!(TargetGroup::diff(&spec, &live(), &resolver), vec![]);
+    }
+
+    #[test]
+    fn unreported_values_are_unknown() {
+        let (spec, resolver) = spec_and_resolver();
+        let live = TargetGroupLive {
+            protocol_version: String::new(),
+            health_check_enabled: None,
+            health_check_matcher: String::new(),
+            deregistration_delay_seconds: None,
+            healthy_threshold: None,
+            ..live()
+        };
+        assert_eq!(TargetGroup::diff(&spec, &live, &resolver), vec![]);
+    }
+
+    #[test]
+    fn health_check_and_delay_update_port_replaces() {
+        let (spec, resolver) = spec_and_resolver();
+        let live = TargetGroupLive {
+            port: Some(80),
+            health_check_path: "/".into(),
+            deregistration_delay_seconds: Some(300),
+            ..live()
+        };
+        let changes = TargetGroup::diff(&spec, &live, &resolver);
+        let fields: Vec<(&str, bool)> = changes
+            .iter()
+            .map(|change| (change.field.as_str(), change.replace))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("port", true),
+                ("health_check_path", false),
+                ("deregistration_delay_seconds", false)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    #[ignore]
+    async fn emulator_create_converge_update() {
+        let aws = emulator::clients().await;
+        let inventory = emulator::inventory(&aws);
+        let ctx = emulator::ctx(&aws, &inventory);
+        let (vpc, _, _) = emulator::network(&aws).await;
+        let resolver = Resolver::default();
+        emulator::set(&resolver, "vpc", &[("vpc_id", &vpc)]);
+        let who = emulator::who("tg-api");
+        let mut spec = TargetGroupSpec {
+            name: emulator::unique("tg-api"),
+            vpc: Ref::new("vpc", "vpc_id"),
+            port: 3030,
+            health_check_path: "/health".into(),
+            deregistration_delay_seconds: 30,
+        };
+        assert!(TargetGroup::find(&ctx, &who, &spec, None, &resolver)
+            .await
+            .unwrap()
+            .is_none());
+        let created = TargetGroup::create(&ctx, &who, &spec, &resolver)
+            .await
+            .unwrap();
+        assert_eq!(TargetGroup::diff(&spec, &created, &resolver), vec![]);
+        assert!(TargetGroup::outputs(&created)["arn_suffix"].starts_with("targetgroup/tg-api-"));
+
+        let before = emulator::writes(&aws);
+        let found = TargetGroup::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.deregistration_delay_seconds, Some(30));
+        assert_eq!(TargetGroup::diff(&spec, &found, &resolver), vec![]);
+        let by_name = TargetGroup::find(&ctx, &who, &spec, None, &resolver)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_name.arn, created.arn);
+        assert_eq!(emulator::writes(&aws), before);
+
+        spec.health_check_path = "/api/health".into();
+        let changes = TargetGroup::diff(&spec, &found, &resolver);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "health_check_path");
+        TargetGroup::update(&ctx, &who, &spec, &found, &changes, &resolver)
+            .await
+            .unwrap();
+        let after = TargetGroup::find(&ctx, &who, &spec, None, &resolver)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(TargetGroup::diff(&spec, &after, &resolver), vec![]);
+
+        spec.deregistration_delay_seconds = 10;
+        let changes = TargetGroup::diff(&spec, &after, &resolver);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "deregistration_delay_seconds");
+        TargetGroup::update(&ctx, &who, &spec, &after, &changes, &resolver)
+            .await
+            .unwrap();
+        let after = TargetGroup::find(&ctx, &who, &spec, None, &resolver)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.deregistration_delay_seconds, Some(10));
+        assert_eq!(TargetGroup::diff(&spec, &after, &resolver), vec![]);
     }
 }

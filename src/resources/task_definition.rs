@@ -1,75 +1,613 @@
-//! ECS placeholder. (Placeholder: being written.)
+//! ECS task definitions (Fargate, ARM64 Linux, awsvpc).
+//!
+//! A task definition is immutable: a change is a new revision. The latest active revision of
+//! the family is compared with the desired content field by field (images, sizes, ports,
+//! environment, secret references, logging, roles), and a revision is registered only when
+//! something differs, so a no-op `up` never creates revision churn. Secrets are referenced by
+//! ARN (`valueFrom`); no value is ever part of a task definition.
 
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::AwsError;
+use crate::aws::{AwsError, IntoAwsError};
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TransportProtocol,
+};
+use std::collections::BTreeMap;
+
+/// Where a container's image comes from.
+#[derive(Debug, Clone)]
+pub enum ImageSource {
+    /// A full image reference from the environment file or a release.
+    Literal(String),
+    /// `<repository_uri>:<tag>` of an ECR repository macroctl manages.
+    Repository { repository: Ref, tag: String },
+}
+
+/// An environment variable whose value Secrets Manager injects at task start.
+#[derive(Debug, Clone)]
+pub struct SecretEnv {
+    pub name: String,
+    /// The secret's `arn` output.
+    pub secret: Ref,
+    /// The JSON key inside the secret.
+    pub key: String,
+}
 
 #[derive(Debug, Clone)]
-pub struct TaskDefinitionSpec {}
+pub struct LogSpec {
+    /// The log group's `name` output.
+    pub group: Ref,
+    pub stream_prefix: String,
+}
 
 #[derive(Debug, Clone)]
-pub struct TaskDefinitionLive {}
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: ImageSource,
+    pub cpu: i32,
+    pub memory_mib: Option<i32>,
+    pub essential: bool,
+    /// (container port, "tcp" | "udp")
+    pub ports: Vec<(i32, String)>,
+    pub environment: Vec<(String, String)>,
+    /// Environment variables whose values are other resources' outputs (endpoints).
+    pub environment_refs: Vec<(String, Ref)>,
+    pub secrets: Vec<SecretEnv>,
+    pub log: Option<LogSpec>,
+}
+
+/// A container's plain environment: literal values and resolved references.
+fn environment_of(container: &ContainerSpec, resolver: &Resolver) -> Vec<(String, String)> {
+    let mut environment = container.environment.clone();
+    environment.extend(
+        container
+            .environment_refs
+            .iter()
+            .map(|(name, reference)| (name.clone(), resolver.get(reference))),
+    );
+    environment
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskDefinitionSpec {
+    pub family: String,
+    /// The revision the current release runs (from state): compared first, so `up` after a
+    /// `deploy` or `rollback` neither re-registers nor reverts what is deployed.
+    pub preferred_arn: Option<String>,
+    /// The region logs are shipped to (the environment's).
+    pub region: String,
+    pub cpu: String,
+    pub memory: String,
+    pub execution_role: Ref,
+    pub task_role: Ref,
+    pub containers: Vec<ContainerSpec>,
+}
+
+/// The compared content of a task definition, built from the spec or read from AWS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskContent {
+    pub cpu: String,
+    pub memory: String,
+    pub execution_role_arn: String,
+    pub task_role_arn: String,
+    pub cpu_architecture: Option<String>,
+    /// By container name.
+    pub containers: BTreeMap<String, ContainerContent>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerContent {
+    pub image: String,
+    pub cpu: i32,
+    pub memory_mib: Option<i32>,
+    pub essential: bool,
+    pub ports: Vec<String>,
+    pub environment: BTreeMap<String, String>,
+    /// Variable name → `valueFrom` (a secret ARN and key, never a value).
+    pub secrets: BTreeMap<String, String>,
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskDefinitionLive {
+    pub arn: String,
+    pub family: String,
+    pub revision: i32,
+    pub status: String,
+    pub content: TaskContent,
+}
 
 pub struct TaskDefinition;
+
+/// The image a container spec resolves to.
+pub fn image_of(container: &ContainerSpec, resolver: &Resolver) -> String {
+    match &container.image {
+        ImageSource::Literal(image) => image.clone(),
+        ImageSource::Repository { repository, tag } => {
+            format!("{}:{tag}", resolver.get(repository))
+        }
+    }
+}
+
+fn log_text(group: &str, region: &str, prefix: &str) -> String {
+    format!("awslogs {group} ({region}, prefix {prefix})")
+}
+
+fn desired_content(spec: &TaskDefinitionSpec, resolver: &Resolver) -> TaskContent {
+    TaskContent {
+        cpu: spec.cpu.clone(),
+        memory: spec.memory.clone(),
+        execution_role_arn: resolver.get(&spec.execution_role),
+        task_role_arn: resolver.get(&spec.task_role),
+        cpu_architecture: Some("ARM64".into()),
+        containers: spec
+            .containers
+            .iter()
+            .map(|container| {
+                (
+                    container.name.clone(),
+                    ContainerContent {
+                        image: image_of(container, resolver),
+                        cpu: container.cpu,
+                        memory_mib: container.memory_mib,
+                        essential: container.essential,
+                        ports: container
+                            .ports
+                            .iter()
+                            .map(|(port, protocol)| format!("{port}/{protocol}"))
+                            .collect(),
+                        environment: environment_of(container, resolver).into_iter().collect(),
+                        secrets: container
+                            .secrets
+                            .iter()
+                            .map(|secret| {
+                                (
+                                    secret.name.clone(),
+                                    format!("{}:{}::", resolver.get(&secret.secret), secret.key),
+                                )
+                            })
+                            .collect(),
+                        log: container.log.as_ref().map(|log| {
+                            log_text(&resolver.get(&log.group), &spec.region, &log.stream_prefix)
+                        }),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+fn content_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskContent {
+    TaskContent {
+        cpu: definition.cpu().unwrap_or_default().to_string(),
+        memory: definition.memory().unwrap_or_default().to_string(),
+        execution_role_arn: definition
+            .execution_role_arn()
+            .unwrap_or_default()
+            .to_string(),
+        task_role_arn: definition.task_role_arn().unwrap_or_default().to_string(),
+        cpu_architecture: definition
+            .runtime_platform()
+            .and_then(|platform| platform.cpu_architecture())
+            .map(|architecture| architecture.as_str().to_string()),
+        containers: definition
+            .container_definitions()
+            .iter()
+            .map(|container| {
+                let options = container
+                    .log_configuration()
+                    .and_then(|log| log.options())
+                    .cloned()
+                    .unwrap_or_default();
+                let option = |key: &str| options.get(key).cloned().unwrap_or_default();
+                (
+                    container.name().unwrap_or_default().to_string(),
+                    ContainerContent {
+                        image: container.image().unwrap_or_default().to_string(),
+                        cpu: container.cpu(),
+                        memory_mib: container.memory(),
+                        essential: container.essential().unwrap_or(true),
+                        ports: container
+                            .port_mappings()
+                            .iter()
+                            .map(|mapping| {
+                                format!(
+                                    "{}/{}",
+                                    mapping.container_port().unwrap_or_default(),
+                                    mapping
+                                        .protocol()
+                                        .map(|protocol| protocol.as_str())
+                                        .unwrap_or("tcp")
+                                )
+                            })
+                            .collect(),
+                        environment: container
+                            .environment()
+                            .iter()
+                            .filter_map(|pair| {
+                                Some((pair.name()?.to_string(), pair.value()?.to_string()))
+                            })
+                            .collect(),
+                        secrets: container
+                            .secrets()
+                            .iter()
+                            .map(|secret| {
+                                (secret.name().to_string(), secret.value_from().to_string())
+                            })
+                            .collect(),
+                        log: container.log_configuration().map(|_| {
+                            log_text(
+                                &option("awslogs-group"),
+                                &option("awslogs-region"),
+                                &option("awslogs-stream-prefix"),
+                            )
+                        }),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Field-by-field differences between two contents, named for people.
+pub fn content_changes(live: &TaskContent, desired: &TaskContent) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let mut field = |name: String, old: String, new: String| {
+        if old != new {
+            changes.push(FieldChange::update(&name, old, new));
+        }
+    };
+    field("cpu".into(), live.cpu.clone(), desired.cpu.clone());
+    field("memory".into(), live.memory.clone(), desired.memory.clone());
+    field(
+        "execution_role_arn".into(),
+        live.execution_role_arn.clone(),
+        desired.execution_role_arn.clone(),
+    );
+    field(
+        "task_role_arn".into(),
+        live.task_role_arn.clone(),
+        desired.task_role_arn.clone(),
+    );
+    if live.cpu_architecture.is_some() {
+        field(
+            "cpu_architecture".into(),
+            live.cpu_architecture.clone().unwrap_or_default(),
+            desired.cpu_architecture.clone().unwrap_or_default(),
+        );
+    }
+    let names: std::collections::BTreeSet<&String> = live
+        .containers
+        .keys()
+        .chain(desired.containers.keys())
+        .collect();
+    for name in names {
+        match (live.containers.get(name), desired.containers.get(name)) {
+            (Some(old), Some(new)) => {
+                field(
+                    format!("{name}.image"),
+                    old.image.clone(),
+                    new.image.clone(),
+                );
+                field(
+                    format!("{name}.cpu"),
+                    old.cpu.to_string(),
+                    new.cpu.to_string(),
+                );
+                field(
+                    format!("{name}.memory"),
+                    format!("{:?}", old.memory_mib),
+                    format!("{:?}", new.memory_mib),
+                );
+                field(
+                    format!("{name}.essential"),
+                    old.essential.to_string(),
+                    new.essential.to_string(),
+                );
+                field(
+                    format!("{name}.ports"),
+                    old.ports.join(","),
+                    new.ports.join(","),
+                );
+                field(
+                    format!("{name}.environment"),
+                    format!("{:?}", old.environment),
+                    format!("{:?}", new.environment),
+                );
+                field(
+                    format!("{name}.secrets"),
+                    format!("{:?}", old.secrets.keys().collect::<Vec<_>>()),
+                    format!("{:?}", new.secrets.keys().collect::<Vec<_>>()),
+                );
+                if old.secrets != new.secrets && old.secrets.keys().eq(new.secrets.keys()) {
+                    field(
+                        format!("{name}.secret_sources"),
+                        "(previous secret ARNs)".into(),
+                        "(new secret ARNs)".into(),
+                    );
+                }
+                field(
+                    format!("{name}.log"),
+                    old.log.clone().unwrap_or_default(),
+                    new.log.clone().unwrap_or_default(),
+                );
+            }
+            (Some(_), None) => field(
+                format!("container {name}"),
+                "present".into(),
+                "(absent)".into(),
+            ),
+            (None, Some(_)) => field(
+                format!("container {name}"),
+                "(absent)".into(),
+                "present".into(),
+            ),
+            (None, None) => {}
+        }
+    }
+    changes
+}
+
+fn container_definition(
+    region: &str,
+    container: &ContainerSpec,
+    resolver: &Resolver,
+) -> ContainerDefinition {
+    let mut builder = ContainerDefinition::builder()
+        .name(&container.name)
+        .image(image_of(container, resolver))
+        .cpu(container.cpu)
+        .essential(container.essential)
+        .set_memory(container.memory_mib)
+        .set_port_mappings(Some(
+            container
+                .ports
+                .iter()
+                .map(|(port, protocol)| {
+                    PortMapping::builder()
+                        .container_port(*port)
+                        .protocol(if protocol == "udp" {
+                            TransportProtocol::Udp
+                        } else {
+                            TransportProtocol::Tcp
+                        })
+                        .build()
+                })
+                .collect(),
+        ))
+        .set_environment(Some(
+            environment_of(container, resolver)
+                .iter()
+                .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
+                .collect(),
+        ));
+    let secrets: Result<Vec<Secret>, _> = container
+        .secrets
+        .iter()
+        .map(|secret| {
+            Secret::builder()
+                .name(&secret.name)
+                .value_from(format!("{}:{}::", resolver.get(&secret.secret), secret.key))
+                .build()
+        })
+        .collect();
+    if let Ok(secrets) = secrets {
+        builder = builder.set_secrets(Some(secrets));
+    }
+    if let Some(log) = &container.log {
+        if let Ok(configuration) = LogConfiguration::builder()
+            .log_driver(LogDriver::Awslogs)
+            .options("awslogs-group", resolver.get(&log.group))
+            .options("awslogs-region", region)
+            .options("awslogs-stream-prefix", &log.stream_prefix)
+            .build()
+        {
+            builder = builder.log_configuration(configuration);
+        }
+    }
+    builder.build()
+}
+
+async fn register(
+    ctx: &Ctx<'_>,
+    who: &Identity,
+    spec: &TaskDefinitionSpec,
+    resolver: &Resolver,
+) -> Result<TaskDefinitionLive, AwsError> {
+    let containers = spec
+        .containers
+        .iter()
+        .map(|container| container_definition(&spec.region, container, resolver))
+        .collect();
+    let output = ctx
+        .aws
+        .ecs
+        .register_task_definition()
+        .family(&spec.family)
+        .cpu(&spec.cpu)
+        .memory(&spec.memory)
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .runtime_platform(
+            RuntimePlatform::builder()
+                .cpu_architecture(CpuArchitecture::Arm64)
+                .operating_system_family(OsFamily::Linux)
+                .build(),
+        )
+        .execution_role_arn(resolver.get(&spec.execution_role))
+        .task_role_arn(resolver.get(&spec.task_role))
+        .set_container_definitions(Some(containers))
+        .set_tags(Some(super::ecs_cluster::ecs_tags(who)))
+        .send()
+        .await
+        .op("RegisterTaskDefinition")?;
+    let definition = output.task_definition().ok_or_else(|| {
+        AwsError::other("RegisterTaskDefinition", "AWS returned no task definition")
+    })?;
+    Ok(live_of(definition))
+}
+
+fn live_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinitionLive {
+    TaskDefinitionLive {
+        arn: definition
+            .task_definition_arn()
+            .unwrap_or_default()
+            .to_string(),
+        family: definition.family().unwrap_or_default().to_string(),
+        revision: definition.revision(),
+        status: definition
+            .status()
+            .map(|status| status.as_str().to_string())
+            .unwrap_or_default(),
+        content: content_of(definition),
+    }
+}
+
+/// Reads one task definition (family, `family:revision` or ARN); `None` when it does not exist.
+pub async fn describe(
+    ecs: &aws_sdk_ecs::Client,
+    task_definition: &str,
+) -> Result<Option<TaskDefinitionLive>, AwsError> {
+    let result = ecs
+        .describe_task_definition()
+        .task_definition(task_definition)
+        .send()
+        .await
+        .op("DescribeTaskDefinition");
+    match result {
+        Ok(output) => Ok(output.task_definition().map(live_of)),
+        Err(err)
+            if err.code() == Some("ClientException")
+                && (err.message.contains("Unable to describe")
+                    || err.message.contains("does not exist")) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(err),
+    }
+}
 
 impl Kind for TaskDefinition {
     const KIND: &'static str = "ecs:task-definition";
     type Spec = TaskDefinitionSpec;
     type Live = TaskDefinitionLive;
 
-    fn refs(_spec: &TaskDefinitionSpec) -> Vec<Ref> {
-        Vec::new()
+    fn refs(spec: &TaskDefinitionSpec) -> Vec<Ref> {
+        let mut refs = vec![spec.execution_role.clone(), spec.task_role.clone()];
+        for container in &spec.containers {
+            if let ImageSource::Repository { repository, .. } = &container.image {
+                refs.push(repository.clone());
+            }
+            refs.extend(container.secrets.iter().map(|secret| secret.secret.clone()));
+            refs.extend(container.log.iter().map(|log| log.group.clone()));
+            refs.extend(container.environment_refs.iter().map(|(_, r)| r.clone()));
+        }
+        refs
     }
 
     async fn find(
-        _ctx: &Ctx<'_>,
+        ctx: &Ctx<'_>,
         _who: &Identity,
-        _spec: &TaskDefinitionSpec,
+        spec: &TaskDefinitionSpec,
         _recorded: Option<&str>,
         _resolver: &Resolver,
     ) -> Result<Option<TaskDefinitionLive>, AwsError> {
-        Ok(None)
+        // The current release's revision if it still exists, else the family's latest.
+        if let Some(arn) = &spec.preferred_arn {
+            if let Some(live) = describe(&ctx.aws.ecs, arn).await? {
+                if live.status == "ACTIVE" {
+                    return Ok(Some(live));
+                }
+            }
+        }
+        describe(&ctx.aws.ecs, &spec.family).await
     }
 
     fn diff(
-        _spec: &TaskDefinitionSpec,
-        _live: &TaskDefinitionLive,
-        _resolver: &Resolver,
+        spec: &TaskDefinitionSpec,
+        live: &TaskDefinitionLive,
+        resolver: &Resolver,
     ) -> Vec<FieldChange> {
-        Vec::new()
+        content_changes(&live.content, &desired_content(spec, resolver))
     }
 
     async fn create(
-        _ctx: &Ctx<'_>,
-        _who: &Identity,
-        _spec: &TaskDefinitionSpec,
-        _resolver: &Resolver,
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        spec: &TaskDefinitionSpec,
+        resolver: &Resolver,
     ) -> Result<TaskDefinitionLive, AwsError> {
-        Err(AwsError::other(
-            "create",
-            "ecs:task-definition is not written yet",
-        ))
+        register(ctx, who, spec, resolver).await
     }
 
+    /// A new revision: task definitions cannot be changed in place.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _who: &Identity,
-        _spec: &TaskDefinitionSpec,
-        live: &TaskDefinitionLive,
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        spec: &TaskDefinitionSpec,
+        _live: &TaskDefinitionLive,
         _changes: &[FieldChange],
-        _resolver: &Resolver,
+        resolver: &Resolver,
     ) -> Result<TaskDefinitionLive, AwsError> {
-        Ok(live.clone())
+        register(ctx, who, spec, resolver).await
     }
 
-    fn physical_id(_live: &TaskDefinitionLive) -> String {
-        String::new()
+    fn physical_id(live: &TaskDefinitionLive) -> String {
+        live.arn.clone()
     }
 
-    fn outputs(_live: &TaskDefinitionLive) -> Outputs {
-        Outputs::new()
+    fn outputs(live: &TaskDefinitionLive) -> Outputs {
+        Outputs::from([
+            ("arn".into(), live.arn.clone()),
+            ("family".into(), live.family.clone()),
+            ("revision".into(), live.revision.to_string()),
+        ])
     }
 
-    fn status(_live: &TaskDefinitionLive) -> String {
-        String::new()
+    fn status(live: &TaskDefinitionLive) -> String {
+        format!(
+            "{}:{} {}",
+            live.family,
+            live.revision,
+            live.status.to_lowercase()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(image: &str) -> ContainerContent {
+        ContainerContent {
+            image: image.into(),
+            cpu: 0,
+            memory_mib: None,
+            essential: true,
+            ports: vec!["3040/tcp".into()],
+            environment: BTreeMap::from([("NODE_ENV".into(), "production".into())]),
+            secrets: BTreeMap::from([("API_KEY".into(), "arn:x:API_KEY::".into())]),
+            log: None,
+        }
+    }
+
+    #[test]
+    fn an_image_change_is_one_named_change() {
+        let content = |image: &str| TaskContent {
+            cpu: "256".into(),
+            memory: "512".into(),
+            execution_role_arn: "arn:exec".into(),
+            task_role_arn: "arn:task".into(),
+            cpu_architecture: Some("ARM64".into()),
+            containers: BTreeMap::from([("api".into(), container(image))]),
+        };
+        assert!(content_changes(&content("a:1"), &content("a:1")).is_empty());
+        let changes = content_changes(&content("a:1"), &content("a:2"));
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "api.image");
+        assert_eq!(
+            (changes[0].old.as_str(), changes[0].new.as_str()),
+            ("a:1", "a:2")
+        );
     }
 }

@@ -5,12 +5,17 @@
 //! spec (plus the few ordering needs AWS imposes that no reference expresses), so the order
 //! can never disagree with the data flow.
 
+// pub mod app; (wired in once the application-layer kinds land)
 pub mod data;
 pub mod network;
 
 use crate::config::Environment;
 use crate::graph::{Graph, GraphError, LogicalId, Node};
 use crate::resources::{Identity, Spec, TAG_ENV, TAG_ID, TAG_STACK};
+use crate::state::release::Release;
+
+/// The application's services, as named in ECS and in logical ids.
+pub const SERVICES: [&str; 2] = ["api", "ui"];
 
 /// One desired resource: who it is and what it should look like.
 #[derive(Debug, Clone)]
@@ -63,10 +68,14 @@ pub fn identity(env: &Environment, id: &str) -> Identity {
     }
 }
 
-/// The graph of everything `up` manages for `env`.
-pub fn desired(env: &Environment) -> Result<Graph<Resource>, GraphError> {
+/// The graph of everything `up` manages for `env`; `current` is the release deployed now.
+pub fn desired(
+    env: &Environment,
+    current: Option<&Release>,
+) -> Result<Graph<Resource>, GraphError> {
     let mut declared = network::declare(env);
     declared.extend(data::declare(env));
+    let _ = current;
     let nodes = declared
         .into_iter()
         .map(|resource| {

@@ -12,6 +12,7 @@
 //! Concurrent runs against the same environment are serialized by [`lock`].
 
 pub mod lock;
+pub mod release;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -40,7 +41,7 @@ pub struct State {
     pub resources: BTreeMap<String, ResourceState>,
     /// Reserved for release history.
     #[serde(default)]
-    pub releases: Vec<serde_json::Value>,
+    pub releases: Vec<release::Release>,
 }
 
 /// One provisioned AWS resource.

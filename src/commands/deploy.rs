@@ -1,0 +1,155 @@
+//! `macroctl deploy` and `macroctl rollback`: change what the services run, wait for ECS to
+//! finish, and say truthfully how it ended (exit 4 when ECS rolled the deployment back).
+
+use super::{print_json, Context};
+use crate::cli::{DeployArgs, RollbackArgs};
+use crate::error::Error;
+use crate::exit;
+use crate::ops::release::{self, ReleaseError, RolloutResult};
+use crate::ops::Session;
+use crate::output::{Event, OutputFormat};
+use crate::state::release::Release;
+use std::collections::BTreeMap;
+
+pub async fn deploy(context: &Context, args: &DeployArgs) -> Result<i32, Error> {
+    let mut images = BTreeMap::new();
+    for pair in &args.images {
+        let Some((service, image)) = pair.split_once('=') else {
+            return Err(Error::Usage(format!(
+                "--image `{pair}`: expected SERVICE=IMAGE, e.g. api=123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-api:1.4.2"
+            )));
+        };
+        if image.is_empty() || image.contains(char::is_whitespace) {
+            return Err(Error::Usage(format!(
+                "--image `{pair}`: the image is empty or has spaces"
+            )));
+        }
+        if images
+            .insert(service.to_string(), image.to_string())
+            .is_some()
+        {
+            return Err(Error::Usage(format!(
+                "--image names service `{service}` twice"
+            )));
+        }
+    }
+    if images.is_empty() {
+        return Err(Error::Usage(
+            "deploy needs at least one --image SERVICE=IMAGE".into(),
+        ));
+    }
+    let reporter = context.reporter.as_ref();
+    let mut session = Session::open(
+        &context.settings,
+        &args.env.env,
+        reporter,
+        Some(&context.command_line),
+    )
+    .await?;
+    reporter.report(Event::Phase {
+        message: format!(
+            "deploying to {}: {}",
+            session.env.name,
+            images
+                .iter()
+                .map(|(s, i)| format!("{s}={i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    });
+    let outcome = release::deploy(&mut session, &images, !args.no_wait).await;
+    finish(context, &session, outcome)
+}
+
+pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<i32, Error> {
+    let reporter = context.reporter.as_ref();
+    let mut session = Session::open(
+        &context.settings,
+        &args.env.env,
+        reporter,
+        Some(&context.command_line),
+    )
+    .await?;
+    let outcome = release::rollback(&mut session, args.to, !args.no_wait).await;
+    finish(context, &session, outcome)
+}
+
+/// Prints the release and its result; picks the exit code.
+fn finish(
+    context: &Context,
+    session: &Session<'_>,
+    outcome: Result<(Release, RolloutResult), ReleaseError>,
+) -> Result<i32, Error> {
+    let env = session.env.name.clone();
+    let (release, result) = outcome.map_err(|err| match err {
+        ReleaseError::Aws(source) => Error::Aws {
+            env: env.clone(),
+            source,
+        },
+        ReleaseError::State(state) => Error::from(state),
+        ReleaseError::Invalid(message) => Error::Refused {
+            message,
+            hint: String::new(),
+        },
+    })?;
+    let (word, detail, code) = match &result {
+        RolloutResult::Healthy => ("healthy", String::new(), exit::SUCCESS),
+        RolloutResult::NotWaited => (
+            "in-progress",
+            "not waited for (--no-wait)".into(),
+            exit::SUCCESS,
+        ),
+        RolloutResult::RolledBack(reason) => ("rolled-back", reason.clone(), exit::ROLLED_BACK),
+        RolloutResult::Failed(reason) => ("failed", reason.clone(), exit::ERROR),
+        RolloutResult::TimedOut(pending) => (
+            "in-progress",
+            format!(
+                "gave up after --wait-timeout {} still waiting for: {pending}",
+                crate::output::format_elapsed(session.settings.wait_timeout)
+            ),
+            exit::ERROR,
+        ),
+    };
+    match context.format {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "env": env,
+            "release": release.id,
+            "command": release.command,
+            "rollback_to": release.rollback_to,
+            "services": release.services,
+            "outcome": word,
+            "detail": detail,
+            "exit_code": code,
+        }))?,
+        OutputFormat::Text => {
+            let services: Vec<String> = release
+                .services
+                .iter()
+                .map(|(service, entry)| format!("{service}={}", entry.image))
+                .collect();
+            let target = release
+                .rollback_to
+                .map(|id| format!(" (back to release {id})"))
+                .unwrap_or_default();
+            println!(
+                "release {} on {env}{target}: {} → {word}",
+                release.id,
+                services.join(", ")
+            );
+            if !detail.is_empty() {
+                println!("  {detail}");
+            }
+        }
+    }
+    match &result {
+        RolloutResult::RolledBack(_) => eprintln!(
+            "error: environment {env}: the deployment failed and ECS rolled it back ({detail}); release {} recorded as rolled-back",
+            release.id
+        ),
+        RolloutResult::Failed(_) | RolloutResult::TimedOut(_) => {
+            eprintln!("error: environment {env}: release {}: {detail}", release.id)
+        }
+        _ => {}
+    }
+    Ok(code)
+}

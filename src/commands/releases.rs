@@ -1,0 +1,58 @@
+//! `macroctl releases`: the release history from state. No AWS calls.
+
+use super::{print_json, render, Context};
+use crate::cli::EnvArg;
+use crate::error::Error;
+use crate::exit;
+use crate::output::OutputFormat;
+use crate::state::StateStore;
+
+pub fn run(context: &Context, args: &EnvArg) -> Result<i32, Error> {
+    let store = StateStore::new(&context.settings.state_dir, &args.env);
+    let releases = store
+        .load()?
+        .map(|state| state.releases)
+        .unwrap_or_default();
+    match context.format {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "env": args.env,
+            "releases": releases,
+        }))?,
+        OutputFormat::Text => {
+            let rows: Vec<Vec<String>> = releases
+                .iter()
+                .rev()
+                .map(|release| {
+                    vec![
+                        release.id.to_string(),
+                        release.created_at.clone(),
+                        release.created_by.clone(),
+                        match release.rollback_to {
+                            Some(to) => format!("rollback→{to}"),
+                            None => release.command.clone(),
+                        },
+                        release.outcome.as_str().to_string(),
+                        release
+                            .services
+                            .iter()
+                            .map(|(service, entry)| format!("{service}={}", entry.image))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                println!("no releases recorded for {}", args.env);
+            } else {
+                print!(
+                    "{}",
+                    render::table(
+                        &["ID", "CREATED", "BY", "COMMAND", "OUTCOME", "IMAGES"],
+                        &rows
+                    )
+                );
+            }
+        }
+    }
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,463 @@
+//! Releases: `deploy` and `rollback`, and waiting for ECS to finish what they started.
+//!
+//! Only the application layer is touched (task definitions and services); the database and
+//! the cache are never part of a release. A deploy registers new task definition revisions for
+//! the named services only (a copy of what runs, with the new image), points the services at
+//! them, records the release, and waits until ECS reports the rollout COMPLETED with every
+//! task running and the old deployment drained. When ECS's circuit breaker or a deployment
+//! alarm rolls the deployment back, that is what is reported (exit 4), never "success".
+
+use super::Session;
+use crate::aws::{AwsError, IntoAwsError};
+use crate::output::Event;
+use crate::stack::SERVICES;
+use crate::state::release::{Outcome, Release, ReleaseHistory, ServiceRelease};
+use crate::state::{now_rfc3339, StateError};
+use aws_sdk_ecs::types::Service;
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// How waiting for a rollout ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RolloutResult {
+    Healthy,
+    /// ECS rolled the deployment back; the reason in its words.
+    RolledBack(String),
+    /// The rollout failed and was not rolled back.
+    Failed(String),
+    /// `--wait-timeout` expired; what was still pending.
+    TimedOut(String),
+    /// `--no-wait`: not observed.
+    NotWaited,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub fn cluster_name(session: &Session<'_>) -> String {
+    format!("{}-{}", session.env.stack, session.env.name)
+}
+
+fn who() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{user}@{host}")
+}
+
+/// The services as ECS runs them now.
+async fn describe_services(session: &Session<'_>) -> Result<BTreeMap<String, Service>, AwsError> {
+    let output = session
+        .aws
+        .ecs
+        .describe_services()
+        .cluster(cluster_name(session))
+        .set_services(Some(SERVICES.iter().map(|s| s.to_string()).collect()))
+        .send()
+        .await
+        .op("DescribeServices")?;
+    Ok(output
+        .services()
+        .iter()
+        .filter(|service| service.status() == Some("ACTIVE"))
+        .filter_map(|service| Some((service.service_name()?.to_string(), service.clone())))
+        .collect())
+}
+
+/// The image of the container named like the service in a task definition.
+async fn image_of(
+    session: &Session<'_>,
+    service: &str,
+    task_definition: &str,
+) -> Result<String, AwsError> {
+    let output = session
+        .aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(task_definition)
+        .send()
+        .await
+        .op("DescribeTaskDefinition")?;
+    Ok(output
+        .task_definition()
+        .and_then(|definition| {
+            definition
+                .container_definitions()
+                .iter()
+                .find(|container| container.name() == Some(service))
+                .and_then(|container| container.image())
+        })
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// Registers a copy of `task_definition` with the service's container image replaced.
+async fn register_with_image(
+    session: &Session<'_>,
+    service: &str,
+    task_definition: &str,
+    image: &str,
+) -> Result<String, AwsError> {
+    let ecs = &session.aws.ecs;
+    let current = ecs
+        .describe_task_definition()
+        .task_definition(task_definition)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .op("DescribeTaskDefinition")?;
+    let definition = current.task_definition().ok_or_else(|| {
+        AwsError::other(
+            "DescribeTaskDefinition",
+            format!("{task_definition} not found"),
+        )
+    })?;
+    let containers = definition
+        .container_definitions()
+        .iter()
+        .map(|container| {
+            if container.name() == Some(service) {
+                let mut copy = container.clone();
+                copy.image = Some(image.to_string());
+                copy
+            } else {
+                container.clone()
+            }
+        })
+        .collect();
+    let output = ecs
+        .register_task_definition()
+        .family(definition.family().unwrap_or_default())
+        .set_task_role_arn(definition.task_role_arn().map(str::to_string))
+        .set_execution_role_arn(definition.execution_role_arn().map(str::to_string))
+        .set_network_mode(definition.network_mode().cloned())
+        .set_container_definitions(Some(containers))
+        .set_requires_compatibilities(Some(definition.requires_compatibilities().to_vec()))
+        .set_cpu(definition.cpu().map(str::to_string))
+        .set_memory(definition.memory().map(str::to_string))
+        .set_runtime_platform(definition.runtime_platform().cloned())
+        .set_tags(Some(current.tags().to_vec()).filter(|tags| !tags.is_empty()))
+        .send()
+        .await
+        .op("RegisterTaskDefinition")?;
+    Ok(output
+        .task_definition()
+        .and_then(|definition| definition.task_definition_arn())
+        .unwrap_or_default()
+        .to_string())
+}
+
+async fn point_service_at(
+    session: &Session<'_>,
+    service: &str,
+    task_definition: &str,
+) -> Result<(), AwsError> {
+    session
+        .aws
+        .ecs
+        .update_service()
+        .cluster(cluster_name(session))
+        .service(service)
+        .task_definition(task_definition)
+        .send()
+        .await
+        .op("UpdateService")?;
+    Ok(())
+}
+
+/// Appends `release` (marking unfinished earlier ones superseded) and saves the state.
+fn record(session: &mut Session<'_>, release: Release) -> Result<(), StateError> {
+    for earlier in &mut session.state.releases {
+        if earlier.outcome == Outcome::InProgress {
+            earlier.outcome = Outcome::Superseded;
+        }
+    }
+    session.state.releases.push(release);
+    session.store.save(&mut session.state)
+}
+
+/// Sets the outcome of release `id` and saves the state.
+pub fn finish(
+    session: &mut Session<'_>,
+    id: u64,
+    result: &RolloutResult,
+) -> Result<(), StateError> {
+    let (outcome, reason) = match result {
+        RolloutResult::Healthy => (Outcome::Healthy, None),
+        RolloutResult::RolledBack(reason) => (Outcome::RolledBack, Some(reason.clone())),
+        RolloutResult::Failed(reason) => (Outcome::Failed, Some(reason.clone())),
+        RolloutResult::TimedOut(_) | RolloutResult::NotWaited => return Ok(()),
+    };
+    if let Some(release) = session.state.releases.iter_mut().find(|r| r.id == id) {
+        release.outcome = outcome;
+        release.reason = reason;
+        release.finished_at = Some(now_rfc3339());
+    }
+    session.store.save(&mut session.state)
+}
+
+/// `deploy`: new revisions for the services in `images`, then (unless `wait` is false) waits.
+pub async fn deploy(
+    session: &mut Session<'_>,
+    images: &BTreeMap<String, String>,
+    wait: bool,
+) -> Result<(Release, RolloutResult), ReleaseError> {
+    for service in images.keys() {
+        if !SERVICES.contains(&service.as_str()) {
+            return Err(ReleaseError::Invalid(format!(
+                "unknown service `{service}` in --image; services are {}",
+                SERVICES.join(", ")
+            )));
+        }
+    }
+    let running = describe_services(session).await?;
+    let mut services = BTreeMap::new();
+    let mut changed = Vec::new();
+    for service in SERVICES {
+        let Some(live) = running.get(service) else {
+            return Err(ReleaseError::Invalid(format!(
+                "environment {}: service {service} does not exist; run `macroctl up --env {}` first",
+                session.env.name, session.env.name
+            )));
+        };
+        let current = live.task_definition().unwrap_or_default().to_string();
+        let entry = match images.get(service) {
+            Some(image) => {
+                let task_definition =
+                    register_with_image(session, service, &current, image).await?;
+                changed.push((service.to_string(), task_definition.clone()));
+                ServiceRelease {
+                    image: image.clone(),
+                    task_definition,
+                }
+            }
+            None => ServiceRelease {
+                image: image_of(session, service, &current).await?,
+                task_definition: current,
+            },
+        };
+        services.insert(service.to_string(), entry);
+    }
+    let release = Release {
+        id: session.state.releases.next_id(),
+        created_at: now_rfc3339(),
+        created_by: who(),
+        command: "deploy".into(),
+        services,
+        outcome: Outcome::InProgress,
+        finished_at: None,
+        rollback_to: None,
+        reason: None,
+    };
+    record(session, release.clone())?;
+    for (service, task_definition) in &changed {
+        point_service_at(session, service, task_definition).await?;
+    }
+    let result = if wait {
+        wait_for_rollout(session, &changed).await?
+    } else {
+        RolloutResult::NotWaited
+    };
+    finish(session, release.id, &result)?;
+    Ok((release, result))
+}
+
+/// `rollback`: every service back to `to`, or to the last healthy release before the latest.
+pub async fn rollback(
+    session: &mut Session<'_>,
+    to: Option<u64>,
+    wait: bool,
+) -> Result<(Release, RolloutResult), ReleaseError> {
+    let history = &session.state.releases;
+    let target = match to {
+        Some(id) => history.iter().find(|release| release.id == id).cloned().ok_or_else(|| {
+            ReleaseError::Invalid(format!(
+                "environment {}: there is no release {id}; `macroctl releases --env {}` lists them",
+                session.env.name, session.env.name
+            ))
+        })?,
+        None => history.rollback_target().cloned().ok_or_else(|| {
+            ReleaseError::Invalid(format!(
+                "environment {}: nothing to roll back to: no earlier release became healthy ({} release(s) recorded); pass --to RELEASE to choose one",
+                session.env.name,
+                history.len()
+            ))
+        })?,
+    };
+    let running = describe_services(session).await?;
+    let mut changed = Vec::new();
+    for (service, wanted) in &target.services {
+        let current = running
+            .get(service)
+            .and_then(|live| live.task_definition())
+            .unwrap_or_default();
+        if current != wanted.task_definition {
+            changed.push((service.clone(), wanted.task_definition.clone()));
+        }
+    }
+    let release = Release {
+        id: session.state.releases.next_id(),
+        created_at: now_rfc3339(),
+        created_by: who(),
+        command: "rollback".into(),
+        services: target.services.clone(),
+        outcome: Outcome::InProgress,
+        finished_at: None,
+        rollback_to: Some(target.id),
+        reason: None,
+    };
+    record(session, release.clone())?;
+    for (service, task_definition) in &changed {
+        point_service_at(session, service, task_definition).await?;
+    }
+    let result = if wait {
+        wait_for_rollout(session, &changed).await?
+    } else {
+        RolloutResult::NotWaited
+    };
+    finish(session, release.id, &result)?;
+    Ok((release, result))
+}
+
+/// One line per service: what a wait is still waiting for.
+fn progress(service: &str, live: &Service, expected: &str) -> String {
+    let primary = live
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"));
+    format!(
+        "{service}: {}/{} running, {} pending, rollout {}, {} deployment(s){}",
+        live.running_count(),
+        live.desired_count(),
+        live.pending_count(),
+        primary
+            .and_then(|d| d.rollout_state())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        live.deployments().len(),
+        if live.task_definition() == Some(expected) {
+            ""
+        } else {
+            " (not yet on the new task definition)"
+        }
+    )
+}
+
+/// Waits until each `(service, task definition)` is rolled out, ECS rolled it back, it failed,
+/// or `--wait-timeout` expires. Shows progress and new service events as they arrive.
+pub async fn wait_for_rollout(
+    session: &Session<'_>,
+    changed: &[(String, String)],
+) -> Result<RolloutResult, AwsError> {
+    let started = Instant::now();
+    let timeout = session.settings.wait_timeout;
+    let mut seen_events: HashSet<String> = HashSet::new();
+    let mut first = true;
+    let mut last_progress: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        let running = describe_services(session).await?;
+        let mut pending = Vec::new();
+        for (service, expected) in changed {
+            let Some(live) = running.get(service) else {
+                return Ok(RolloutResult::Failed(format!(
+                    "service {service} disappeared"
+                )));
+            };
+            for event in live.events().iter().rev() {
+                let id = event.id().unwrap_or_default().to_string();
+                if seen_events.insert(id) && !first {
+                    session.reporter.report(Event::Info {
+                        message: format!("{service}: {}", event.message().unwrap_or_default()),
+                    });
+                }
+            }
+            let ours = live
+                .deployments()
+                .iter()
+                .find(|deployment| deployment.task_definition() == Some(expected.as_str()));
+            let primary = live
+                .deployments()
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"));
+            let failed = ours
+                .and_then(|deployment| deployment.rollout_state())
+                .is_some_and(|state| state.as_str() == "FAILED");
+            let reason = || {
+                ours.and_then(|d| d.rollout_state_reason())
+                    .map(str::to_string)
+                    .or_else(|| {
+                        live.events()
+                            .iter()
+                            .find(|e| {
+                                e.message().is_some_and(|m| {
+                                    m.contains("failed") || m.contains("rolling back")
+                                })
+                            })
+                            .and_then(|e| e.message().map(str::to_string))
+                    })
+                    .unwrap_or_else(|| "the deployment failed".into())
+            };
+            let rollback_on = live
+                .deployment_configuration()
+                .and_then(|c| c.deployment_circuit_breaker())
+                .is_some_and(|breaker| breaker.rollback())
+                || live
+                    .deployment_configuration()
+                    .and_then(|c| c.alarms())
+                    .is_some_and(|alarms| alarms.rollback());
+            let moved_away = primary.and_then(|d| d.task_definition()) != Some(expected.as_str())
+                && live.task_definition() != Some(expected.as_str());
+            if moved_away || (failed && rollback_on) {
+                return Ok(RolloutResult::RolledBack(format!(
+                    "{service}: {}",
+                    reason()
+                )));
+            }
+            if failed {
+                return Ok(RolloutResult::Failed(format!("{service}: {}", reason())));
+            }
+            let done = primary.is_some_and(|d| {
+                d.task_definition() == Some(expected.as_str())
+                    && d.rollout_state().map(|s| s.as_str()) == Some("COMPLETED")
+                    && d.running_count() == d.desired_count()
+            }) && live.deployments().len() == 1
+                && live.running_count() == live.desired_count();
+            if !done {
+                pending.push(progress(service, live, expected));
+            }
+        }
+        first = false;
+        if pending.is_empty() {
+            return Ok(RolloutResult::Healthy);
+        }
+        for line in &pending {
+            let service = line.split(':').next().unwrap_or_default().to_string();
+            if last_progress.get(&service) != Some(line) {
+                session.reporter.report(Event::NodeWaiting {
+                    id: format!("service-{service}"),
+                    kind: "ecs:service".into(),
+                    message: format!(
+                        "{line} ({})",
+                        crate::output::format_elapsed(started.elapsed())
+                    ),
+                });
+                last_progress.insert(service, line.clone());
+            }
+        }
+        if started.elapsed() >= timeout {
+            return Ok(RolloutResult::TimedOut(pending.join("; ")));
+        }
+        tokio::time::sleep(Duration::from_secs(2).min(timeout.saturating_sub(started.elapsed())))
+            .await;
+    }
+}
