@@ -5,6 +5,14 @@
 #   scripts/emulator.sh stop      stop it (a no-op when it is not running)
 #   scripts/emulator.sh address   print the address of the running emulator
 #
+# By default this runs the realistic emulator, tests/emulator/launcher.py (moto extended with
+# creation delays and ECS rollouts; see its docstring), with
+# MACROCTL_EMULATOR_CREATE_SECONDS defaulting to rds=4,elasticache=4,nat=2,alb=2 (the other
+# MACROCTL_EMULATOR_* variables are passed through). EMULATOR=plain runs plain moto_server
+# (everything available at once, no ECS rollouts) instead:
+#
+#   EMULATOR=plain scripts/emulator.sh start
+#
 # State lives in .emulator/ at the repo root: pid, address, moto.log.
 # The process is only ever stopped by its own PID, never by name.
 set -euo pipefail
@@ -18,9 +26,22 @@ ADDRESS_FILE="$STATE_DIR/address"
 LOG_FILE="$STATE_DIR/moto.log"
 VENV="$ROOT/.venv"
 
-# The emulator command; the port is appended as `-p PORT`. Later this becomes a Python
-# launcher under tests/emulator/ that extends moto; keep it a single variable.
-EMULATOR_CMD=("$VENV/bin/moto_server" -H 127.0.0.1)
+# The emulator command, run as "${EMULATOR_CMD[@]}" "$PORT_FLAG" PORT.
+case "${EMULATOR:-realistic}" in
+realistic)
+    EMULATOR_CMD=("$VENV/bin/python" "$ROOT/tests/emulator/launcher.py" --host 127.0.0.1)
+    PORT_FLAG=--port
+    export MACROCTL_EMULATOR_CREATE_SECONDS="${MACROCTL_EMULATOR_CREATE_SECONDS-rds=4,elasticache=4,nat=2,alb=2}"
+    ;;
+plain)
+    EMULATOR_CMD=("$VENV/bin/moto_server" -H 127.0.0.1)
+    PORT_FLAG=-p
+    ;;
+*)
+    echo "emulator.sh: EMULATOR must be 'realistic' (the default) or 'plain', not '$EMULATOR'" >&2
+    exit 2
+    ;;
+esac
 
 START_TIMEOUT_SECS=30
 
@@ -29,16 +50,17 @@ die() {
     exit 1
 }
 
-# Prints the PID from the pid file if that process is alive and is a moto emulator.
+# Prints the PID from the pid file if that process is alive and is a moto emulator (plain
+# moto_server or tests/emulator/launcher.py).
 running_pid() {
     [[ -f "$PID_FILE" ]] || return 1
     local pid
     pid="$(<"$PID_FILE")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
-    # Guard against a recycled PID: the command line must mention moto.
+    # Guard against a recycled PID: the command line must mention moto or the launcher.
     [[ -r "/proc/$pid/cmdline" ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q moto || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -e moto -e tests/emulator/launcher.py || return 1
     echo "$pid"
 }
 
@@ -79,7 +101,7 @@ cmd_start() {
     address="http://127.0.0.1:$port"
 
     MOTO_IAM_LOAD_MANAGED_POLICIES=true \
-        nohup "${EMULATOR_CMD[@]}" -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
+        nohup "${EMULATOR_CMD[@]}" "$PORT_FLAG" "$port" >"$LOG_FILE" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$PID_FILE"
 

@@ -76,8 +76,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Create or update everything the environment file describes
     Up(UpArgs),
-    /// Show every resource: logical id, kind, physical id, live state
-    Status(EnvArg),
+    /// Show what exists, whether it is healthy, and what is deployed
+    Status(StatusArgs),
     /// Inspect the state file or release a lock
     #[command(subcommand)]
     State(StateCommand),
@@ -139,6 +139,15 @@ pub struct EnvArg {
     /// The environment: the name of a file <envs-dir>/<env>.toml
     #[arg(long, short = 'e', value_name = "ENV", env = "MACROCTL_ENV")]
     pub env: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Exit 1 when anything is not healthy (for CI gates)
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ pub mod engine;
 mod recorder;
 pub mod release;
 pub mod secrets;
+pub mod status;
 
 pub use engine::{Action, Plan, PlannedResource};
 pub use recorder::StateRecorder;

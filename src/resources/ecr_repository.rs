@@ -6,11 +6,14 @@
 //! but the newest `keep_last_images` images, compared *semantically* (parsed JSON, keys in any
 //! order, rules by priority) with what `GetLifecyclePolicy` returns; an absent policy is
 //! created. `keep_last_images = 0` means no lifecycle policy: every image is kept.
+//! Turning scan on push off sends the flag explicitly (see [`explicit_scan_flag`]).
 
 use super::iam_role::canonical_json;
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ecr::types::ImageScanningConfiguration;
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone)]
@@ -76,6 +79,26 @@ pub fn normalize_lifecycle(text: &str) -> String {
 
 fn desired_lifecycle(spec: &EcrRepositorySpec) -> Option<String> {
     lifecycle_document(spec.keep_last_images).map(|document| canonical_json(&document))
+}
+
+/// Writes `"scanOnPush": false` out: the SDK omits a false flag (sending `{}`), which AWS
+/// reads as false but the emulator (moto) ignores, leaving scanning on forever.
+fn explicit_scan_flag(request: &mut HttpRequest) {
+    let Some(Ok(mut body)) = request.body().bytes().map(serde_json::from_slice::<Value>) else {
+        return;
+    };
+    let Some(config) = body
+        .get_mut("imageScanningConfiguration")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    config.entry("scanOnPush").or_insert(Value::Bool(false));
+    let text = body.to_string();
+    request
+        .headers_mut()
+        .insert("content-length", text.len().to_string());
+    *request.body_mut() = SdkBody::from(text);
 }
 
 fn ecr_tags(who: &Identity) -> Result<Vec<aws_sdk_ecr::types::Tag>, AwsError> {
@@ -249,6 +272,8 @@ impl Kind for EcrRepository {
                                 .scan_on_push(spec.scan_on_push)
                                 .build(),
                         )
+                        .customize()
+                        .mutate_request(explicit_scan_flag)
                         .send()
                         .await
                         .op("PutImageScanningConfiguration")?;

@@ -226,7 +226,13 @@ impl Kind for Listener {
         );
         // AWS keeps (and reports) a policy on HTTP listeners too; it only matters for HTTPS.
         if is_https(&spec.protocol) && is_https(&live.protocol) {
-            compare_reported(&mut changes, "ssl_policy", &live.ssl_policy, SSL_POLICY, false);
+            compare_reported(
+                &mut changes,
+                "ssl_policy",
+                &live.ssl_policy,
+                SSL_POLICY,
+                false,
+            );
         }
         super::compare(
             &mut changes,
@@ -370,14 +376,22 @@ mod tests {
             .target_group_arn(TG)
             .forward_config(
                 ForwardActionConfig::builder()
-                    .target_groups(TargetGroupTuple::builder().target_group_arn(TG).weight(1).build())
+                    .target_groups(
+                        TargetGroupTuple::builder()
+                            .target_group_arn(TG)
+                            .weight(1)
+                            .build(),
+                    )
                     .build(),
             )
             .build();
         assert_eq!(action_summary(&plain), action_summary(&weighted));
         assert_eq!(action_summary(&plain), format!("forward to {TG}"));
         let redirect = action_of(&ListenerAction::RedirectToHttps, &resolver());
-        assert_eq!(action_summary(&redirect), "redirect to HTTPS:443 (HTTP_301)");
+        assert_eq!(
+            action_summary(&redirect),
+            "redirect to HTTPS:443 (HTTP_301)"
+        );
     }
 
     #[test]
@@ -442,8 +456,13 @@ mod tests {
 
         let who = emulator::who("listener-http");
         let mut spec = spec("HTTP", ListenerAction::Forward(Ref::new("tg-ui", "arn")));
-        assert!(Listener::find(&ctx, &who, &spec, None, &resolver).await.unwrap().is_none());
-        let created = Listener::create(&ctx, &who, &spec, &resolver).await.unwrap();
+        assert!(Listener::find(&ctx, &who, &spec, None, &resolver)
+            .await
+            .unwrap()
+            .is_none());
+        let created = Listener::create(&ctx, &who, &spec, &resolver)
+            .await
+            .unwrap();
         assert_eq!(Listener::diff(&spec, &created, &resolver), vec![]);
 
         let before = emulator::writes(&aws);
@@ -467,6 +486,78 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(after.default_action, "redirect to HTTPS:443 (HTTP_301)");
+        assert_eq!(Listener::diff(&spec, &after, &resolver), vec![]);
+    }
+
+    #[tokio::test]
+    #[ignore]
+    async fn emulator_https_certificate_change() {
+        use super::super::load_balancer::{LoadBalancer, LoadBalancerSpec};
+        let aws = emulator::clients().await;
+        let inventory = emulator::inventory(&aws);
+        let ctx = emulator::ctx(&aws, &inventory);
+        let (_, subnets, group) = emulator::network(&aws).await;
+        let resolver = Resolver::default();
+        emulator::set(&resolver, "a", &[("subnet_id", &subnets[0])]);
+        emulator::set(&resolver, "b", &[("subnet_id", &subnets[1])]);
+        emulator::set(&resolver, "sg", &[("group_id", &group)]);
+        let lb_spec = LoadBalancerSpec {
+            name: emulator::unique("lb"),
+            subnets: vec![Ref::new("a", "subnet_id"), Ref::new("b", "subnet_id")],
+            security_groups: vec![Ref::new("sg", "group_id")],
+        };
+        let lb = LoadBalancer::create(&ctx, &emulator::who("lb"), &lb_spec, &resolver)
+            .await
+            .unwrap();
+        emulator::set(&resolver, "lb", &[("arn", &lb.arn)]);
+        let mut certificates = Vec::new();
+        for name in ["one", "two"] {
+            let uploaded = aws
+                .iam
+                .upload_server_certificate()
+                .server_certificate_name(emulator::unique(name))
+                .certificate_body("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
+                .private_key("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----")
+                .send()
+                .await
+                .unwrap();
+            certificates.push(
+                uploaded
+                    .server_certificate_metadata()
+                    .unwrap()
+                    .arn()
+                    .to_string(),
+            );
+        }
+        let who = emulator::who("listener-https");
+        let mut spec = ListenerSpec {
+            load_balancer: Ref::new("lb", "arn"),
+            port: 443,
+            protocol: "HTTPS".into(),
+            certificate_arn: Some(certificates[0].clone()),
+            default_action: ListenerAction::RedirectToHttps,
+        };
+        let created = Listener::create(&ctx, &who, &spec, &resolver)
+            .await
+            .unwrap();
+        assert_eq!(Listener::diff(&spec, &created, &resolver), vec![]);
+        let found = Listener::find(&ctx, &who, &spec, None, &resolver)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.ssl_policy, SSL_POLICY);
+        assert_eq!(Listener::diff(&spec, &found, &resolver), vec![]);
+        spec.certificate_arn = Some(certificates[1].clone());
+        let changes = Listener::diff(&spec, &found, &resolver);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "certificate_arn");
+        Listener::update(&ctx, &who, &spec, &found, &changes, &resolver)
+            .await
+            .unwrap();
+        let after = Listener::find(&ctx, &who, &spec, None, &resolver)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(Listener::diff(&spec, &after, &resolver), vec![]);
     }
 }

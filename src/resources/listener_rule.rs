@@ -80,7 +80,10 @@ fn desired_action(spec: &ListenerRuleSpec) -> ListenerAction {
     ListenerAction::Forward(spec.target_group.clone())
 }
 
-fn live_of(rule: &aws_sdk_elasticloadbalancingv2::types::Rule, listener_arn: &str) -> ListenerRuleLive {
+fn live_of(
+    rule: &aws_sdk_elasticloadbalancingv2::types::Rule,
+    listener_arn: &str,
+) -> ListenerRuleLive {
     ListenerRuleLive {
         arn: rule.rule_arn().unwrap_or_default().to_string(),
         listener_arn: listener_arn.to_string(),
@@ -146,7 +149,11 @@ impl Kind for ListenerRule {
         Ok(found.map(|rule| live_of(rule, &listener_arn)))
     }
 
-    fn diff(spec: &ListenerRuleSpec, live: &ListenerRuleLive, resolver: &Resolver) -> Vec<FieldChange> {
+    fn diff(
+        spec: &ListenerRuleSpec,
+        live: &ListenerRuleLive,
+        resolver: &Resolver,
+    ) -> Vec<FieldChange> {
         let mut changes = Vec::new();
         super::compare(
             &mut changes,
@@ -340,16 +347,22 @@ mod tests {
             certificate_arn: None,
             default_action: ListenerAction::Forward(Ref::new("tg-ui", "arn")),
         };
-        let listener = Listener::create(&ctx, &emulator::who("listener"), &listener_spec, &resolver)
-            .await
-            .unwrap();
+        let listener =
+            Listener::create(&ctx, &emulator::who("listener"), &listener_spec, &resolver)
+                .await
+                .unwrap();
         emulator::set(&resolver, "listener", &[("arn", &listener.arn)]);
 
         let who = emulator::who("listener-rule-api");
         let (mut spec, _) = spec_and_resolver();
         spec.path_patterns = vec!["/api/*".into()];
-        assert!(ListenerRule::find(&ctx, &who, &spec, None, &resolver).await.unwrap().is_none());
-        let created = ListenerRule::create(&ctx, &who, &spec, &resolver).await.unwrap();
+        assert!(ListenerRule::find(&ctx, &who, &spec, None, &resolver)
+            .await
+            .unwrap()
+            .is_none());
+        let created = ListenerRule::create(&ctx, &who, &spec, &resolver)
+            .await
+            .unwrap();
         assert_eq!(created.priority, 10);
         assert_eq!(ListenerRule::diff(&spec, &created, &resolver), vec![]);
 
@@ -385,7 +398,13 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(ListenerRule::diff(&spec, &after, &resolver), vec![]);
-        let tags = aws.elb.describe_tags().resource_arns(&created.arn).send().await.unwrap();
+        let tags = aws
+            .elb
+            .describe_tags()
+            .resource_arns(&created.arn)
+            .send()
+            .await
+            .unwrap();
         assert!(!tags.tag_descriptions()[0].tags().is_empty());
     }
 }

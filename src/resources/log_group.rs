@@ -39,10 +39,7 @@ fn retention_text(retention: Option<i32>) -> String {
 }
 
 fn live_of(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> LogGroupLive {
-    let arn = group
-        .arn()
-        .or(group.log_group_arn())
-        .unwrap_or_default();
+    let arn = group.arn().or(group.log_group_arn()).unwrap_or_default();
     LogGroupLive {
         name: group.log_group_name().unwrap_or_default().to_string(),
         arn: arn.strip_suffix(":*").unwrap_or(arn).to_string(),
@@ -156,7 +153,10 @@ impl Kind for LogGroup {
         _resolver: &Resolver,
     ) -> Result<LogGroupLive, AwsError> {
         let mut live = live.clone();
-        if !changes.iter().any(|change| change.field == "retention_days") {
+        if !changes
+            .iter()
+            .any(|change| change.field == "retention_days")
+        {
             return Ok(live);
         }
         match desired_retention(spec) {
@@ -268,7 +268,9 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        let created = LogGroup::create(&ctx, &who, &spec, &resolver).await.unwrap();
+        let created = LogGroup::create(&ctx, &who, &spec, &resolver)
+            .await
+            .unwrap();
         assert!(!created.arn.ends_with(":*"));
         assert!(created.arn.ends_with(&spec.name));
         let writes = emulator.writes();
@@ -280,7 +282,9 @@ mod tests {
         assert_eq!(emulator.writes(), writes);
         assert_eq!(LogGroup::outputs(&found), LogGroup::outputs(&created));
         // Creating again (an interrupted run) converges instead of failing.
-        LogGroup::create(&ctx, &who, &spec, &resolver).await.unwrap();
+        LogGroup::create(&ctx, &who, &spec, &resolver)
+            .await
+            .unwrap();
         assert_eq!(emulator.writes(), writes + 1);
         spec.retention_days = 90;
         let changes = LogGroup::diff(&spec, &found, &resolver);

@@ -74,7 +74,10 @@ fn live_of(target: &aws_sdk_applicationautoscaling::types::ScalableTarget) -> Sc
     }
 }
 
-async fn describe(ctx: &Ctx<'_>, resource_id: &str) -> Result<Option<ScalableTargetLive>, AwsError> {
+async fn describe(
+    ctx: &Ctx<'_>,
+    resource_id: &str,
+) -> Result<Option<ScalableTargetLive>, AwsError> {
     let output = ctx
         .aws
         .autoscaling
@@ -214,7 +217,11 @@ impl Kind for ScalableTarget {
     ) -> Result<ScalableTargetLive, AwsError> {
         let arn = register(ctx, spec, &live.resource_id, None).await?;
         Ok(ScalableTargetLive {
-            arn: if arn.is_empty() { live.arn.clone() } else { arn },
+            arn: if arn.is_empty() {
+                live.arn.clone()
+            } else {
+                arn
+            },
             min_capacity: spec.min_capacity,
             max_capacity: spec.max_capacity,
             suspended: live.suspended.map(|_| false),

@@ -158,10 +158,7 @@ async fn topic_arn(
     }
 }
 
-async fn email_subscriptions(
-    ctx: &Ctx<'_>,
-    arn: &str,
-) -> Result<Vec<EmailSubscription>, AwsError> {
+async fn email_subscriptions(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<EmailSubscription>, AwsError> {
     let mut subscriptions = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
@@ -348,7 +345,8 @@ impl Kind for SnsTopic {
                     Err(err) => return Err(err),
                 }
             }
-            live.email_subscriptions.retain(|subscription| subscription != &stale);
+            live.email_subscriptions
+                .retain(|subscription| subscription != &stale);
         }
         // Record which address macroctl now manages.
         if !live.manages(desired) {
@@ -463,7 +461,9 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        let created = SnsTopic::create(&ctx, &who, &spec, &resolver).await.unwrap();
+        let created = SnsTopic::create(&ctx, &who, &spec, &resolver)
+            .await
+            .unwrap();
         assert_eq!(created.email_subscriptions.len(), 1);
         let writes = emulator.writes();
         let found = SnsTopic::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
@@ -514,7 +514,9 @@ mod tests {
         assert_eq!(endpoints, vec!["oncall@example.com", "someone@example.com"]);
         assert_eq!(found.managed_email.as_deref(), Some("oncall@example.com"));
         // Creating again (an interrupted run) converges instead of failing.
-        let again = SnsTopic::create(&ctx, &who, &spec, &resolver).await.unwrap();
+        let again = SnsTopic::create(&ctx, &who, &spec, &resolver)
+            .await
+            .unwrap();
         assert_eq!(again.arn, created.arn);
         assert!(SnsTopic::diff(&spec, &again, &resolver).is_empty());
     }

@@ -7,7 +7,9 @@
 //!   `macroctl` commands pointed at the emulator with test credentials and no AWS profile.
 //!
 //! moto_server comes from `MACROCTL_TEST_MOTO_SERVER` or `<repo>/.venv/bin/moto_server`;
-//! `make test` installs it (pinned) and sets the variable.
+//! `make test` installs it (pinned) and sets the variable. [`Emulator::start_realistic`] runs
+//! `tests/emulator/launcher.py` (moto extended with creation delays and ECS rollouts) with the
+//! Python next to that moto_server, or `<repo>/.venv/bin/python`.
 //!
 //! Each test file uses only a subset of this module.
 #![allow(dead_code)]
@@ -46,6 +48,43 @@ fn moto_server_path() -> PathBuf {
     path
 }
 
+/// The venv's Python for the realistic launcher: the `python` next to
+/// `MACROCTL_TEST_MOTO_SERVER`, or `<repo>/.venv/bin/python`.
+fn launcher_python_path() -> PathBuf {
+    let path = match std::env::var_os("MACROCTL_TEST_MOTO_SERVER") {
+        Some(p) if !p.is_empty() => PathBuf::from(p)
+            .parent()
+            .map(|dir| dir.join("python"))
+            .unwrap_or_else(|| PathBuf::from("python")),
+        _ => manifest_dir().join(".venv/bin/python"),
+    };
+    if !path.is_file() {
+        panic!(
+            "the venv's python not found: run the tests with `make test`, which installs it \
+             (looked for {})",
+            path.display()
+        );
+    }
+    path
+}
+
+fn launcher_script_path() -> PathBuf {
+    let path = manifest_dir().join("tests/emulator/launcher.py");
+    if !path.is_file() {
+        panic!("{} not found", path.display());
+    }
+    path
+}
+
+/// Which emulator program [`Emulator::spawn`] runs.
+#[derive(Clone, Copy)]
+enum EmulatorKind<'a> {
+    /// moto_server as installed.
+    Plain,
+    /// tests/emulator/launcher.py with these extra environment variables.
+    Realistic(&'a [(&'a str, &'a str)]),
+}
+
 fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
@@ -70,7 +109,28 @@ impl Emulator {
     /// Starts moto_server on a free loopback port and waits (up to 30 s) until it answers.
     /// Panics, showing the server log, if it cannot be started.
     pub fn start() -> Emulator {
-        let server = moto_server_path();
+        Emulator::spawn(EmulatorKind::Plain)
+    }
+
+    /// Like [`Emulator::start`], but runs the realistic emulator,
+    /// `<venv>/bin/python tests/emulator/launcher.py --host 127.0.0.1 --port P`, with the
+    /// given extra environment variables, e.g.
+    /// `&[("MACROCTL_EMULATOR_CREATE_SECONDS", "rds=2")]` (see the launcher's docstring for
+    /// the variables; its defaults: no creation delays, ECS rollouts of 3 s). The
+    /// `MACROCTL_EMULATOR_*` variables of the test process itself are not passed on.
+    pub fn start_realistic(settings: &[(&str, &str)]) -> Emulator {
+        Emulator::spawn(EmulatorKind::Realistic(settings))
+    }
+
+    fn spawn(kind: EmulatorKind<'_>) -> Emulator {
+        let (program, script, what) = match kind {
+            EmulatorKind::Plain => (moto_server_path(), None, "moto_server"),
+            EmulatorKind::Realistic(_) => (
+                launcher_python_path(),
+                Some(launcher_script_path()),
+                "the realistic emulator (tests/emulator/launcher.py)",
+            ),
+        };
         let dir = tempfile::Builder::new()
             .prefix("macroctl-emulator-")
             .tempdir()
@@ -86,9 +146,25 @@ impl Emulator {
             let log_err = log_file
                 .try_clone()
                 .expect("cannot clone the log file handle");
-            let mut cmd = Command::new(&server);
-            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            let mut cmd = Command::new(&program);
+            match &script {
+                None => cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]),
+                Some(script) => {
+                    cmd.arg(script)
+                        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                }
+            };
+            if let EmulatorKind::Realistic(settings) = &kind {
+                for (key, _) in std::env::vars_os() {
+                    if key.to_string_lossy().starts_with("MACROCTL_EMULATOR_") {
+                        cmd.env_remove(&key);
+                    }
+                }
+                for (key, value) in settings.iter() {
+                    cmd.env(key, value);
+                }
+            }
+            cmd.env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .env("MOTO_ENABLE_RECORDING", "true")
                 .env("MOTO_RECORDER_FILEPATH", &recording)
                 .env_remove("MOTO_PORT")
@@ -97,7 +173,7 @@ impl Emulator {
                 .stdout(Stdio::from(log_file))
                 .stderr(Stdio::from(log_err));
             let mut child = spawn_tied_to_this_process(cmd)
-                .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", server.display()));
+                .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", program.display()));
             match wait_ready(&mut child, port, &log) {
                 Ok(()) => {
                     return Emulator {
@@ -115,13 +191,13 @@ impl Emulator {
                         && (last_log.contains("Address already in use")
                             || last_log.contains("is in use by another program"));
                     if !port_taken {
-                        let what = if exited_early {
+                        let outcome = if exited_early {
                             "exited during startup".to_string()
                         } else {
                             format!("did not become ready within {READY_TIMEOUT:?}")
                         };
                         panic!(
-                            "moto_server on port {port} {what}\n--- {} ---\n{last_log}",
+                            "{what} on port {port} {outcome}\n--- {} ---\n{last_log}",
                             log.display()
                         );
                     }
@@ -129,7 +205,7 @@ impl Emulator {
                 }
             }
         }
-        panic!("moto_server: every port tried was taken ({PORT_ATTEMPTS} attempts)\n{last_log}");
+        panic!("{what}: every port tried was taken ({PORT_ATTEMPTS} attempts)\n{last_log}");
     }
 
     /// `http://127.0.0.1:PORT`
@@ -172,6 +248,28 @@ impl Emulator {
             .collect()
     }
 
+    /// The form parameters of every recorded query-protocol request (EC2, RDS, ElastiCache,
+    /// ...) for `action`, in order: what macroctl actually asked AWS for, for checking fields
+    /// the emulator accepts but does not report back.
+    pub fn recorded_params(&self, action: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+        let text = fs::read_to_string(&self.recording).expect("cannot read the emulator recording");
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|entry| {
+                RecordedCall::from_entry(entry).is_some_and(|call| call.action == action)
+            })
+            .map(|entry| {
+                recorded_body(&entry)
+                    .split('&')
+                    .filter_map(|pair| {
+                        let (key, value) = pair.split_once('=')?;
+                        Some((percent_decode(key), percent_decode(value)))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The recorded calls that change something: see [`RecordedCall::is_mutating`].
     pub fn mutating_calls(&self) -> Vec<RecordedCall> {
         self.recorded_calls()
@@ -192,6 +290,58 @@ impl Emulator {
             ))
             .build();
         aws_sdk_ec2::Client::from_conf(config)
+    }
+
+    /// An RDS client built like [`Emulator::ec2`].
+    pub async fn rds(&self) -> aws_sdk_rds::Client {
+        let config = aws_sdk_rds::Config::builder()
+            .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
+            .region(aws_sdk_rds::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_rds::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        aws_sdk_rds::Client::from_conf(config)
+    }
+
+    /// An ElastiCache client built like [`Emulator::ec2`].
+    pub async fn elasticache(&self) -> aws_sdk_elasticache::Client {
+        let config = aws_sdk_elasticache::Config::builder()
+            .behavior_version(aws_sdk_elasticache::config::BehaviorVersion::latest())
+            .region(aws_sdk_elasticache::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_elasticache::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        aws_sdk_elasticache::Client::from_conf(config)
+    }
+
+    /// An ECS client built like [`Emulator::ec2`].
+    pub async fn ecs(&self) -> aws_sdk_ecs::Client {
+        let config = aws_sdk_ecs::Config::builder()
+            .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+            .region(aws_sdk_ecs::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        aws_sdk_ecs::Client::from_conf(config)
+    }
+
+    /// A Secrets Manager client built like [`Emulator::ec2`].
+    pub async fn secretsmanager(&self) -> aws_sdk_secretsmanager::Client {
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
     }
 }
 

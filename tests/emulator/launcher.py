@@ -1,0 +1,717 @@
+"""A more realistic AWS emulator: moto's server, monkeypatched in-process.
+
+    python launcher.py --host 127.0.0.1 --port PORT
+
+Serves the same WSGI app as ``moto_server`` (``DomainDispatcherApplication`` behind
+werkzeug's threaded ``run_simple`` with moto's request handler), so it prints the same
+" * Running on http://HOST:PORT" line, honours moto's own variables
+(``MOTO_IAM_LOAD_MANAGED_POLICIES``, ``MOTO_ENABLE_RECORDING``, ...) and serves every
+account and region, until it is killed (SIGTERM/SIGINT exit cleanly). moto's installed files
+are not modified: the extensions below patch its classes after import.
+
+Nothing runs in the background: every delay is evaluated lazily, by comparing a resource's
+creation (or change) time with the clock when it is read.
+
+Environment variables
+---------------------
+
+``MACROCTL_EMULATOR_CREATE_SECONDS``  (default: empty, i.e. moto's instant behaviour)
+    Comma-separated ``KIND=SECONDS`` (seconds may be fractional), for example
+    ``rds=3,elasticache=3,nat=2,alb=2``. Kinds:
+
+    * ``rds``: a DB instance reports ``DBInstanceStatus`` ``creating`` for N seconds after
+      it is created (CreateDBInstance, read replicas, restores), then ``available``; after
+      ModifyDBInstance with ``ApplyImmediately`` it reports ``modifying`` for N seconds.
+    * ``elasticache``: a replication group (``Status``, and its node groups) and a cache
+      cluster (``CacheClusterStatus``; also any cache cluster that names the replication
+      group) report ``creating`` for N seconds, then ``available``. moto itself does not
+      create CacheCluster records for a replication group's member clusters.
+    * ``nat``: a NAT gateway reports ``pending`` for N seconds, then ``available``.
+    * ``alb``: an ELBv2 load balancer reports ``provisioning`` for N seconds, then
+      ``active``.
+
+    A status that moto changes to something else meanwhile (``deleting``, ``stopped``, ...)
+    is reported as moto has it.
+
+``MACROCTL_EMULATOR_ECS``  (default ``1``; ``0`` keeps moto's ECS behaviour)
+    ECS rolling deployments for services with the ECS deployment controller:
+
+    * CreateService: one PRIMARY deployment (``ecs-svc/<19 digits>``) for the service's task
+      definition, ``rolloutState`` IN_PROGRESS, runningCount 0, pendingCount = desired.
+      After the rollout time it is COMPLETED (running = desired, pending 0), the service's
+      runningCount = desired, and the events "(service S) (deployment ID) deployment
+      completed." and "(service S) has reached a steady state." are written.
+      ``deploymentConfiguration`` (filled with ECS's defaults: circuit breaker off,
+      maximumPercent 200, minimumHealthyPercent 100), ``enableExecuteCommand``,
+      ``healthCheckGracePeriodSeconds``, ``enableECSManagedTags``, ``placementConstraints``,
+      ``placementStrategy`` and ``capacityProviderStrategy`` given to CreateService are kept
+      (moto 5.2.5 drops them); the service gets a ``createdAt``.
+    * UpdateService with a task definition other than the service's current one, or with
+      ``forceNewDeployment``: a new PRIMARY deployment IN_PROGRESS; the previous PRIMARY
+      becomes ACTIVE (still counting its running tasks); the service's ``taskDefinition`` is
+      the new one (as a full ARN). After the rollout time:
+        - images of the new task definition do not match ``MACROCTL_EMULATOR_BROKEN_IMAGE``:
+          the deployment COMPLETES, the other deployments are removed, events as above;
+        - an image matches: the deployment is FAILED (running 0, failedTasks > 0,
+          rolloutStateReason "ECS deployment circuit breaker: tasks failed to start.", event
+          "(service S) (deployment ID) deployment failed: tasks failed to start."). If the
+          service's circuit breaker has ``enable`` and ``rollback`` on and an earlier
+          deployment had COMPLETED, ECS-style rollback follows: the failed deployment becomes
+          ACTIVE, a new PRIMARY deployment for the last completed deployment's task
+          definition starts (the service's ``taskDefinition`` returns to it) and the event
+          "(service S) rolling back to deployment ID-OF-LAST-COMPLETED." is written; the
+          rollback completes after another rollout time, and the failed deployment is then
+          kept with status INACTIVE (rolloutState FAILED) until the next new deployment.
+          Without rollback the failed deployment stays PRIMARY/FAILED, the previous
+          deployment stays ACTIVE with its tasks.
+      UpdateService that only changes desiredCount adjusts the PRIMARY deployment (at once
+      when it is COMPLETED). Service ``runningCount``/``pendingCount`` (and the cluster's
+      task counts) are the sums over the PRIMARY and ACTIVE deployments. Service ``events``
+      are newest first (at most 100), each with id, createdAt and message.
+    * State advances lazily on DescribeServices, ListServices and UpdateService.
+
+``MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS``  (default ``3``)
+    How long an ECS deployment takes to complete (or to fail).
+
+``MACROCTL_EMULATOR_BROKEN_IMAGE``  (default ``:broken``)
+    A Python regular expression (``re.search``); a deployment whose task definition has a
+    container image matching it fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------------------------
+
+CREATE_KINDS = ("rds", "elasticache", "nat", "alb")
+
+
+def parse_create_seconds(text: str) -> dict[str, float]:
+    """``rds=3,elasticache=3`` -> {"rds": 3.0, "elasticache": 3.0, "nat": 0.0, "alb": 0.0}"""
+    result = {kind: 0.0 for kind in CREATE_KINDS}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if "=" not in item:
+            raise SystemExit(
+                f"launcher.py: MACROCTL_EMULATOR_CREATE_SECONDS: '{item}' is not KIND=SECONDS"
+            )
+        kind, _, value = item.partition("=")
+        kind = kind.strip().lower()
+        if kind not in result:
+            raise SystemExit(
+                f"launcher.py: MACROCTL_EMULATOR_CREATE_SECONDS: unknown kind '{kind}' "
+                f"(known: {', '.join(CREATE_KINDS)})"
+            )
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise SystemExit(
+                f"launcher.py: MACROCTL_EMULATOR_CREATE_SECONDS: '{value}' is not a number"
+            ) from None
+        if seconds < 0:
+            raise SystemExit("launcher.py: MACROCTL_EMULATOR_CREATE_SECONDS: negative seconds")
+        result[kind] = seconds
+    return result
+
+
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        raise SystemExit(f"launcher.py: {name}: '{value}' is not a number") from None
+
+
+class Settings:
+    def __init__(self) -> None:
+        self.create_seconds = parse_create_seconds(
+            os.environ.get("MACROCTL_EMULATOR_CREATE_SECONDS", "")
+        )
+        self.ecs = env_flag("MACROCTL_EMULATOR_ECS", True)
+        self.ecs_rollout_seconds = env_float("MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS", 3.0)
+        pattern = os.environ.get("MACROCTL_EMULATOR_BROKEN_IMAGE", ":broken")
+        try:
+            self.broken_image = re.compile(pattern)
+        except re.error as e:
+            raise SystemExit(f"launcher.py: MACROCTL_EMULATOR_BROKEN_IMAGE: {e}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Timed statuses (creating -> available, ...)
+# ---------------------------------------------------------------------------------------------
+
+
+class TimedStatus:
+    """A data descriptor replacing a plain status attribute of a moto model class.
+
+    The value moto assigns is stored as is. The first assignment (in ``__init__``) starts a
+    busy period of ``seconds``: while it lasts, a stored value in ``settled`` reads as
+    ``busy_value``. ``mark_busy`` starts another busy period later (e.g. ``modifying``).
+    """
+
+    def __init__(self, attr: str, settled: set[str], busy_value: str, seconds: float):
+        self.attr = attr
+        self.settled = settled
+        self.busy_value = busy_value
+        self.seconds = seconds
+        self.value_key = f"_macroctl_emu_{attr}"
+        self.busy_key = f"_macroctl_emu_{attr}_busy"
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        d = obj.__dict__
+        value = d.get(self.value_key)
+        busy = d.get(self.busy_key)
+        if busy is not None and value in self.settled and time.time() < busy[0]:
+            return busy[1]
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        d = obj.__dict__
+        if self.busy_key not in d:
+            d[self.busy_key] = (
+                (time.time() + self.seconds, self.busy_value) if self.seconds > 0 else None
+            )
+        d[self.value_key] = value
+
+    def mark_busy(self, obj: Any, busy_value: str, seconds: float) -> None:
+        if seconds > 0:
+            obj.__dict__[self.busy_key] = (time.time() + seconds, busy_value)
+
+    def busy_until(self, obj: Any) -> float | None:
+        busy = obj.__dict__.get(self.busy_key)
+        return busy[0] if busy else None
+
+
+def install_timed_status(
+    cls: type, attr: str, settled: set[str], busy_value: str, seconds: float
+) -> TimedStatus:
+    descriptor = TimedStatus(attr, settled, busy_value, seconds)
+    setattr(cls, attr, descriptor)
+    return descriptor
+
+
+def patch_create_delays(settings: Settings) -> None:
+    secs = settings.create_seconds
+
+    if secs["rds"] > 0:
+        from moto.rds.models import DBInstance, RDSBackend
+
+        rds_status = install_timed_status(
+            DBInstance, "status", {"available"}, "creating", secs["rds"]
+        )
+        original_modify = RDSBackend.modify_db_instance
+
+        def modify_db_instance(self: Any, db_instance_identifier: str, db_kwargs: Any) -> Any:
+            apply_immediately = str(
+                db_kwargs.get("apply_immediately", db_kwargs.get("ApplyImmediately", ""))
+            ).lower() in ("true", "1")
+            database = original_modify(self, db_instance_identifier, db_kwargs)
+            if apply_immediately:
+                rds_status.mark_busy(database, "modifying", secs["rds"])
+            return database
+
+        RDSBackend.modify_db_instance = modify_db_instance
+
+    if secs["elasticache"] > 0:
+        from moto.elasticache.models import CacheCluster, ElastiCacheBackend, ReplicationGroup
+
+        rg_status = install_timed_status(
+            ReplicationGroup, "status", {"available"}, "creating", secs["elasticache"]
+        )
+        cc_status = install_timed_status(
+            CacheCluster, "cache_cluster_status", {"available"}, "creating", secs["elasticache"]
+        )
+        install_timed_status(CacheCluster, "status", {"available"}, "creating", secs["elasticache"])
+
+        def sync_node_groups(backend: Any, group: Any) -> None:
+            status = group.status
+            for node_group in getattr(group, "node_groups", None) or []:
+                if isinstance(node_group, dict) and node_group.get("status") in (
+                    "available",
+                    "creating",
+                ):
+                    node_group["status"] = "creating" if status == "creating" else "available"
+
+        original_create_rg = ElastiCacheBackend.create_replication_group
+        original_describe_rg = ElastiCacheBackend.describe_replication_groups
+        original_describe_cc = ElastiCacheBackend.describe_cache_clusters
+
+        def create_replication_group(self: Any, *args: Any, **kwargs: Any) -> Any:
+            group = original_create_rg(self, *args, **kwargs)
+            sync_node_groups(self, group)
+            return group
+
+        def describe_replication_groups(self: Any, *args: Any, **kwargs: Any) -> Any:
+            groups = original_describe_rg(self, *args, **kwargs)
+            for group in groups:
+                sync_node_groups(self, group)
+            return groups
+
+        def describe_cache_clusters(self: Any, *args: Any, **kwargs: Any) -> Any:
+            clusters = original_describe_cc(self, *args, **kwargs)
+            # A cache cluster of a replication group that is still being created is too.
+            for cluster in clusters:
+                group_id = getattr(cluster, "replication_group_id", None)
+                group = self.replication_groups.get(group_id) if group_id else None
+                if group is None:
+                    continue
+                until = rg_status.busy_until(group)
+                own = cc_status.busy_until(cluster) or 0.0
+                if until and until > own:
+                    remaining = until - time.time()
+                    cc_status.mark_busy(cluster, "creating", remaining)
+            return clusters
+
+        ElastiCacheBackend.create_replication_group = create_replication_group
+        ElastiCacheBackend.describe_replication_groups = describe_replication_groups
+        ElastiCacheBackend.describe_cache_clusters = describe_cache_clusters
+
+    if secs["nat"] > 0:
+        from moto.ec2.models.nat_gateways import NatGateway
+
+        install_timed_status(NatGateway, "state", {"available"}, "pending", secs["nat"])
+
+    if secs["alb"] > 0:
+        from moto.elbv2.models import FakeLoadBalancer
+
+        install_timed_status(FakeLoadBalancer, "state", {"active"}, "provisioning", secs["alb"])
+
+
+# ---------------------------------------------------------------------------------------------
+# ECS deployments
+# ---------------------------------------------------------------------------------------------
+
+ECS_LOCK = threading.RLock()
+MAX_EVENTS = 100
+DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+# CreateService parameters moto 5.2.5 does not keep, and the service attribute each goes to.
+KEPT_CREATE_SERVICE_PARAMS = {
+    "deploymentConfiguration": "deployment_configuration",
+    "enableExecuteCommand": "enable_execute_command",
+    "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+    "enableECSManagedTags": "enable_ecs_managed_tags",
+    "placementConstraints": "placement_constraints",
+    "placementStrategy": "placement_strategy",
+    "capacityProviderStrategy": "capacity_provider_strategy",
+}
+
+
+def as_datetime(ts: float) -> datetime.datetime:
+    """Naive UTC, like moto's ``utcnow()``."""
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).replace(tzinfo=None)
+
+
+def new_deployment_id() -> str:
+    return "ecs-svc/" + str(random.randint(10**18, 10**19 - 1))
+
+
+class EcsDeployments:
+    def __init__(self, settings: Settings):
+        self.rollout = settings.ecs_rollout_seconds
+        self.broken = settings.broken_image
+
+    # -- per-service bookkeeping (kept off the serialized deployment dicts) --
+
+    @staticmethod
+    def meta(service: Any) -> dict[str, Any]:
+        meta = service.__dict__.get("_macroctl_emu_ecs")
+        if meta is None:
+            meta = {"deployments": {}, "registered": None}
+            service.__dict__["_macroctl_emu_ecs"] = meta
+        return meta
+
+    def images_of(self, backend: Any, task_definition_arn: str | None) -> list[str]:
+        if not task_definition_arn:
+            return []
+        try:
+            task_definition = backend.describe_task_definition(task_definition_arn)
+        except Exception:
+            return []
+        return [
+            str(c.get("image", ""))
+            for c in (task_definition.container_definitions or [])
+            if isinstance(c, dict)
+        ]
+
+    def is_broken(self, images: list[str]) -> bool:
+        return any(self.broken.search(image) for image in images)
+
+    @staticmethod
+    def add_event(service: Any, ts: float, message: str) -> None:
+        events = getattr(service, "events", None)
+        if events is None:
+            events = service.events = []
+        events.insert(0, {"id": str(uuid.uuid4()), "createdAt": as_datetime(ts), "message": message})
+        del events[MAX_EVENTS:]
+
+    @staticmethod
+    def primary(service: Any) -> dict[str, Any] | None:
+        for deployment in service.deployments or []:
+            if deployment.get("status") == "PRIMARY":
+                return deployment
+        return None
+
+    def start_deployment(
+        self,
+        backend: Any,
+        service: Any,
+        task_definition_arn: str | None,
+        ts: float,
+        template: dict[str, Any] | None = None,
+        rollback_of: str | None = None,
+    ) -> dict[str, Any]:
+        deployment_id = new_deployment_id()
+        launch_type = service.launch_type or "FARGATE"
+        deployment = {
+            "id": deployment_id,
+            "status": "PRIMARY",
+            "taskDefinition": task_definition_arn,
+            "desiredCount": service.desired_count,
+            "pendingCount": service.desired_count,
+            "runningCount": 0,
+            "failedTasks": 0,
+            "createdAt": as_datetime(ts),
+            "updatedAt": as_datetime(ts),
+            "launchType": launch_type,
+            "platformVersion": service.platform_version
+            or ("LATEST" if launch_type == "FARGATE" else None),
+            "platformFamily": "EC2" if launch_type == "EC2" else "Linux",
+            "networkConfiguration": service.network_configuration or None,
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+        }
+        if template:
+            for key in ("platformVersion", "platformFamily", "networkConfiguration"):
+                if template.get(key) is not None:
+                    deployment[key] = template[key]
+        self.meta(service)["deployments"][deployment_id] = {
+            "complete_at": ts + self.rollout,
+            "images": self.images_of(backend, task_definition_arn),
+            "rollback_of": rollback_of,
+        }
+        return deployment
+
+    # -- lazy state advancement --
+
+    def advance(self, backend: Any, service: Any, now: float | None = None) -> None:
+        if now is None:
+            now = time.time()
+        if service.status != "ACTIVE" or not service.deployments:
+            return
+        meta = self.meta(service)
+        for _ in range(100):  # each step moves a deployment on; bounded for safety
+            primary = self.primary(service)
+            if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
+                break
+            info = meta["deployments"].get(primary["id"])
+            if info is None or now < info["complete_at"]:
+                break
+            if self.is_broken(info["images"]):
+                self.fail(backend, service, primary, info["complete_at"])
+            else:
+                self.complete(service, primary, info)
+        self.sync_counts(backend, service)
+
+    def complete(self, service: Any, primary: dict[str, Any], info: dict[str, Any]) -> None:
+        ts = info["complete_at"]
+        primary.update(
+            {
+                "rolloutState": "COMPLETED",
+                "rolloutStateReason": f"ECS deployment {primary['id']} completed.",
+                "runningCount": primary["desiredCount"],
+                "pendingCount": 0,
+                "updatedAt": as_datetime(ts),
+            }
+        )
+        kept = [primary]
+        for deployment in service.deployments:
+            if deployment is primary:
+                continue
+            if info.get("rollback_of") and deployment["id"] == info["rollback_of"]:
+                deployment.update(
+                    {"status": "INACTIVE", "runningCount": 0, "pendingCount": 0,
+                     "updatedAt": as_datetime(ts)}
+                )
+                kept.append(deployment)
+        service.deployments[:] = kept
+        self.add_event(service, ts, f"(service {service.name}) (deployment {primary['id']}) deployment completed.")
+        self.add_event(service, ts, f"(service {service.name}) has reached a steady state.")
+
+    def fail(self, backend: Any, service: Any, primary: dict[str, Any], ts: float) -> None:
+        desired = primary["desiredCount"]
+        primary.update(
+            {
+                "rolloutState": "FAILED",
+                "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start.",
+                "runningCount": 0,
+                "pendingCount": 0,
+                # ECS's failure threshold: half the desired count, at least 3, at most 200.
+                "failedTasks": min(200, max(3, (desired + 1) // 2)),
+                "updatedAt": as_datetime(ts),
+            }
+        )
+        self.add_event(
+            service,
+            ts,
+            f"(service {service.name}) (deployment {primary['id']}) deployment failed: "
+            "tasks failed to start.",
+        )
+        configuration = getattr(service, "deployment_configuration", None) or {}
+        breaker = configuration.get("deploymentCircuitBreaker") or {}
+        if not (breaker.get("enable") and breaker.get("rollback")):
+            return
+        target = next(
+            (
+                d
+                for d in service.deployments
+                if d is not primary and d.get("rolloutState") == "COMPLETED"
+                and d.get("status") in ("ACTIVE", "PRIMARY")
+            ),
+            None,
+        )
+        if target is None:
+            return
+        primary["status"] = "ACTIVE"
+        rollback = self.start_deployment(
+            backend, service, target["taskDefinition"], ts, template=target,
+            rollback_of=primary["id"],
+        )
+        service.deployments.insert(0, rollback)
+        service.task_definition = target["taskDefinition"]
+        self.add_event(service, ts, f"(service {service.name}) rolling back to deployment {target['id']}.")
+
+    def sync_counts(self, backend: Any, service: Any) -> None:
+        """Service counts = sums over PRIMARY/ACTIVE deployments; the cluster's follow."""
+        if not service.deployments:
+            return
+        live = [d for d in service.deployments if d.get("status") in ("PRIMARY", "ACTIVE")]
+        running = sum(int(d.get("runningCount") or 0) for d in live)
+        pending = sum(int(d.get("pendingCount") or 0) for d in live)
+        service.running_count = running
+        service.pending_count = pending
+        meta = self.meta(service)
+        registered = meta["registered"] or (0, 0)
+        cluster = backend.clusters.get(service.cluster_name)
+        if cluster is not None:
+            backend.update_cluster_resources(cluster, running - registered[0], task_state="RUNNING")
+            backend.update_cluster_resources(cluster, pending - registered[1], task_state="PENDING")
+        meta["registered"] = (running, pending)
+
+
+def patch_ecs(settings: Settings) -> None:
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    ecs = EcsDeployments(settings)
+    backend_cls = EC2ContainerServiceBackend
+    original_create = backend_cls.create_service
+    original_update = backend_cls.update_service
+    original_describe = backend_cls.describe_services
+    original_list = backend_cls.list_services
+    original_create_response = EC2ContainerServiceResponse.create_service
+
+    def is_rolling(service: Any) -> bool:
+        controller = service.deployment_controller or {}
+        return controller.get("type", "ECS") == "ECS"
+
+    def create_service(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with ECS_LOCK:
+            service = original_create(self, *args, **kwargs)
+            now = time.time()
+            meta = ecs.meta(service)
+            # What moto put on the cluster's task counts for this service.
+            meta["registered"] = (service.running_count, service.pending_count)
+            if getattr(service, "created_at", None) is None:
+                service.created_at = as_datetime(now)
+            if getattr(service, "deployment_configuration", None) is None:
+                service.deployment_configuration = {
+                    k: (dict(v) if isinstance(v, dict) else v)
+                    for k, v in DEFAULT_DEPLOYMENT_CONFIGURATION.items()
+                }
+            if is_rolling(service):
+                template = service.deployments[0] if service.deployments else None
+                service.deployments = [
+                    ecs.start_deployment(self, service, service.task_definition, now, template)
+                ]
+                ecs.sync_counts(self, service)
+            return service
+
+    def create_service_response(self: Any) -> Any:
+        result = original_create_response(self)
+        with ECS_LOCK:
+            service = result.result["service"]
+            for param, attr in KEPT_CREATE_SERVICE_PARAMS.items():
+                value = self._get_param(param)
+                if value is None:
+                    continue
+                if param == "deploymentConfiguration" and isinstance(value, dict):
+                    merged = dict(DEFAULT_DEPLOYMENT_CONFIGURATION)
+                    merged.update(value)
+                    value = merged
+                setattr(service, attr, value)
+        return result
+
+    def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
+        with ECS_LOCK:
+            props = dict(service_properties)
+            cluster_str = props.get("cluster") or "default"
+            service_name = str(props.get("service", "")).split("/")[-1]
+            service = self._get_service(cluster_str, service_name)
+            now = time.time()
+            ecs.advance(self, service, now)
+
+            force = bool(props.pop("force_new_deployment", False))
+            task_definition_str = props.get("task_definition")
+            new_arn = (
+                self.describe_task_definition(task_definition_str).arn
+                if task_definition_str
+                else None
+            )
+            desired = props.get("desired_count")
+            old_arn = service.task_definition
+
+            result = original_update(self, props)
+
+            # moto took the service's tasks off the cluster counts and added `desired` running.
+            ecs.meta(service)["registered"] = (desired if desired is not None else 0, 0)
+            if new_arn:
+                service.task_definition = new_arn
+            if is_rolling(service) and service.deployments:
+                if (new_arn and new_arn != old_arn) or force:
+                    deployments = [d for d in service.deployments if d.get("status") != "INACTIVE"]
+                    template = ecs.primary(service)
+                    for d in deployments:
+                        if d.get("status") == "PRIMARY":
+                            d["status"] = "ACTIVE"
+                            d["updatedAt"] = as_datetime(now)
+                    deployments.insert(
+                        0, ecs.start_deployment(self, service, service.task_definition, now, template)
+                    )
+                    service.deployments[:] = deployments
+                elif desired is not None:
+                    primary = ecs.primary(service)
+                    if primary is not None and primary.get("desiredCount") != desired:
+                        primary["desiredCount"] = desired
+                        primary["updatedAt"] = as_datetime(now)
+                        if primary.get("rolloutState") == "COMPLETED":
+                            primary["runningCount"] = desired
+                            primary["pendingCount"] = 0
+                            ecs.add_event(service, now, f"(service {service.name}) has reached a steady state.")
+                        elif primary.get("rolloutState") == "IN_PROGRESS":
+                            primary["pendingCount"] = max(desired - primary["runningCount"], 0)
+                ecs.sync_counts(self, service)
+            return result
+
+    def describe_services(self: Any, cluster_str: str, names: list[str]) -> Any:
+        with ECS_LOCK:
+            services, failures = original_describe(self, cluster_str, names)
+            now = time.time()
+            for service in services:
+                ecs.advance(self, service, now)
+            return services, failures
+
+    def list_services(self: Any, cluster_str: str, *args: Any, **kwargs: Any) -> Any:
+        with ECS_LOCK:
+            arns = original_list(self, cluster_str, *args, **kwargs)
+            cluster = self._get_cluster(cluster_str)
+            now = time.time()
+            for service in list(self.services.values()):
+                if service.cluster_name == cluster.name:
+                    ecs.advance(self, service, now)
+            return arns
+
+    backend_cls.create_service = create_service
+    backend_cls.update_service = update_service
+    backend_cls.describe_services = describe_services
+    backend_cls.list_services = list_services
+    EC2ContainerServiceResponse.create_service = create_service_response
+
+
+# ---------------------------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------------------------
+
+
+def apply_patches(settings: Settings) -> None:
+    patch_create_delays(settings)
+    if settings.ecs:
+        patch_ecs(settings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("-H", "--host", default="127.0.0.1", help="Which host to bind")
+    parser.add_argument(
+        "-p",
+        "--port",
+        type=int,
+        default=int(os.environ.get("MOTO_PORT", 5000)),
+        help="Port number to use for connection",
+    )
+    args = parser.parse_args(argv)
+
+    settings = Settings()  # validate the environment before importing moto
+
+    if "MOTO_PORT" not in os.environ:
+        os.environ["MOTO_PORT"] = str(args.port)
+
+    from werkzeug.serving import run_simple
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    apply_patches(settings)
+
+    def exit_cleanly(signum: Any, frame: Any) -> None:
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, exit_cleanly)
+    signal.signal(signal.SIGTERM, exit_cleanly)
+
+    app = DomainDispatcherApplication(create_backend_app)
+    app.debug = True  # type: ignore[attr-defined]
+    run_simple(
+        args.host,
+        args.port,
+        app,
+        threaded=True,
+        use_reloader=False,
+        request_handler=MotoRequestHandler,
+    )
+
+
+if __name__ == "__main__":
+    main()
