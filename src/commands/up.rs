@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 
 pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
     let reporter = context.reporter.as_ref();
-    let session = Session::open(
+    let mut session = Session::open(
         &context.settings,
         &args.env.env,
         reporter,
@@ -68,13 +68,28 @@ pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
     let recorder = StateRecorder::new(&session.store, session.state.clone());
     let summary = engine::apply(&session, &plan, &recorder, ops::interrupted()).await;
     let state = recorder.into_state();
+    session.state = state.clone();
+    if summary.is_success() && plan.has_changes() {
+        match ops::release::record_up(&mut session).await {
+            Ok(Some(release)) => reporter.report(Event::Info {
+                message: format!(
+                    "recorded release {} (services changed by up; not waited for: `macroctl status --env {env}` shows the rollout)",
+                    release.id
+                ),
+            }),
+            Ok(None) => {}
+            Err(err) => reporter.report(Event::Warning {
+                message: format!("could not record the release: {err}"),
+            }),
+        }
+    }
     match context.format {
         OutputFormat::Json => print_json(&serde_json::json!({
             "env": env,
             "changed": plan.has_changes(),
             "plan": plan.resources,
             "result": render::summary_json(&summary),
-            "state_serial": state.serial,
+            "state_serial": session.state.serial,
             "api_calls": session.aws.calls.snapshot(),
         }))?,
         OutputFormat::Text => {

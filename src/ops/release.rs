@@ -461,3 +461,56 @@ pub async fn wait_for_rollout(
             .await;
     }
 }
+
+/// After `up`: when the services now run something the release history does not describe (the
+/// first `up`, or an `up` that changed a task definition), records it as a release so that
+/// history is complete and `rollback` has somewhere to return to. Not waited for.
+pub async fn record_up(session: &mut Session<'_>) -> Result<Option<Release>, ReleaseError> {
+    let running = describe_services(session).await?;
+    if running.is_empty() {
+        return Ok(None);
+    }
+    let mut services = BTreeMap::new();
+    for (service, live) in &running {
+        let task_definition = live.task_definition().unwrap_or_default().to_string();
+        let known = session
+            .state
+            .releases
+            .current()
+            .and_then(|release| release.services.get(service))
+            .filter(|entry| entry.task_definition == task_definition)
+            .map(|entry| entry.image.clone());
+        let image = match known {
+            Some(image) => image,
+            None => image_of(session, service, &task_definition).await?,
+        };
+        services.insert(
+            service.clone(),
+            ServiceRelease {
+                image,
+                task_definition,
+            },
+        );
+    }
+    if session
+        .state
+        .releases
+        .current()
+        .is_some_and(|release| release.services == services)
+    {
+        return Ok(None);
+    }
+    let release = Release {
+        id: session.state.releases.next_id(),
+        created_at: now_rfc3339(),
+        created_by: who(),
+        command: "up".into(),
+        services,
+        outcome: Outcome::InProgress,
+        finished_at: None,
+        rollback_to: None,
+        reason: None,
+    };
+    record(session, release.clone())?;
+    Ok(Some(release))
+}

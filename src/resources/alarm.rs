@@ -354,7 +354,7 @@ impl Kind for Alarm {
 
 #[cfg(test)]
 mod tests {
-    use super::super::iam_role::test_emulator::{identity, unique, Emulator};
+    use super::super::log_group::test_emulator::{identity, unique, Emulator};
     use super::*;
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:macro-ai-test-alerts";

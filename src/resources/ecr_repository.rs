@@ -339,7 +339,7 @@ impl Kind for EcrRepository {
 
 #[cfg(test)]
 mod tests {
-    use super::super::iam_role::test_emulator::{identity, unique, Emulator};
+    use super::super::log_group::test_emulator::{identity, unique, Emulator};
     use super::*;
 
     fn spec() -> EcrRepositorySpec {

@@ -131,80 +131,46 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A value as a sorted, de-duplicated array (a single string becomes a one-element array).
-fn as_set(value: Value) -> Value {
-    let mut items = match value {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
-    items.sort_by_cached_key(canonical_json);
-    items.dedup();
-    Value::Array(items)
-}
-
-/// Each value of an object as a set (principals: `{"Service": ...}`).
-fn values_as_sets(value: Value) -> Value {
+/// A policy value in normal form. IAM treats a single string and a one-element array alike
+/// everywhere but in `Version`, `Id`, `Sid` and `Effect`, and never cares about array order:
+/// so strings (elsewhere) become one-element arrays, arrays are sorted and de-duplicated, and
+/// a lone `Statement` object becomes a one-statement array.
+fn normalize_value(key: &str, value: Value) -> Value {
     match value {
+        Value::Object(object) if key == "Statement" => {
+            normalize_value(key, Value::Array(vec![Value::Object(object)]))
+        }
         Value::Object(object) => Value::Object(
             object
                 .into_iter()
-                .map(|(key, value)| (key, as_set(value)))
+                .map(|(key, value)| {
+                    let value = normalize_value(&key, value);
+                    (key, value)
+                })
                 .collect(),
         ),
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(_) => item,
+                    other => normalize_value("", other),
+                })
+                .collect();
+            items.sort_by_cached_key(canonical_json);
+            items.dedup();
+            Value::Array(items)
+        }
+        Value::String(_) if !matches!(key, "" | "Version" | "Id" | "Sid" | "Effect") => {
+            Value::Array(vec![value])
+        }
         other => other,
     }
 }
 
-fn normalize_statement(statement: Value) -> Value {
-    let Value::Object(object) = statement else {
-        return statement;
-    };
-    let object = object
-        .into_iter()
-        .map(|(key, value)| {
-            let value = match key.as_str() {
-                "Action" | "NotAction" | "Resource" | "NotResource" => as_set(value),
-                "Principal" | "NotPrincipal" => values_as_sets(value),
-                // Operator → condition key → value(s).
-                "Condition" => match value {
-                    Value::Object(operators) => Value::Object(
-                        operators
-                            .into_iter()
-                            .map(|(operator, keys)| (operator, values_as_sets(keys)))
-                            .collect(),
-                    ),
-                    other => other,
-                },
-                _ => value,
-            };
-            (key, value)
-        })
-        .collect();
-    Value::Object(object)
-}
-
-/// A parsed policy document in normal form: statements normalised and sorted.
+/// A parsed policy document in normal form (see [`normalize_value`]).
 pub fn normalize_document(document: Value) -> Value {
-    let Value::Object(object) = document else {
-        return document;
-    };
-    let object = object
-        .into_iter()
-        .map(|(key, value)| {
-            if key != "Statement" {
-                return (key, value);
-            }
-            let statements = match value {
-                Value::Array(items) => items,
-                other => vec![other],
-            };
-            let mut statements: Vec<Value> =
-                statements.into_iter().map(normalize_statement).collect();
-            statements.sort_by_cached_key(canonical_json);
-            (key, Value::Array(statements))
-        })
-        .collect();
-    Value::Object(object)
+    normalize_value("", document)
 }
 
 /// The normal form of a policy document as text, plain or URL-encoded JSON. Text that is not
@@ -271,6 +237,14 @@ fn iam_tags(who: &Identity) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError> {
         .collect()
 }
 
+/// A deletion of something already gone succeeded.
+fn absent_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
+    match result {
+        Err(err) if !err.is_not_found() => Err(err),
+        _ => Ok(()),
+    }
+}
+
 async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<IamRoleLive>, AwsError> {
     let iam = &ctx.aws.iam;
     let role = match iam.get_role().role_name(name).send().await.op("GetRole") {
@@ -281,41 +255,27 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<IamRoleLive>, AwsE
         Err(err) if err.is_not_found() => return Ok(None),
         Err(err) => return Err(err),
     };
-    let mut managed_policy_arns = BTreeSet::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = iam
-            .list_attached_role_policies()
-            .role_name(name)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .op("ListAttachedRolePolicies")?;
-        managed_policy_arns.extend(
-            page.attached_policies()
-                .iter()
-                .filter_map(|policy| policy.policy_arn().map(str::to_string)),
-        );
-        match page.marker() {
-            Some(next) if page.is_truncated() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
-    let mut names = Vec::new();
-    loop {
-        let page = iam
-            .list_role_policies()
-            .role_name(name)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .op("ListRolePolicies")?;
-        names.extend(page.policy_names().iter().cloned());
-        match page.marker() {
-            Some(next) if page.is_truncated() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let managed_policy_arns: BTreeSet<String> = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .op("ListAttachedRolePolicies")?
+        .into_iter()
+        .filter_map(|policy| policy.policy_arn)
+        .collect();
+    let names = iam
+        .list_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .op("ListRolePolicies")?;
     let mut inline_policies = BTreeMap::new();
     for policy_name in names {
         let output = iam
@@ -370,64 +330,49 @@ impl Kind for IamRole {
         if live.name != spec.name {
             changes.push(FieldChange::replace("name", &live.name, &spec.name));
         }
-        if let Some(description) = &live.description {
-            if description != &spec.description {
-                changes.push(FieldChange::update(
-                    "description",
-                    description,
-                    &spec.description,
-                ));
+        // `None` is shown as absent; fields IAM does not report are skipped.
+        let mut field = |name: String, old: Option<&str>, new: Option<&str>| {
+            if old != new {
+                let (old, new) = (old.unwrap_or(ABSENT), new.unwrap_or(ABSENT));
+                changes.push(FieldChange::update(&name, old, new));
             }
+        };
+        if let Some(description) = &live.description {
+            field(
+                "description".into(),
+                Some(description),
+                Some(&spec.description),
+            );
         }
         let trust = canonical_json(&normalize_document(trust_document(&spec.trusted_service)));
         if let Some(live_trust) = &live.trust_policy {
-            if live_trust != &trust {
-                changes.push(FieldChange::update("trust_policy", live_trust, trust));
-            }
+            field("trust_policy".into(), Some(live_trust), Some(&trust));
         }
         let desired_managed: BTreeSet<&String> = spec.managed_policy_arns.iter().collect();
-        for arn in &desired_managed {
-            if !live.managed_policy_arns.contains(*arn) {
-                changes.push(FieldChange::update(
-                    &format!("{MANAGED_PREFIX}{arn}"),
-                    ABSENT,
-                    ATTACHED,
-                ));
-            }
-        }
-        for arn in &live.managed_policy_arns {
-            if !desired_managed.contains(arn) {
-                changes.push(FieldChange::update(
-                    &format!("{MANAGED_PREFIX}{arn}"),
-                    ATTACHED,
-                    ABSENT,
-                ));
-            }
+        let attached = |yes: bool| yes.then_some(ATTACHED);
+        for arn in desired_managed
+            .iter()
+            .copied()
+            .chain(&live.managed_policy_arns)
+            .collect::<BTreeSet<_>>()
+        {
+            field(
+                format!("{MANAGED_PREFIX}{arn}"),
+                attached(live.managed_policy_arns.contains(arn)),
+                attached(desired_managed.contains(arn)),
+            );
         }
         let desired = desired_inline(spec, resolver);
-        for (name, (_, normal)) in &desired {
-            match live.inline_policies.get(name) {
-                Some(live_normal) if live_normal == normal => {}
-                Some(live_normal) => changes.push(FieldChange::update(
-                    &format!("{INLINE_PREFIX}{name}"),
-                    live_normal,
-                    normal,
-                )),
-                None => changes.push(FieldChange::update(
-                    &format!("{INLINE_PREFIX}{name}"),
-                    ABSENT,
-                    normal,
-                )),
-            }
-        }
-        for (name, live_normal) in &live.inline_policies {
-            if !desired.contains_key(name) {
-                changes.push(FieldChange::update(
-                    &format!("{INLINE_PREFIX}{name}"),
-                    live_normal,
-                    ABSENT,
-                ));
-            }
+        for name in desired
+            .keys()
+            .chain(live.inline_policies.keys())
+            .collect::<BTreeSet<_>>()
+        {
+            field(
+                format!("{INLINE_PREFIX}{name}"),
+                live.inline_policies.get(name).map(String::as_str),
+                desired.get(name).map(|(_, normal)| normal.as_str()),
+            );
         }
         changes
     }
@@ -517,18 +462,14 @@ impl Kind for IamRole {
                         .op("AttachRolePolicy")?;
                     live.managed_policy_arns.insert(arn.to_string());
                 } else {
-                    let result = iam
-                        .detach_role_policy()
-                        .role_name(&live.name)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .op("DetachRolePolicy");
-                    match result {
-                        Ok(_) => {}
-                        Err(err) if err.is_not_found() => {}
-                        Err(err) => return Err(err),
-                    }
+                    absent_ok(
+                        iam.detach_role_policy()
+                            .role_name(&live.name)
+                            .policy_arn(arn)
+                            .send()
+                            .await
+                            .op("DetachRolePolicy"),
+                    )?;
                     live.managed_policy_arns.remove(arn);
                 }
             } else if let Some(name) = field.strip_prefix(INLINE_PREFIX) {
@@ -543,18 +484,14 @@ impl Kind for IamRole {
                     live.inline_policies
                         .insert(name.to_string(), normal.clone());
                 } else {
-                    let result = iam
-                        .delete_role_policy()
-                        .role_name(&live.name)
-                        .policy_name(name)
-                        .send()
-                        .await
-                        .op("DeleteRolePolicy");
-                    match result {
-                        Ok(_) => {}
-                        Err(err) if err.is_not_found() => {}
-                        Err(err) => return Err(err),
-                    }
+                    absent_ok(
+                        iam.delete_role_policy()
+                            .role_name(&live.name)
+                            .policy_name(name)
+                            .send()
+                            .await
+                            .op("DeleteRolePolicy"),
+                    )?;
                     live.inline_policies.remove(name);
                 }
             }
@@ -582,110 +519,36 @@ impl Kind for IamRole {
     }
 }
 
-/// Clients for a running moto server, for the `#[ignore]`d emulator tests of this module and
-/// its neighbours: `MACROCTL_MOTO_ENDPOINT=http://127.0.0.1:<port>` (moto started with
-/// `MOTO_IAM_LOAD_MANAGED_POLICIES=true`) and `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
-/// set to `testing`.
-#[cfg(test)]
-pub(crate) mod test_emulator {
-    use crate::aws::{AwsClients, AwsOptions};
-    use crate::output::SilentReporter;
-    use crate::resources::{Ctx, Identity, Inventory, TAG_ENV, TAG_ID, TAG_STACK};
-    use std::time::Duration;
-
-    pub struct Emulator {
-        pub aws: AwsClients,
-        inventory: Inventory,
-        reporter: SilentReporter,
-    }
-
-    impl Emulator {
-        pub async fn connect() -> Self {
-            let endpoint = std::env::var("MACROCTL_MOTO_ENDPOINT")
-                .expect("MACROCTL_MOTO_ENDPOINT must name a running moto_server");
-            let options = AwsOptions {
-                endpoint_url: Some(endpoint),
-                ..AwsOptions::default()
-            };
-            let aws = AwsClients::load(&options, "us-east-1")
-                .await
-                .expect("AWS clients");
-            let inventory = Inventory::new(aws.ec2.clone(), "macro-ai", "test");
-            Self {
-                aws,
-                inventory,
-                reporter: SilentReporter,
-            }
-        }
-
-        pub fn ctx(&self) -> Ctx<'_> {
-            Ctx {
-                aws: &self.aws,
-                env: "test",
-                stack: "macro-ai",
-                lineage: "test-lineage",
-                inventory: &self.inventory,
-                reporter: &self.reporter,
-                wait_timeout: Duration::from_secs(30),
-                apply_immediately: false,
-            }
-        }
-
-        /// Mutating calls made so far.
-        pub fn writes(&self) -> u32 {
-            self.aws.calls.snapshot().writes
-        }
-    }
-
-    /// A name no other test run uses, so runs can share one server.
-    pub fn unique(prefix: &str) -> String {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        format!("{prefix}-{}", &id[..8])
-    }
-
-    pub fn identity(id: &str, name: &str) -> Identity {
-        Identity {
-            id: id.into(),
-            name: name.to_string(),
-            tags: vec![
-                ("Name".into(), name.to_string()),
-                (TAG_STACK.into(), "macro-ai".into()),
-                (TAG_ENV.into(), "test".into()),
-                (TAG_ID.into(), id.to_string()),
-            ],
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::test_emulator::{identity, unique, Emulator};
+    use super::super::log_group::test_emulator::{identity, unique, Emulator};
     use super::*;
 
+    const EXECUTION: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+
     fn spec() -> IamRoleSpec {
+        let statement = |sid: Option<&str>, actions: &[&str], resource| PolicyStatement {
+            sid: sid.map(str::to_string),
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            resources: vec![resource],
+        };
         IamRoleSpec {
             name: "macro-ai-test-api-task".into(),
             description: "API task role".into(),
             trusted_service: "ecs-tasks.amazonaws.com".into(),
-            managed_policy_arns: vec![
-                "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy".into(),
-            ],
+            managed_policy_arns: vec![EXECUTION.into()],
             inline_policies: vec![InlinePolicy {
                 name: "read-secrets".into(),
                 statements: vec![
-                    PolicyStatement {
-                        sid: Some("ReadSecrets".into()),
-                        actions: vec![
-                            "secretsmanager:GetSecretValue".into(),
-                            "secretsmanager:DescribeSecret".into(),
+                    statement(
+                        Some("ReadSecrets"),
+                        &[
+                            "secretsmanager:GetSecretValue",
+                            "secretsmanager:DescribeSecret",
                         ],
-                        resources: vec![PolicyResource::Ref(Ref::new("secret-api", "arn"))],
-                    },
-                    PolicyStatement {
-                        sid: None,
-                        actions: vec!["ecr:GetAuthorizationToken".into()],
-                        resources: vec![PolicyResource::Any],
-                    },
+                        PolicyResource::Ref(Ref::new("secret-api", "arn")),
+                    ),
+                    statement(None, &["ecr:GetAuthorizationToken"], PolicyResource::Any),
                 ],
             }],
         }
@@ -693,14 +556,16 @@ mod tests {
 
     fn resolver() -> Resolver {
         let resolver = Resolver::default();
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf";
         resolver.set(
             &"secret-api".into(),
-            Outputs::from([(
-                "arn".to_string(),
-                "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf".to_string(),
-            )]),
+            Outputs::from([("arn".into(), arn.into())]),
         );
         resolver
+    }
+
+    fn normal(document: Value) -> String {
+        normalize_policy(&document.to_string())
     }
 
     fn live_from(spec: &IamRoleSpec, resolver: &Resolver) -> IamRoleLive {
@@ -708,52 +573,41 @@ mod tests {
             name: spec.name.clone(),
             arn: format!("arn:aws:iam::123456789012:role/{}", spec.name),
             description: Some(spec.description.clone()),
-            trust_policy: Some(normalize_policy(
-                &trust_document(&spec.trusted_service).to_string(),
-            )),
+            trust_policy: Some(normal(trust_document(&spec.trusted_service))),
             managed_policy_arns: spec.managed_policy_arns.iter().cloned().collect(),
-            inline_policies: spec
-                .inline_policies
-                .iter()
-                .map(|policy| {
-                    let text = inline_document(policy, resolver).to_string();
-                    (policy.name.clone(), normalize_policy(&text))
-                })
+            inline_policies: (spec.inline_policies.iter())
+                .map(|p| (p.name.clone(), normal(inline_document(p, resolver))))
                 .collect(),
         }
     }
 
     #[test]
-    fn url_encoded_reordered_documents_are_equal() {
+    fn documents_are_compared_semantically() {
         let written = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["b:X","a:Y"],"Resource":"*"},{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        // URL-encoded, keys and statements reordered, strings as arrays, a duplicate action.
         let returned = "%7B%22Statement%22%3A%20%5B%7B%22Action%22%3A%20%22sts%3AAssumeRole%22%2C%20%22Principal%22%3A%20%7B%22Service%22%3A%20%5B%22ecs-tasks.amazonaws.com%22%5D%7D%2C%20%22Effect%22%3A%20%22Allow%22%7D%2C%20%7B%22Resource%22%3A%20%5B%22%2A%22%5D%2C%20%22Action%22%3A%20%5B%22a%3AY%22%2C%20%22b%3AX%22%2C%20%22a%3AY%22%5D%2C%20%22Effect%22%3A%20%22Allow%22%7D%5D%2C%20%22Version%22%3A%20%222012-10-17%22%7D";
         assert_eq!(normalize_policy(written), normalize_policy(returned));
-        // A different version, action or resource is a difference.
-        assert_ne!(
-            normalize_policy(written),
-            normalize_policy(&written.replace("2012-10-17", "2008-10-17"))
-        );
-        assert_ne!(
-            normalize_policy(written),
-            normalize_policy(&written.replace("a:Y", "a:Z"))
-        );
-        // Not JSON: only equal to itself.
-        assert_eq!(normalize_policy("%zz"), "%zz");
-    }
-
-    #[test]
-    fn single_statement_object_and_numbers() {
-        let a = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"10"}}}}"#;
-        let b = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*"],"Resource":["*"],"Condition":{"NumericLessThan":{"s3:max-keys":["10"]}}}]}"#;
+        for (from, to) in [
+            ("2012-10-17", "2008-10-17"),
+            ("a:Y", "a:Z"),
+            ("Allow", "Deny"),
+        ] {
+            let changed = normalize_policy(&written.replacen(from, to, 1));
+            assert_ne!(normalize_policy(written), changed, "{from} -> {to}");
+        }
+        // A lone statement object; condition values as string or array.
+        let a = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*","Condition":{"StringEquals":{"k":"v"}}}}"#;
+        let b = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*"],"Resource":["*"],"Condition":{"StringEquals":{"k":["v"]}}}]}"#;
         assert_eq!(normalize_policy(a), normalize_policy(b));
         assert_eq!(
             canonical_json(&json!({"b": 10.0, "a": [1]})),
             r#"{"a":[1],"b":10}"#
         );
+        assert_eq!(normalize_policy("%zz"), "%zz"); // not JSON: only equal to itself
     }
 
     #[test]
-    fn converged_role_has_no_diff() {
+    fn diff() {
         let (spec, resolver) = (spec(), resolver());
         let live = live_from(&spec, &resolver);
         assert!(IamRole::diff(&spec, &live, &resolver).is_empty());
@@ -761,103 +615,83 @@ mod tests {
         let unknown = IamRoleLive {
             description: None,
             trust_policy: None,
-            ..live
+            ..live.clone()
         };
         assert!(IamRole::diff(&spec, &unknown, &resolver).is_empty());
-    }
-
-    #[test]
-    fn diff_names_each_changed_policy() {
-        let (spec, resolver) = (spec(), resolver());
-        let mut live = live_from(&spec, &resolver);
-        live.managed_policy_arns.clear();
-        live.managed_policy_arns
-            .insert("arn:aws:iam::aws:policy/ReadOnlyAccess".into());
-        live.inline_policies.insert(
-            "old".into(),
-            normalize_policy(r#"{"Version":"2012-10-17"}"#),
-        );
-        live.trust_policy = Some(normalize_policy(
-            &trust_document("ec2.amazonaws.com").to_string(),
-        ));
-        let mut fields: Vec<String> = IamRole::diff(&spec, &live, &resolver)
+        let mut other = live.clone();
+        other.managed_policy_arns = BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnly".into()]);
+        other
+            .inline_policies
+            .insert("old".into(), normal(json!({})));
+        other.trust_policy = Some(normal(trust_document("ec2.amazonaws.com")));
+        let mut fields: Vec<String> = IamRole::diff(&spec, &other, &resolver)
             .into_iter()
             .map(|change| format!("{} -> {}", change.field, change.new))
             .collect();
         fields.sort();
+        let trust = normal(trust_document("ecs-tasks.amazonaws.com"));
         assert_eq!(
             fields,
             vec![
                 "inline_policy old -> (absent)".to_string(),
-                "managed_policy arn:aws:iam::aws:policy/ReadOnlyAccess -> (absent)".to_string(),
-                "managed_policy arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy -> attached".to_string(),
-                format!("trust_policy -> {}", normalize_policy(&trust_document("ecs-tasks.amazonaws.com").to_string())),
+                "managed_policy arn:aws:iam::aws:policy/ReadOnly -> (absent)".into(),
+                format!("managed_policy {EXECUTION} -> attached"),
+                format!("trust_policy -> {trust}"),
             ]
         );
         // An unresolved reference is a difference (known after apply).
-        let unresolved = Resolver::default();
-        let changes = IamRole::diff(&spec, &live_from(&spec, &resolver), &unresolved);
+        let changes = IamRole::diff(&spec, &live, &Resolver::default());
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].field, "inline_policy read-secrets");
         assert_eq!(IamRole::refs(&spec), vec![Ref::new("secret-api", "arn")]);
     }
 
-    /// Against moto: create, converge (empty diff, no writes), change one field.
+    /// Against moto: create, converge (empty diff, no writes), change fields one by one.
     #[tokio::test]
     #[ignore = "needs a moto server: MACROCTL_MOTO_ENDPOINT"]
     async fn emulator_create_converge_update() {
         let emulator = Emulator::connect().await;
-        let ctx = emulator.ctx();
-        let resolver = resolver();
-        let mut spec = spec();
+        let (ctx, resolver, mut spec) = (emulator.ctx(), resolver(), spec());
         spec.name = unique("macro-ai-test-role");
         let who = identity("role-api-task", &spec.name);
-        assert!(IamRole::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
+        let find = |spec: IamRoleSpec| {
+            let (ctx, who, resolver) = (&ctx, &who, &resolver);
+            async move {
+                IamRole::find(ctx, who, &spec, None, resolver)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(find(spec.clone()).await.is_none());
         let created = IamRole::create(&ctx, &who, &spec, &resolver).await.unwrap();
         assert!(created.arn.ends_with(&format!(":role/{}", spec.name)));
         let writes = emulator.writes();
-        let found = IamRole::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
+        let found = find(spec.clone()).await.unwrap();
         assert_eq!(IamRole::diff(&spec, &found, &resolver), vec![]);
         assert_eq!(found.managed_policy_arns.len(), 1);
-        assert_eq!(emulator.writes(), writes);
-        // Creating again (an interrupted run) converges instead of failing.
+        // Creating again (an interrupted run) converges: only the refused CreateRole.
         IamRole::create(&ctx, &who, &spec, &resolver).await.unwrap();
         assert_eq!(emulator.writes(), writes + 1);
-        // One more action in the inline policy: exactly that policy changes.
-        spec.inline_policies[0].statements[1]
-            .actions
-            .push("logs:CreateLogStream".into());
-        let changes = IamRole::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "inline_policy read-secrets");
-        let updated = IamRole::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        assert!(IamRole::diff(&spec, &updated, &resolver).is_empty());
-        let found = IamRole::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(IamRole::diff(&spec, &found, &resolver).is_empty());
-        // Detach the managed policy and change the description.
-        spec.managed_policy_arns.clear();
-        spec.description = "changed".into();
-        let changes = IamRole::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 2, "{changes:?}");
-        IamRole::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let found = IamRole::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(IamRole::diff(&spec, &found, &resolver).is_empty());
+        // One more action: exactly that inline policy changes. Then detach the managed
+        // policy and change the description.
+        let mut found = found;
+        for step in 0..2 {
+            if step == 0 {
+                spec.inline_policies[0].statements[1]
+                    .actions
+                    .push("logs:PutLogEvents".into());
+            } else {
+                spec.managed_policy_arns.clear();
+                spec.description = "changed".into();
+            }
+            let changes = IamRole::diff(&spec, &found, &resolver);
+            assert_eq!(changes.len(), step + 1, "{changes:?}");
+            IamRole::update(&ctx, &who, &spec, &found, &changes, &resolver)
+                .await
+                .unwrap();
+            found = find(spec.clone()).await.unwrap();
+            assert!(IamRole::diff(&spec, &found, &resolver).is_empty());
+        }
         assert_eq!(found.description.as_deref(), Some("changed"));
     }
 }

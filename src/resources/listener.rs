@@ -221,7 +221,7 @@ impl Kind for Listener {
             &mut changes,
             "certificate_arn",
             live.certificate_arn.as_deref().unwrap_or(NO_CERTIFICATE),
-            spec.certificate_arn.as_deref().unwrap_or(NO_CERTIFICATE),
+            desired_certificate(spec).unwrap_or(NO_CERTIFICATE),
             false,
         );
         // AWS keeps (and reports) a policy on HTTP listeners too; it only matters for HTTPS.
@@ -320,16 +320,20 @@ impl Kind for Listener {
     }
 }
 
-fn certificates(spec: &ListenerSpec) -> Option<Vec<Certificate>> {
+/// The certificate an HTTPS listener should have (an HTTP listener has none).
+fn desired_certificate(spec: &ListenerSpec) -> Option<&str> {
     spec.certificate_arn
-        .as_ref()
+        .as_deref()
         .filter(|_| is_https(&spec.protocol))
-        .map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+}
+
+fn certificates(spec: &ListenerSpec) -> Option<Vec<Certificate>> {
+    desired_certificate(spec).map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::load_balancer::emulator;
+    use super::super::scalable_target::emulator;
     use super::super::target_group::{TargetGroup, TargetGroupSpec};
     use super::*;
     use aws_sdk_elasticloadbalancingv2::types::{ForwardActionConfig, TargetGroupTuple};

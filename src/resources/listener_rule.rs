@@ -241,7 +241,7 @@ impl Kind for ListenerRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::load_balancer::emulator;
+    use super::super::scalable_target::emulator;
     use super::*;
 
     const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/api/1";

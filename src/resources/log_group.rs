@@ -200,9 +200,84 @@ impl Kind for LogGroup {
     }
 }
 
+/// Clients for a running moto server, for the `#[ignore]`d emulator tests of this module and
+/// its neighbours: `MACROCTL_MOTO_ENDPOINT=http://127.0.0.1:<port>` (moto started with
+/// `MOTO_IAM_LOAD_MANAGED_POLICIES=true`) and `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
+/// set to `testing`.
+#[cfg(test)]
+pub(crate) mod test_emulator {
+    use crate::aws::{AwsClients, AwsOptions};
+    use crate::output::SilentReporter;
+    use crate::resources::{Ctx, Identity, Inventory, TAG_ENV, TAG_ID, TAG_STACK};
+    use std::time::Duration;
+
+    pub struct Emulator {
+        pub aws: AwsClients,
+        inventory: Inventory,
+        reporter: SilentReporter,
+    }
+
+    impl Emulator {
+        pub async fn connect() -> Self {
+            let endpoint = std::env::var("MACROCTL_MOTO_ENDPOINT")
+                .expect("MACROCTL_MOTO_ENDPOINT must name a running moto_server");
+            let options = AwsOptions {
+                endpoint_url: Some(endpoint),
+                ..AwsOptions::default()
+            };
+            let aws = AwsClients::load(&options, "us-east-1")
+                .await
+                .expect("AWS clients");
+            let inventory = Inventory::new(aws.ec2.clone(), "macro-ai", "test");
+            Self {
+                aws,
+                inventory,
+                reporter: SilentReporter,
+            }
+        }
+
+        pub fn ctx(&self) -> Ctx<'_> {
+            Ctx {
+                aws: &self.aws,
+                env: "test",
+                stack: "macro-ai",
+                lineage: "test-lineage",
+                inventory: &self.inventory,
+                reporter: &self.reporter,
+                wait_timeout: Duration::from_secs(30),
+                apply_immediately: false,
+            }
+        }
+
+        /// Mutating calls made so far.
+        pub fn writes(&self) -> u32 {
+            self.aws.calls.snapshot().writes
+        }
+    }
+
+    /// A name no other test run uses, so runs can share one server.
+    pub fn unique(prefix: &str) -> String {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        format!("{prefix}-{}", &id[..8])
+    }
+
+    pub fn identity(id: &str, name: &str) -> Identity {
+        Identity {
+            id: id.into(),
+            name: name.to_string(),
+            tags: vec![
+                ("Name".into(), name.to_string()),
+                (TAG_STACK.into(), "macro-ai".into()),
+                (TAG_ENV.into(), "test".into()),
+                (TAG_ID.into(), id.to_string()),
+            ],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::iam_role::test_emulator::{identity, unique, Emulator};
+    use super::test_emulator::{identity, unique, Emulator};
     use super::*;
 
     fn spec() -> LogGroupSpec {

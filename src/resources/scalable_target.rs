@@ -68,7 +68,7 @@ fn live_of(target: &aws_sdk_applicationautoscaling::types::ScalableTarget) -> Sc
             if flags.iter().all(Option::is_none) {
                 None
             } else {
-                Some(flags.iter().any(|flag| *flag == Some(true)))
+                Some(flags.contains(&Some(true)))
             }
         }),
     }
@@ -258,17 +258,141 @@ impl Kind for ScalableTarget {
     }
 }
 
+/// Emulator test support shared by the ELBv2 and Application Auto Scaling modules.
+#[cfg(test)]
+pub(crate) mod emulator {
+    use crate::aws::{AwsClients, AwsOptions};
+    use crate::graph::LogicalId;
+    use crate::resources::Ctx;
+    use crate::resources::{Identity, Inventory, Resolver, TAG_ENV, TAG_ID, TAG_STACK};
+    use std::time::Duration;
+
+    pub const STACK: &str = "macro-ai";
+    pub const ENV: &str = "emutest";
+
+    /// Clients for the emulator at `MACROCTL_TEST_ENDPOINT` (e.g. `http://127.0.0.1:5000`).
+    pub async fn clients() -> AwsClients {
+        let endpoint = std::env::var("MACROCTL_TEST_ENDPOINT")
+            .unwrap_or_else(|_| "http://127.0.0.1:5000".to_string());
+        AwsClients::load(
+            &AwsOptions {
+                endpoint_url: Some(endpoint),
+                ..Default::default()
+            },
+            "us-east-1",
+        )
+        .await
+        .expect("clients")
+    }
+
+    pub fn ctx<'a>(aws: &'a AwsClients, inventory: &'a Inventory) -> Ctx<'a> {
+        Ctx {
+            aws,
+            env: ENV,
+            stack: STACK,
+            lineage: "emulator-test",
+            inventory,
+            reporter: &crate::output::SilentReporter,
+            wait_timeout: Duration::from_secs(60),
+            apply_immediately: false,
+        }
+    }
+
+    /// Mutating calls made so far.
+    pub fn writes(aws: &AwsClients) -> u32 {
+        aws.calls.snapshot().writes
+    }
+
+    pub fn inventory(aws: &AwsClients) -> Inventory {
+        Inventory::new(aws.ec2.clone(), STACK, ENV)
+    }
+
+    pub fn who(id: &str) -> Identity {
+        let name = format!("{STACK}-{ENV}-{id}");
+        Identity {
+            id: LogicalId::new(id),
+            tags: vec![
+                ("Name".into(), name.clone()),
+                (TAG_STACK.into(), STACK.into()),
+                (TAG_ENV.into(), ENV.into()),
+                (TAG_ID.into(), id.into()),
+            ],
+            name,
+        }
+    }
+
+    pub fn unique(prefix: &str) -> String {
+        format!(
+            "{prefix}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        )
+    }
+
+    /// Writes raw outputs for `id` into `resolver`.
+    pub fn set(resolver: &Resolver, id: &str, outputs: &[(&str, &str)]) {
+        resolver.set(
+            &LogicalId::new(id),
+            outputs
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+        );
+    }
+
+    /// A VPC with two subnets in two AZs and one security group: (vpc, [subnets], group).
+    pub async fn network(aws: &AwsClients) -> (String, Vec<String>, String) {
+        let vpc = aws
+            .ec2
+            .create_vpc()
+            .cidr_block("10.9.0.0/16")
+            .send()
+            .await
+            .expect("vpc")
+            .vpc
+            .and_then(|vpc| vpc.vpc_id)
+            .expect("vpc id");
+        let mut subnets = Vec::new();
+        for (cidr, az) in [("10.9.1.0/24", "us-east-1a"), ("10.9.2.0/24", "us-east-1b")] {
+            let subnet = aws
+                .ec2
+                .create_subnet()
+                .vpc_id(&vpc)
+                .cidr_block(cidr)
+                .availability_zone(az)
+                .send()
+                .await
+                .expect("subnet")
+                .subnet
+                .and_then(|subnet| subnet.subnet_id)
+                .expect("subnet id");
+            subnets.push(subnet);
+        }
+        let group = aws
+            .ec2
+            .create_security_group()
+            .group_name(unique("alb"))
+            .description("alb")
+            .vpc_id(&vpc)
+            .send()
+            .await
+            .expect("sg")
+            .group_id
+            .expect("group id");
+        (vpc, subnets, group)
+    }
+}
+
 /// An ECS cluster and service for the emulator tests: (cluster name, service name).
 #[cfg(test)]
 pub(crate) async fn emulator_service(aws: &crate::aws::AwsClients) -> (String, String) {
-    let cluster = super::load_balancer::emulator::unique("cluster");
+    let cluster = emulator::unique("cluster");
     aws.ecs
         .create_cluster()
         .cluster_name(&cluster)
         .send()
         .await
         .expect("cluster");
-    let service = super::load_balancer::emulator::unique("api");
+    let service = emulator::unique("api");
     aws.ecs
         .create_service()
         .cluster(&cluster)
@@ -282,7 +406,7 @@ pub(crate) async fn emulator_service(aws: &crate::aws::AwsClients) -> (String, S
 
 #[cfg(test)]
 mod tests {
-    use super::super::load_balancer::emulator;
+    use super::emulator;
     use super::*;
 
     fn spec_and_resolver() -> (ScalableTargetSpec, Resolver) {

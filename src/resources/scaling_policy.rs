@@ -277,7 +277,7 @@ impl Kind for ScalingPolicy {
 
 #[cfg(test)]
 mod tests {
-    use super::super::load_balancer::emulator;
+    use super::super::scalable_target::emulator;
     use super::*;
 
     fn spec_and_resolver() -> (ScalingPolicySpec, Resolver) {

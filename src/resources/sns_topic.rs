@@ -391,7 +391,7 @@ impl Kind for SnsTopic {
 
 #[cfg(test)]
 mod tests {
-    use super::super::iam_role::test_emulator::{identity, unique, Emulator};
+    use super::super::log_group::test_emulator::{identity, unique, Emulator};
     use super::*;
 
     fn live(subscriptions: &[(&str, &str)], managed: Option<&str>) -> SnsTopicLive {

@@ -414,7 +414,7 @@ async fn set_deregistration_delay(ctx: &Ctx<'_>, arn: &str, seconds: i32) -> Res
 
 #[cfg(test)]
 mod tests {
-    use super::super::load_balancer::emulator;
+    use super::super::scalable_target::emulator;
     use super::*;
 
     const ARN: &str =

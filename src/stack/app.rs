@@ -100,14 +100,15 @@ fn role(env: &Environment, id: &str, name: &str, policies: Vec<InlinePolicy>, ma
     )
 }
 
-/// The image a service runs: the current release's, else the environment file's, else
+/// The image a service runs: the environment file's when it pins one (then `up` enforces it),
+/// else the current release's (what `deploy`/`rollback` put there, which `up` keeps), else
 /// `:latest` of its ECR repository.
 fn image(service: &str, config: &ServiceConfig, current: Option<&Release>) -> ImageSource {
-    if let Some(entry) = current.and_then(|release| release.services.get(service)) {
-        return ImageSource::Literal(entry.image.clone());
+    if let Some(image) = &config.image {
+        return ImageSource::Literal(image.clone());
     }
-    match &config.image {
-        Some(image) => ImageSource::Literal(image.clone()),
+    match current.and_then(|release| release.services.get(service)) {
+        Some(entry) => ImageSource::Literal(entry.image.clone()),
         None => ImageSource::Repository {
             repository: Ref::new(repository_id(service), "repository_uri"),
             tag: "latest".into(),

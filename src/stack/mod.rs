@@ -5,7 +5,7 @@
 //! spec (plus the few ordering needs AWS imposes that no reference expresses), so the order
 //! can never disagree with the data flow.
 
-// pub mod app; (wired in once the application-layer kinds land)
+pub mod app;
 pub mod data;
 pub mod network;
 
@@ -75,7 +75,7 @@ pub fn desired(
 ) -> Result<Graph<Resource>, GraphError> {
     let mut declared = network::declare(env);
     declared.extend(data::declare(env));
-    let _ = current;
+    declared.extend(app::declare(env, current));
     let nodes = declared
         .into_iter()
         .map(|resource| {

@@ -96,6 +96,21 @@ fn free_port() -> u16 {
 // Emulator
 // ---------------------------------------------------------------------------------------------
 
+/// An SDK client of crate `$krate` pointed at the emulator with static test credentials.
+macro_rules! client {
+    ($emulator:expr, $krate:ident) => {{
+        let config = $krate::Config::builder()
+            .behavior_version($krate::config::BehaviorVersion::latest())
+            .region($krate::config::Region::new("us-east-1"))
+            .endpoint_url($emulator.endpoint())
+            .credentials_provider($krate::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        $krate::Client::from_conf(config)
+    }};
+}
+
 /// A moto server private to one test. Dropping it kills the server (by its PID) and waits.
 pub struct Emulator {
     child: Child,
@@ -276,6 +291,35 @@ impl Emulator {
             .into_iter()
             .filter(RecordedCall::is_mutating)
             .collect()
+    }
+
+    /// The application layer's SDK clients, built like [`Emulator::ec2`].
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        client!(self, aws_sdk_iam)
+    }
+
+    pub async fn ecr(&self) -> aws_sdk_ecr::Client {
+        client!(self, aws_sdk_ecr)
+    }
+
+    pub async fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        client!(self, aws_sdk_cloudwatchlogs)
+    }
+
+    pub async fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        client!(self, aws_sdk_elasticloadbalancingv2)
+    }
+
+    pub async fn autoscaling(&self) -> aws_sdk_applicationautoscaling::Client {
+        client!(self, aws_sdk_applicationautoscaling)
+    }
+
+    pub async fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        client!(self, aws_sdk_cloudwatch)
+    }
+
+    pub async fn sns(&self) -> aws_sdk_sns::Client {
+        client!(self, aws_sdk_sns)
     }
 
     /// An SDK client of its own pointed at this emulator (us-east-1, static test
