@@ -26,7 +26,9 @@ fn decode(text: &str) -> serde_json::Value {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16) {
+            if let Ok(b) =
+                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16)
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -41,7 +43,10 @@ fn decode(text: &str) -> serde_json::Value {
 fn as_list(value: &serde_json::Value) -> Vec<String> {
     match value {
         serde_json::Value::String(s) => vec![s.clone()],
-        serde_json::Value::Array(items) => items.iter().map(|v| v.as_str().unwrap().to_string()).collect(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -49,16 +54,30 @@ fn as_list(value: &serde_json::Value) -> Vec<String> {
 /// Every statement of every inline policy of a role: (actions, resources).
 async fn statements(iam: &aws_sdk_iam::Client, role: &str) -> Vec<(Vec<String>, Vec<String>)> {
     let mut out = Vec::new();
-    let names = iam.list_role_policies().role_name(role).send().await.unwrap();
+    let names = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
     for name in names.policy_names() {
-        let policy = iam.get_role_policy().role_name(role).policy_name(name).send().await.unwrap();
+        let policy = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .unwrap();
         let document = decode(policy.policy_document());
         let list = match &document["Statement"] {
             serde_json::Value::Array(items) => items.clone(),
             other => vec![other.clone()],
         };
         for statement in list {
-            out.push((as_list(&statement["Action"]), as_list(&statement["Resource"])));
+            out.push((
+                as_list(&statement["Action"]),
+                as_list(&statement["Resource"]),
+            ));
         }
     }
     out
@@ -74,7 +93,15 @@ async fn check_app_inventory(env: &str) {
         let secrets = secrets.clone();
         let id = format!("macro-ai/{env}/{name}");
         async move {
-            secrets.describe_secret().secret_id(id).send().await.unwrap().arn().unwrap().to_string()
+            secrets
+                .describe_secret()
+                .secret_id(id)
+                .send()
+                .await
+                .unwrap()
+                .arn()
+                .unwrap()
+                .to_string()
         }
     };
     let env_secrets: BTreeSet<String> =
@@ -82,8 +109,19 @@ async fn check_app_inventory(env: &str) {
 
     // IAM: trust, managed policy, least privilege.
     let iam = emulator.iam().await;
-    let execution = iam.get_role().role_name(format!("{prefix}-task-execution")).send().await.unwrap();
-    let trust = decode(execution.role().unwrap().assume_role_policy_document().unwrap());
+    let execution = iam
+        .get_role()
+        .role_name(format!("{prefix}-task-execution"))
+        .send()
+        .await
+        .unwrap();
+    let trust = decode(
+        execution
+            .role()
+            .unwrap()
+            .assume_role_policy_document()
+            .unwrap(),
+    );
     assert!(trust.to_string().contains("ecs-tasks.amazonaws.com"));
     let attached = iam
         .list_attached_role_policies()
@@ -99,8 +137,15 @@ async fn check_app_inventory(env: &str) {
         for (actions, resources) in statements(&iam, &format!("{prefix}-{role}")).await {
             if actions.iter().any(|a| a.starts_with("secretsmanager:")) {
                 assert_eq!(actions, ["secretsmanager:GetSecretValue"], "{role}");
-                assert!(!resources.contains(&"*".to_string()), "{role} grants secrets on *");
-                assert_eq!(resources.iter().cloned().collect::<BTreeSet<_>>(), env_secrets, "{role}");
+                assert!(
+                    !resources.contains(&"*".to_string()),
+                    "{role} grants secrets on *"
+                );
+                assert_eq!(
+                    resources.iter().cloned().collect::<BTreeSet<_>>(),
+                    env_secrets,
+                    "{role}"
+                );
             }
         }
     }
@@ -109,7 +154,12 @@ async fn check_app_inventory(env: &str) {
         .into_iter()
         .flat_map(|(actions, _)| actions)
         .collect();
-    for action in ["xray:PutTraceSegments", "xray:GetSamplingTargets", "cognito-idp:AdminGetUser", "cognito-idp:InitiateAuth"] {
+    for action in [
+        "xray:PutTraceSegments",
+        "xray:GetSamplingTargets",
+        "cognito-idp:AdminGetUser",
+        "cognito-idp:InitiateAuth",
+    ] {
         assert!(api_actions.contains(action), "api task role lacks {action}");
     }
     let ui_actions: BTreeSet<String> = statements(&iam, &format!("{prefix}-ui-task"))
@@ -117,21 +167,34 @@ async fn check_app_inventory(env: &str) {
         .into_iter()
         .flat_map(|(actions, _)| actions)
         .collect();
-    assert!(ui_actions.iter().all(|a| a.starts_with("xray:")), "ui: {ui_actions:?}");
+    assert!(
+        ui_actions.iter().all(|a| a.starts_with("xray:")),
+        "ui: {ui_actions:?}"
+    );
 
     // ECR.
     let ecr = emulator.ecr().await;
     for service in ["api", "ui"] {
-        let repos = ecr.describe_repositories().repository_names(format!("{prefix}-{service}")).send().await.unwrap();
+        let repos = ecr
+            .describe_repositories()
+            .repository_names(format!("{prefix}-{service}"))
+            .send()
+            .await
+            .unwrap();
         let repo = &repos.repositories()[0];
-        assert_eq!(repo.image_scanning_configuration().map(|c| c.scan_on_push()), Some(true));
+        assert_eq!(
+            repo.image_scanning_configuration()
+                .map(|c| c.scan_on_push()),
+            Some(true)
+        );
         let lifecycle = ecr
             .get_lifecycle_policy()
             .repository_name(format!("{prefix}-{service}"))
             .send()
             .await
             .unwrap();
-        let policy: serde_json::Value = serde_json::from_str(lifecycle.lifecycle_policy_text().unwrap()).unwrap();
+        let policy: serde_json::Value =
+            serde_json::from_str(lifecycle.lifecycle_policy_text().unwrap()).unwrap();
         assert_eq!(
             policy["rules"][0]["selection"]["countNumber"].as_i64(),
             Some(int(env_value(&ws, env, &["deployment", "ecr_keep_images"])))
@@ -143,20 +206,39 @@ async fn check_app_inventory(env: &str) {
     let retention = int(env_value(&ws, env, &["monitoring", "log_retention_days"]));
     for service in ["api", "ui"] {
         let name = format!("/ecs/{prefix}-{service}");
-        let groups = logs.describe_log_groups().log_group_name_prefix(&name).send().await.unwrap();
-        let group = groups.log_groups().iter().find(|g| g.log_group_name() == Some(name.as_str())).unwrap();
+        let groups = logs
+            .describe_log_groups()
+            .log_group_name_prefix(&name)
+            .send()
+            .await
+            .unwrap();
+        let group = groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name.as_str()))
+            .unwrap();
         assert_eq!(group.retention_in_days().map(i64::from), Some(retention));
     }
 
     // Load balancer, target groups, listener and rule.
     let elb = emulator.elb().await;
-    let lbs = elb.describe_load_balancers().names(&prefix).send().await.unwrap();
+    let lbs = elb
+        .describe_load_balancers()
+        .names(&prefix)
+        .send()
+        .await
+        .unwrap();
     let lb = &lbs.load_balancers()[0];
     assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internet-facing"));
     let lb_arn = lb.load_balancer_arn().unwrap().to_string();
     let mut target_groups = std::collections::BTreeMap::new();
     for (service, port, path) in [("api", 3040, "/api/health"), ("ui", 3000, "/")] {
-        let tgs = elb.describe_target_groups().names(format!("{prefix}-{service}")).send().await.unwrap();
+        let tgs = elb
+            .describe_target_groups()
+            .names(format!("{prefix}-{service}"))
+            .send()
+            .await
+            .unwrap();
         let tg = &tgs.target_groups()[0];
         assert_eq!(tg.port(), Some(port));
         assert_eq!(tg.target_type().map(|t| t.as_str()), Some("ip"));
@@ -175,27 +257,54 @@ async fn check_app_inventory(env: &str) {
         assert_eq!(delay, Some("30"), "{service}");
         target_groups.insert(service, tg.target_group_arn().unwrap().to_string());
     }
-    let listeners = elb.describe_listeners().load_balancer_arn(&lb_arn).send().await.unwrap();
-    let http = listeners.listeners().iter().find(|l| l.port() == Some(80)).unwrap();
-    let forward = http.default_actions()[0].target_group_arn().map(str::to_string).or_else(|| {
-        http.default_actions()[0]
-            .forward_config()
-            .and_then(|f| f.target_groups().first())
-            .and_then(|t| t.target_group_arn().map(str::to_string))
-    });
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(&lb_arn)
+        .send()
+        .await
+        .unwrap();
+    let http = listeners
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(80))
+        .unwrap();
+    let forward = http.default_actions()[0]
+        .target_group_arn()
+        .map(str::to_string)
+        .or_else(|| {
+            http.default_actions()[0]
+                .forward_config()
+                .and_then(|f| f.target_groups().first())
+                .and_then(|t| t.target_group_arn().map(str::to_string))
+        });
     assert_eq!(forward.as_deref(), Some(target_groups["ui"].as_str()));
-    let rules = elb.describe_rules().listener_arn(http.listener_arn().unwrap()).send().await.unwrap();
+    let rules = elb
+        .describe_rules()
+        .listener_arn(http.listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
     let api_rule = rules
         .rules()
         .iter()
-        .find(|r| r.conditions().iter().any(|c| format!("{c:?}").contains("/api/*")))
+        .find(|r| {
+            r.conditions()
+                .iter()
+                .any(|c| format!("{c:?}").contains("/api/*"))
+        })
         .expect("a /api/* rule");
     assert!(format!("{:?}", api_rule.actions()).contains(&target_groups["api"]));
 
     // ECS: cluster, task definitions, services.
     let ecs = emulator.ecs().await;
-    let cpu = env_value(&ws, env, &["services", "api", "cpu"]).as_integer().unwrap().to_string();
-    let memory = env_value(&ws, env, &["services", "api", "memory_mib"]).as_integer().unwrap().to_string();
+    let cpu = env_value(&ws, env, &["services", "api", "cpu"])
+        .as_integer()
+        .unwrap()
+        .to_string();
+    let memory = env_value(&ws, env, &["services", "api", "memory_mib"])
+        .as_integer()
+        .unwrap()
+        .to_string();
     let desired = int(env_value(&ws, env, &["services", "api", "desired_count"])) as i32;
     let all_secret_values: Vec<String> = {
         let mut values = Vec::new();
@@ -209,13 +318,25 @@ async fn check_app_inventory(env: &str) {
                 .secret_string()
                 .unwrap()
                 .to_string();
-            let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
-            values.extend(object.values().filter_map(|v| v.as_str().map(str::to_string)).filter(|v| v.len() > 20));
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&text).unwrap();
+            values.extend(
+                object
+                    .values()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .filter(|v| v.len() > 20),
+            );
         }
         values
     };
     for (service, port) in [("api", 3040), ("ui", 3000)] {
-        let services = ecs.describe_services().cluster(&prefix).services(service).send().await.unwrap();
+        let services = ecs
+            .describe_services()
+            .cluster(&prefix)
+            .services(service)
+            .send()
+            .await
+            .unwrap();
         let live = &services.services()[0];
         assert_eq!(live.desired_count(), desired, "{service}");
         assert_eq!(live.launch_type().map(|l| l.as_str()), Some("FARGATE"));
@@ -226,9 +347,16 @@ async fn check_app_inventory(env: &str) {
         assert_eq!(deployment.minimum_healthy_percent(), Some(100));
         assert!(live.enable_execute_command());
         assert!(live.health_check_grace_period_seconds().is_some());
-        assert_eq!(live.load_balancers()[0].target_group_arn(), Some(target_groups[service].as_str()));
+        assert_eq!(
+            live.load_balancers()[0].target_group_arn(),
+            Some(target_groups[service].as_str())
+        );
         assert_eq!(live.load_balancers()[0].container_port(), Some(port));
-        let vpc = live.network_configuration().unwrap().awsvpc_configuration().unwrap();
+        let vpc = live
+            .network_configuration()
+            .unwrap()
+            .awsvpc_configuration()
+            .unwrap();
         let public = env == "dev";
         assert_eq!(
             vpc.assign_public_ip().map(|a| a.as_str()),
@@ -245,44 +373,92 @@ async fn check_app_inventory(env: &str) {
         assert_eq!(definition.cpu(), Some(cpu.as_str()));
         assert_eq!(definition.memory(), Some(memory.as_str()));
         assert_eq!(
-            definition.runtime_platform().and_then(|p| p.cpu_architecture()).map(|a| a.as_str()),
+            definition
+                .runtime_platform()
+                .and_then(|p| p.cpu_architecture())
+                .map(|a| a.as_str()),
             Some("ARM64")
         );
-        assert_eq!(definition.network_mode().map(|m| m.as_str()), Some("awsvpc"));
-        assert!(definition.execution_role_arn().unwrap().ends_with(&format!("{prefix}-task-execution")));
-        assert!(definition.task_role_arn().unwrap().ends_with(&format!("{prefix}-{service}-task")));
+        assert_eq!(
+            definition.network_mode().map(|m| m.as_str()),
+            Some("awsvpc")
+        );
+        assert!(definition
+            .execution_role_arn()
+            .unwrap()
+            .ends_with(&format!("{prefix}-task-execution")));
+        assert!(definition
+            .task_role_arn()
+            .unwrap()
+            .ends_with(&format!("{prefix}-{service}-task")));
         let text = format!("{definition:?}");
         for value in &all_secret_values {
-            assert!(!text.contains(value.as_str()), "a secret value is in the {service} task definition");
+            assert!(
+                !text.contains(value.as_str()),
+                "a secret value is in the {service} task definition"
+            );
         }
-        let main = definition.container_definitions().iter().find(|c| c.name() == Some(service)).unwrap();
+        let main = definition
+            .container_definitions()
+            .iter()
+            .find(|c| c.name() == Some(service))
+            .unwrap();
         assert_eq!(main.port_mappings()[0].container_port(), Some(port));
         let environment: BTreeSet<(String, String)> = main
             .environment()
             .iter()
-            .map(|p| (p.name().unwrap().to_string(), p.value().unwrap().to_string()))
+            .map(|p| {
+                (
+                    p.name().unwrap().to_string(),
+                    p.value().unwrap().to_string(),
+                )
+            })
             .collect();
         assert!(environment.contains(&("NODE_ENV".into(), "production".into())));
-        assert!(environment.iter().all(|(name, _)| name != "_X_AMZN_TRACE_ID"));
+        assert!(environment
+            .iter()
+            .all(|(name, _)| name != "_X_AMZN_TRACE_ID"));
         let log = main.log_configuration().unwrap();
         assert_eq!(log.log_driver().as_str(), "awslogs");
         assert_eq!(
-            log.options().unwrap().get("awslogs-group").map(String::as_str),
+            log.options()
+                .unwrap()
+                .get("awslogs-group")
+                .map(String::as_str),
             Some(format!("/ecs/{prefix}-{service}").as_str())
         );
         if service == "api" {
-            assert!(environment.iter().any(|(name, _)| name == "AWS_XRAY_TRACING_NAME"));
+            assert!(environment
+                .iter()
+                .any(|(name, _)| name == "AWS_XRAY_TRACING_NAME"));
             let secret_refs: BTreeSet<&str> = main.secrets().iter().map(|s| s.name()).collect();
-            for name in ["DATABASE_PASSWORD", "API_KEY", "COOKIE_ENCRYPTION_KEY", "OPENAI_API_KEY"] {
-                assert!(secret_refs.contains(name), "{name} injected from Secrets Manager");
+            for name in [
+                "DATABASE_PASSWORD",
+                "API_KEY",
+                "COOKIE_ENCRYPTION_KEY",
+                "OPENAI_API_KEY",
+            ] {
+                assert!(
+                    secret_refs.contains(name),
+                    "{name} injected from Secrets Manager"
+                );
             }
-            assert!(main.secrets().iter().all(|s| env_secrets.iter().any(|arn| s.value_from().starts_with(arn))));
-            let xray = definition.container_definitions().iter().find(|c| c.name() == Some("xray-daemon")).unwrap();
+            assert!(main.secrets().iter().all(|s| env_secrets
+                .iter()
+                .any(|arn| s.value_from().starts_with(arn))));
+            let xray = definition
+                .container_definitions()
+                .iter()
+                .find(|c| c.name() == Some("xray-daemon"))
+                .unwrap();
             assert_eq!(xray.cpu(), 32);
             assert_eq!(xray.memory(), Some(32));
             assert_eq!(xray.essential(), Some(false));
             assert_eq!(xray.port_mappings()[0].container_port(), Some(2000));
-            assert_eq!(xray.port_mappings()[0].protocol().map(|p| p.as_str()), Some("udp"));
+            assert_eq!(
+                xray.port_mappings()[0].protocol().map(|p| p.as_str()),
+                Some("udp")
+            );
         } else {
             assert!(main.secrets().is_empty(), "the UI gets no secrets");
         }
@@ -298,8 +474,14 @@ async fn check_app_inventory(env: &str) {
         .await
         .unwrap();
     let target = &targets.scalable_targets()[0];
-    assert_eq!(target.min_capacity() as i64, int(env_value(&ws, env, &["autoscaling", "min_capacity"])));
-    assert_eq!(target.max_capacity() as i64, int(env_value(&ws, env, &["autoscaling", "max_capacity"])));
+    assert_eq!(
+        target.min_capacity() as i64,
+        int(env_value(&ws, env, &["autoscaling", "min_capacity"]))
+    );
+    assert_eq!(
+        target.max_capacity() as i64,
+        int(env_value(&ws, env, &["autoscaling", "max_capacity"]))
+    );
     let policies = autoscaling
         .describe_scaling_policies()
         .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
@@ -309,7 +491,9 @@ async fn check_app_inventory(env: &str) {
         .unwrap();
     let mut targets_seen = BTreeSet::new();
     for policy in policies.scaling_policies() {
-        let config = policy.target_tracking_scaling_policy_configuration().unwrap();
+        let config = policy
+            .target_tracking_scaling_policy_configuration()
+            .unwrap();
         targets_seen.insert(config.target_value() as i64);
         if config.target_value() as i64 == 70 {
             assert_eq!(config.scale_in_cooldown(), Some(300));
@@ -320,8 +504,16 @@ async fn check_app_inventory(env: &str) {
 
     // Alarms, where the environment has them.
     let cloudwatch = emulator.cloudwatch().await;
-    let alarms = cloudwatch.describe_alarms().alarm_name_prefix(format!("{prefix}-")).send().await.unwrap();
-    if env_value(&ws, env, &["monitoring", "alarms"]).as_bool().unwrap() {
+    let alarms = cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("{prefix}-"))
+        .send()
+        .await
+        .unwrap();
+    if env_value(&ws, env, &["monitoring", "alarms"])
+        .as_bool()
+        .unwrap()
+    {
         let by_metric: std::collections::BTreeMap<String, f64> = alarms
             .metric_alarms()
             .iter()
@@ -336,14 +528,18 @@ async fn check_app_inventory(env: &str) {
         let topic = topics
             .topics()
             .iter()
-            .find(|t| t.topic_arn().unwrap().ends_with(&format!(":{prefix}-alerts")))
+            .find(|t| {
+                t.topic_arn()
+                    .unwrap()
+                    .ends_with(&format!(":{prefix}-alerts"))
+            })
             .unwrap()
             .topic_arn()
             .unwrap()
             .to_string();
         for alarm in alarms.metric_alarms() {
             assert_eq!(alarm.evaluation_periods(), Some(2));
-            assert_eq!(alarm.alarm_actions(), [topic.clone()]);
+            assert_eq!(alarm.alarm_actions(), std::slice::from_ref(&topic));
             assert_eq!(alarm.treat_missing_data(), Some("notBreaching"));
         }
     } else {
@@ -353,7 +549,11 @@ async fn check_app_inventory(env: &str) {
     // A second up changes nothing.
     emulator.reset_recording();
     ws.run(&["up", "--env", env, "--yes"]).assert_success();
-    assert!(emulator.mutating_calls().is_empty(), "{:?}", emulator.mutating_calls());
+    assert!(
+        emulator.mutating_calls().is_empty(),
+        "{:?}",
+        emulator.mutating_calls()
+    );
 }
 
 #[tokio::test]
@@ -386,10 +586,24 @@ async fn an_image_change_is_one_revision_and_one_service_update() {
     });
     emulator.reset_recording();
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
-    let calls: Vec<String> = emulator.mutating_calls().iter().map(|c| c.action.clone()).collect();
-    assert_eq!(calls, ["RegisterTaskDefinition", "UpdateService"], "{calls:?}");
+    let calls: Vec<String> = emulator
+        .mutating_calls()
+        .iter()
+        .map(|c| c.action.clone())
+        .collect();
+    assert_eq!(
+        calls,
+        ["RegisterTaskDefinition", "UpdateService"],
+        "{calls:?}"
+    );
     let ecs = emulator.ecs().await;
-    let services = ecs.describe_services().cluster("macro-ai-dev").services("ui").send().await.unwrap();
+    let services = ecs
+        .describe_services()
+        .cluster("macro-ai-dev")
+        .services("ui")
+        .send()
+        .await
+        .unwrap();
     let definition = ecs
         .describe_task_definition()
         .task_definition(services.services()[0].task_definition().unwrap())
@@ -397,7 +611,11 @@ async fn an_image_change_is_one_revision_and_one_service_update() {
         .await
         .unwrap();
     assert_eq!(
-        definition.task_definition().unwrap().container_definitions()[0].image(),
+        definition
+            .task_definition()
+            .unwrap()
+            .container_definitions()[0]
+            .image(),
         Some("123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-dev-ui:7.0.0")
     );
 }

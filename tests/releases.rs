@@ -74,7 +74,9 @@ async fn deploy_rollback_and_the_last_healthy_release() {
     let api_v2 = format!("{ECR}/macro-ai-dev-api:1.1.0");
     let ui_v2 = format!("{ECR}/macro-ai-dev-ui:1.1.0");
     let (image_api, image_ui) = (format!("api={api_v2}"), format!("ui={ui_v2}"));
-    let mut args = vec!["deploy", "--env", "dev", "--image", &image_api, "--image", &image_ui];
+    let mut args = vec![
+        "deploy", "--env", "dev", "--image", &image_api, "--image", &image_ui,
+    ];
     args.extend(wait);
     let second = ws.run(&args);
     second.assert_success();
@@ -91,8 +93,16 @@ async fn deploy_rollback_and_the_last_healthy_release() {
     let failed = ws.run(&args);
     failed.assert_code(4);
     assert_eq!(json(&failed)["outcome"], "rolled-back");
-    assert!(failed.stderr.contains("rolled it back"), "{}", failed.stderr);
-    assert!(failed.stderr.contains("tasks failed to start"), "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("rolled it back"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("tasks failed to start"),
+        "{}",
+        failed.stderr
+    );
     assert_eq!(service_task_definition(&emulator, "api").await, v2_api);
     // Only the application layer was touched.
     let touched: Vec<String> = emulator
@@ -106,7 +116,10 @@ async fn deploy_rollback_and_the_last_healthy_release() {
     );
 
     let history = releases(&ws);
-    let outcomes: Vec<&str> = history.iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> = history
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
     assert_eq!(outcomes.last(), Some(&"rolled-back"));
     let healthy_ids: Vec<u64> = history
         .iter()
@@ -153,15 +166,25 @@ async fn deploy_rollback_and_the_last_healthy_release() {
         .clone();
     assert_eq!(api["image"], api_v1);
     assert_eq!(api["task_definition"], v1_task);
-    assert!(document["load_balancer"]["dns_name"].as_str().unwrap().contains("elb"));
+    assert!(document["load_balancer"]["dns_name"]
+        .as_str()
+        .unwrap()
+        .contains("elb"));
     assert!(document["database"]["endpoint"].is_string());
     assert_eq!(document["healthy"], status.code == 0);
 
     // `up` after deploys keeps what is deployed: no new revision, no service update.
     emulator.reset_recording();
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
-    let writes: Vec<String> = emulator.mutating_calls().iter().map(|c| c.action.clone()).collect();
-    assert!(writes.is_empty(), "up undid or repeated a deploy: {writes:?}");
+    let writes: Vec<String> = emulator
+        .mutating_calls()
+        .iter()
+        .map(|c| c.action.clone())
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "up undid or repeated a deploy: {writes:?}"
+    );
 }
 
 #[tokio::test]
@@ -170,7 +193,15 @@ async fn a_wait_that_times_out_says_what_it_was_waiting_for() {
     let ws = Workspace::new(&emulator);
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
     let image = format!("api={ECR}/macro-ai-dev-api:2.0.0");
-    let run = ws.run(&["deploy", "--env", "dev", "--image", &image, "--wait-timeout", "3s"]);
+    let run = ws.run(&[
+        "deploy",
+        "--env",
+        "dev",
+        "--image",
+        &image,
+        "--wait-timeout",
+        "3s",
+    ]);
     run.assert_code(1);
     assert!(run.stderr.contains("--wait-timeout"), "{}", run.stderr);
     assert!(run.stderr.contains("api:"), "{}", run.stderr);
@@ -191,16 +222,32 @@ async fn nothing_to_roll_back_to_is_a_clear_error() {
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
     let run = ws.run(&["rollback", "--env", "dev"]);
     run.assert_code(1);
-    assert!(run.stderr.contains("nothing to roll back to"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("nothing to roll back to"),
+        "{}",
+        run.stderr
+    );
     let missing = ws.run(&["rollback", "--env", "dev", "--to", "42"]);
     missing.assert_code(1);
-    assert!(missing.stderr.contains("no release 42"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no release 42"),
+        "{}",
+        missing.stderr
+    );
     let bad = ws.run(&["deploy", "--env", "dev", "--image", "web=nginx:1"]);
     bad.assert_code(1);
-    assert!(bad.stderr.contains("unknown service `web`"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("unknown service `web`"),
+        "{}",
+        bad.stderr
+    );
     let malformed = ws.run(&["deploy", "--env", "dev", "--image", "api"]);
     malformed.assert_code(1);
-    assert!(malformed.stderr.contains("SERVICE=IMAGE"), "{}", malformed.stderr);
+    assert!(
+        malformed.stderr.contains("SERVICE=IMAGE"),
+        "{}",
+        malformed.stderr
+    );
 }
 
 #[tokio::test]
@@ -218,7 +265,9 @@ async fn no_wait_deploy_and_rollback_against_unmodified_moto() {
         image_of(&emulator, &after, "api").await,
         format!("{ECR}/macro-ai-dev-api:3.0.0")
     );
-    assert!(image_of(&emulator, &after, "xray-daemon").await.contains("xray"));
+    assert!(image_of(&emulator, &after, "xray-daemon")
+        .await
+        .contains("xray"));
     let history = releases(&ws);
     assert_eq!(history.last().unwrap()["outcome"], "in-progress");
 

@@ -86,7 +86,13 @@ fn secrets_statement() -> PolicyStatement {
     }
 }
 
-fn role(env: &Environment, id: &str, name: &str, policies: Vec<InlinePolicy>, managed: Vec<String>) -> Declared {
+fn role(
+    env: &Environment,
+    id: &str,
+    name: &str,
+    policies: Vec<InlinePolicy>,
+    managed: Vec<String>,
+) -> Declared {
     let prefix = format!("{}-{}", env.stack, env.name);
     Declared::new(
         id,
@@ -173,7 +179,13 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         ],
         Vec::new(),
     ));
-    out.push(role(env, "iam-task-role-ui", "ui-task", vec![xray()], Vec::new()));
+    out.push(role(
+        env,
+        "iam-task-role-ui",
+        "ui-task",
+        vec![xray()],
+        Vec::new(),
+    ));
 
     // ECR and logs, per service.
     for service in SERVICES {
@@ -206,7 +218,11 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         .availability_zones
         .iter()
         .map(|az| {
-            let tier = if env.network.tasks_in_public_subnets() { "public" } else { "private" };
+            let tier = if env.network.tasks_in_public_subnets() {
+                "public"
+            } else {
+                "private"
+            };
             Ref::new(subnet_id(tier, &az_label(&env.region, az)), "subnet_id")
         })
         .collect();
@@ -219,7 +235,11 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         }),
     ));
     for service in SERVICES {
-        let config = if service == "api" { &env.services.api } else { &env.services.ui };
+        let config = if service == "api" {
+            &env.services.api
+        } else {
+            &env.services.ui
+        };
         out.push(Declared::new(
             format!("target-group-{service}"),
             Spec::TargetGroup(TargetGroupSpec {
@@ -345,7 +365,10 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
             "Database connections above threshold",
             "AWS/RDS",
             "DatabaseConnections",
-            vec![literal("DBInstanceIdentifier", format!("{prefix}-postgres"))],
+            vec![literal(
+                "DBInstanceIdentifier",
+                format!("{prefix}-postgres"),
+            )],
             "Average",
             env.alarms.db_connections,
         ));
@@ -372,7 +395,11 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         }),
     ));
     for service in SERVICES {
-        let config = if service == "api" { &env.services.api } else { &env.services.ui };
+        let config = if service == "api" {
+            &env.services.api
+        } else {
+            &env.services.ui
+        };
         let mut containers = vec![ContainerSpec {
             name: service.into(),
             image: image(service, config, current),
@@ -393,14 +420,16 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         }];
         if service == "api" {
             let api = &mut containers[0];
-            api.environment.push(("AWS_XRAY_TRACING_NAME".into(), format!("{prefix}-api")));
+            api.environment
+                .push(("AWS_XRAY_TRACING_NAME".into(), format!("{prefix}-api")));
             api.environment_refs = vec![
                 ("DATABASE_HOST".into(), Ref::new(DATABASE, "endpoint")),
                 ("DATABASE_PORT".into(), Ref::new(DATABASE, "port")),
                 ("REDIS_HOST".into(), Ref::new(CACHE, "endpoint")),
                 ("REDIS_PORT".into(), Ref::new(CACHE, "port")),
             ];
-            api.environment.push(("DATABASE_NAME".into(), env.database.database_name.clone()));
+            api.environment
+                .push(("DATABASE_NAME".into(), env.database.database_name.clone()));
             api.secrets = vec![
                 secret("DATABASE_USERNAME", SECRET_DB, "username"),
                 secret("DATABASE_PASSWORD", SECRET_DB, "password"),
@@ -453,7 +482,10 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
                 desired_count: config.desired_count as i32,
                 desired_count_managed: service == "api",
                 subnets: task_subnets.clone(),
-                security_groups: vec![Ref::new(if service == "api" { SG_API } else { SG_UI }, "group_id")],
+                security_groups: vec![Ref::new(
+                    if service == "api" { SG_API } else { SG_UI },
+                    "group_id",
+                )],
                 assign_public_ip: env.network.tasks_in_public_subnets(),
                 target_group: Ref::new(format!("target-group-{service}"), "arn"),
                 container_name: service.into(),
@@ -487,7 +519,11 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         }),
     ));
     for (id, metric, target) in [
-        ("autoscaling-policy-api-cpu", "ECSServiceAverageCPUUtilization", autoscaling.cpu_target_percent),
+        (
+            "autoscaling-policy-api-cpu",
+            "ECSServiceAverageCPUUtilization",
+            autoscaling.cpu_target_percent,
+        ),
         (
             "autoscaling-policy-api-memory",
             "ECSServiceAverageMemoryUtilization",
