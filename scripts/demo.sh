@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# `make demo`: starts the AWS emulator (or reuses it), brings up the staging stack on it with
-# the debug build of macroctl, shows its status, and leaves the emulator running.
+# `make demo`: starts the AWS emulator (the realistic launcher: RDS/ElastiCache/NAT/ALB take a
+# few seconds to create, ECS services really roll out and roll back), then shows the whole
+# cycle on staging with the debug build of macroctl:
+#   up → deploy a new image → deploy a broken image (ECS rolls it back: exit 4) → rollback
+#   → releases → status
+# and leaves the emulator running.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,6 +14,7 @@ BIN="$ROOT/target/debug/macroctl"
 STATE_DIR="$ROOT/.demo-state"
 [[ -x "$BIN" ]] || { echo "demo.sh: $BIN not found: run 'make build'" >&2; exit 1; }
 
+export MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS="${MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS:-3}"
 ADDRESS="$(scripts/emulator.sh start)"
 
 unset AWS_PROFILE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_SESSION_TOKEN
@@ -17,14 +22,31 @@ export AWS_ENDPOINT_URL="$ADDRESS"
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1
+ECR="123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
-echo "==> macroctl up --env staging --yes   (emulator at $ADDRESS)"
-"$BIN" up --env staging --yes --state-dir "$STATE_DIR"
-echo
-echo "==> macroctl status --env staging"
-"$BIN" status --env staging --state-dir "$STATE_DIR"
+run() {
+    echo
+    echo "==> macroctl $*"
+    set +e
+    "$BIN" "$@" --state-dir "$STATE_DIR"
+    local code=$?
+    set -e
+    echo "    (exit code $code)"
+    return 0
+}
+
+echo "Emulator at $ADDRESS"
+run up --env staging --yes
+run deploy --env staging --image "api=$ECR/macro-ai-staging-api:1.1.0" --image "ui=$ECR/macro-ai-staging-ui:1.1.0"
+run deploy --env staging --image "api=$ECR/macro-ai-staging-api:broken"
+run rollback --env staging
+run releases --env staging
+run status --env staging
 
 cat <<MSG
+
+The deploy of the broken image exited 4: ECS's circuit breaker rolled it back, and macroctl
+recorded the release as rolled-back instead of reporting success.
 
 The emulator is still running at $ADDRESS so you can look around, e.g.:
 

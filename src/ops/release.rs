@@ -320,13 +320,29 @@ pub async fn rollback(
     for (service, task_definition) in &changed {
         point_service_at(session, service, task_definition).await?;
     }
+    // Wait for every service of the target, not only those changed here: after ECS rolled a
+    // deployment back by itself, the service is on the right task definition but its own
+    // rollback deployment may still be rolling out.
+    let all: Vec<(String, String)> = target
+        .services
+        .iter()
+        .map(|(service, entry)| (service.clone(), entry.task_definition.clone()))
+        .collect();
     let result = if wait {
-        wait_for_rollout(session, &changed).await?
+        wait_for_rollout(session, &all).await?
     } else {
         RolloutResult::NotWaited
     };
     finish(session, release.id, &result)?;
     Ok((release, result))
+}
+
+/// Deployments still running tasks: PRIMARY and ACTIVE (INACTIVE ones are history).
+fn active_deployments(live: &Service) -> usize {
+    live.deployments()
+        .iter()
+        .filter(|d| matches!(d.status(), Some("PRIMARY" | "ACTIVE")))
+        .count()
 }
 
 /// One line per service: what a wait is still waiting for.
@@ -344,7 +360,7 @@ fn progress(service: &str, live: &Service, expected: &str) -> String {
             .and_then(|d| d.rollout_state())
             .map(|s| s.as_str().to_string())
             .unwrap_or_else(|| "unknown".into()),
-        live.deployments().len(),
+        active_deployments(live),
         if live.task_definition() == Some(expected) {
             ""
         } else {
@@ -430,7 +446,7 @@ pub async fn wait_for_rollout(
                 d.task_definition() == Some(expected.as_str())
                     && d.rollout_state().map(|s| s.as_str()) == Some("COMPLETED")
                     && d.running_count() == d.desired_count()
-            }) && live.deployments().len() == 1
+            }) && active_deployments(live) == 1
                 && live.running_count() == live.desired_count();
             if !done {
                 pending.push(progress(service, live, expected));
