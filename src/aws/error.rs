@@ -87,6 +87,21 @@ impl StdError for AwsError {
     }
 }
 
+/// Turns "AWS says it does not exist" into `Ok(None)`: how every kind's `find` reads.
+pub trait Found<T> {
+    fn found(self) -> Result<Option<T>, AwsError>;
+}
+
+impl<T> Found<T> for Result<T, AwsError> {
+    fn found(self) -> Result<Option<T>, AwsError> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
 /// Converts an SDK result's error into an [`AwsError`] naming the operation.
 pub trait IntoAwsError<T> {
     fn op(self, operation: &str) -> Result<T, AwsError>;

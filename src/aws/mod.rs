@@ -10,7 +10,7 @@ mod calls;
 mod error;
 
 pub use calls::{ApiCallCounter, ApiCalls};
-pub use error::{AwsError, IntoAwsError};
+pub use error::{AwsError, Found, IntoAwsError};
 
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;

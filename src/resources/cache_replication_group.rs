@@ -5,7 +5,7 @@
 
 use super::cache_subnet_group::elasticache_tags;
 use super::{wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, MultiAzStatus};
 
 #[derive(Debug, Clone)]
@@ -74,19 +74,16 @@ fn live_of(group: &aws_sdk_elasticache::types::ReplicationGroup) -> CacheReplica
 }
 
 async fn describe(ctx: &Ctx<'_>, id: &str) -> Result<Option<CacheReplicationGroupLive>, AwsError> {
-    let result = ctx
+    Ok(ctx
         .aws
         .elasticache
         .describe_replication_groups()
         .replication_group_id(id)
         .send()
         .await
-        .op("DescribeReplicationGroups");
-    match result {
-        Ok(output) => Ok(output.replication_groups().first().map(live_of)),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(err),
-    }
+        .op("DescribeReplicationGroups")
+        .found()?
+        .and_then(|output| output.replication_groups().first().map(live_of)))
 }
 
 async fn wait_available(

@@ -1,7 +1,7 @@
 //! The ElastiCache cache subnet group: the isolated database subnets Redis nodes live in.
 
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 
 #[derive(Debug, Clone)]
 pub struct CacheSubnetGroupSpec {
@@ -52,18 +52,17 @@ impl Kind for CacheSubnetGroup {
         _recorded: Option<&str>,
         _resolver: &Resolver,
     ) -> Result<Option<CacheSubnetGroupLive>, AwsError> {
-        let result = ctx
+        let Some(output) = ctx
             .aws
             .elasticache
             .describe_cache_subnet_groups()
             .cache_subnet_group_name(&spec.name)
             .send()
             .await
-            .op("DescribeCacheSubnetGroups");
-        let output = match result {
-            Ok(output) => output,
-            Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(err),
+            .op("DescribeCacheSubnetGroups")
+            .found()?
+        else {
+            return Ok(None);
         };
         Ok(output.cache_subnet_groups().first().map(|group| {
             let mut subnet_ids: Vec<String> = group

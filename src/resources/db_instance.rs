@@ -9,7 +9,7 @@
 
 use super::db_subnet_group::rds_tags;
 use super::{secret, wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
 
 #[derive(Debug, Clone)]
@@ -160,19 +160,16 @@ fn live_of(instance: &aws_sdk_rds::types::DbInstance) -> DbInstanceLive {
 }
 
 async fn describe(ctx: &Ctx<'_>, identifier: &str) -> Result<Option<DbInstanceLive>, AwsError> {
-    let result = ctx
+    Ok(ctx
         .aws
         .rds
         .describe_db_instances()
         .db_instance_identifier(identifier)
         .send()
         .await
-        .op("DescribeDBInstances");
-    match result {
-        Ok(output) => Ok(output.db_instances().first().map(live_of)),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(err),
-    }
+        .op("DescribeDBInstances")
+        .found()?
+        .and_then(|output| output.db_instances().first().map(live_of)))
 }
 
 /// Waits until the instance is `available`, showing its status meanwhile.

@@ -4,7 +4,7 @@
 
 use super::db_subnet_group::rds_tags;
 use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 
 #[derive(Debug, Clone)]
 pub struct DbParameterGroupSpec {
@@ -37,18 +37,17 @@ impl Kind for DbParameterGroup {
         _recorded: Option<&str>,
         _resolver: &Resolver,
     ) -> Result<Option<DbParameterGroupLive>, AwsError> {
-        let result = ctx
+        let Some(output) = ctx
             .aws
             .rds
             .describe_db_parameter_groups()
             .db_parameter_group_name(&spec.name)
             .send()
             .await
-            .op("DescribeDBParameterGroups");
-        let output = match result {
-            Ok(output) => output,
-            Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(err),
+            .op("DescribeDBParameterGroups")
+            .found()?
+        else {
+            return Ok(None);
         };
         Ok(output
             .db_parameter_groups()

@@ -2,7 +2,7 @@
 //! requires) the instance may be placed in.
 
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 
 #[derive(Debug, Clone)]
 pub struct DbSubnetGroupSpec {
@@ -54,18 +54,17 @@ impl Kind for DbSubnetGroup {
         _recorded: Option<&str>,
         _resolver: &Resolver,
     ) -> Result<Option<DbSubnetGroupLive>, AwsError> {
-        let result = ctx
+        let Some(output) = ctx
             .aws
             .rds
             .describe_db_subnet_groups()
             .db_subnet_group_name(&spec.name)
             .send()
             .await
-            .op("DescribeDBSubnetGroups");
-        let output = match result {
-            Ok(output) => output,
-            Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(err),
+            .op("DescribeDBSubnetGroups")
+            .found()?
+        else {
+            return Ok(None);
         };
         Ok(output.db_subnet_groups().first().map(|group| {
             let mut subnet_ids: Vec<String> = group

@@ -6,7 +6,7 @@
 //! ARN, output shows the name, and [`SecretValue`] cannot be printed by accident.
 
 use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use serde_json::{Map, Value};
 
 /// Characters AWS's own RDS integration refuses in a master password.
@@ -144,18 +144,17 @@ impl Kind for Secret {
         recorded: Option<&str>,
         _resolver: &Resolver,
     ) -> Result<Option<SecretLive>, AwsError> {
-        let result = ctx
+        let Some(output) = ctx
             .aws
             .secrets
             .describe_secret()
             .secret_id(recorded.unwrap_or(&spec.name))
             .send()
             .await
-            .op("DescribeSecret");
-        let output = match result {
-            Ok(output) => output,
-            Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(err),
+            .op("DescribeSecret")
+            .found()?
+        else {
+            return Ok(None);
         };
         if output.deleted_date().is_some() {
             return Err(AwsError::other(

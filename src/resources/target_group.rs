@@ -10,7 +10,7 @@
 
 use super::load_balancer::{compare_reported, elb_tags};
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
 };
@@ -129,7 +129,7 @@ async fn describe(
     arn: Option<&str>,
     name: Option<&str>,
 ) -> Result<Option<TargetGroupLive>, AwsError> {
-    let result = ctx
+    let Some(output) = ctx
         .aws
         .elb
         .describe_target_groups()
@@ -137,11 +137,10 @@ async fn describe(
         .set_names(name.map(|name| vec![name.to_string()]))
         .send()
         .await
-        .op("DescribeTargetGroups");
-    let output = match result {
-        Ok(output) => output,
-        Err(err) if err.is_not_found() => return Ok(None),
-        Err(err) => return Err(err),
+        .op("DescribeTargetGroups")
+        .found()?
+    else {
+        return Ok(None);
     };
     let Some(group) = output.target_groups().iter().find(|group| {
         arn.is_none_or(|arn| group.target_group_arn() == Some(arn))
