@@ -65,9 +65,10 @@ pub struct GlobalArgs {
     /// How long to wait for another run's lock on the environment (e.g. 30s, 5m); 0 = fail at once
     #[arg(long, global = true, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     pub lock_timeout: Duration,
-    /// How long to wait for a resource to become available (e.g. 20m)
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
-    pub wait_timeout: Duration,
+    /// How long to wait for resources to become available or a rollout to finish (e.g. 20m);
+    /// default 15m for deploy/rollback, 30m otherwise
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -38,6 +38,11 @@ pub fn init_logging(verbosity: u8) {
         .try_init();
 }
 
+/// How long `up` waits for a resource (RDS multi-AZ creation can take 20 minutes).
+const DEFAULT_WAIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+/// How long `deploy` and `rollback` wait for a rollout.
+const DEFAULT_ROLLOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 fn settings(global: &GlobalArgs) -> Settings {
     Settings {
         envs_dir: global.envs_dir.clone(),
@@ -49,7 +54,7 @@ fn settings(global: &GlobalArgs) -> Settings {
         },
         parallelism: usize::from(global.parallelism),
         lock_timeout: global.lock_timeout,
-        wait_timeout: global.wait_timeout,
+        wait_timeout: global.wait_timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT),
         apply_immediately: false,
     }
 }
@@ -68,6 +73,11 @@ pub async fn run(cli: Cli) -> i32 {
     let mut settings = settings(&cli.global);
     if let Command::Up(args) = &cli.command {
         settings.apply_immediately = args.apply_immediately;
+    }
+    if matches!(cli.command, Command::Deploy(_) | Command::Rollback(_))
+        && cli.global.wait_timeout.is_none()
+    {
+        settings.wait_timeout = DEFAULT_ROLLOUT_TIMEOUT;
     }
     let context = Context {
         settings,
