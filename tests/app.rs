@@ -83,8 +83,58 @@ async fn statements(iam: &aws_sdk_iam::Client, role: &str) -> Vec<(Vec<String>, 
     out
 }
 
+/// The target group ARNs a listener rule forwards to, with their weights (sorted).
+fn forward_targets(
+    rule: &aws_sdk_elasticloadbalancingv2::types::Rule,
+) -> Vec<(String, Option<i32>)> {
+    let mut targets: Vec<(String, Option<i32>)> = Vec::new();
+    for action in rule.actions() {
+        if let Some(config) = action.forward_config() {
+            for group in config.target_groups() {
+                targets.push((
+                    group.target_group_arn().unwrap().to_string(),
+                    group.weight(),
+                ));
+            }
+        } else if let Some(arn) = action.target_group_arn() {
+            targets.push((arn.to_string(), None));
+        }
+    }
+    targets.sort();
+    targets.dedup_by(|a, b| a.0 == b.0);
+    targets
+}
+
+/// A rule's path patterns, wherever the emulator reports them.
+fn path_patterns(rule: &aws_sdk_elasticloadbalancingv2::types::Rule) -> Vec<String> {
+    rule.conditions()
+        .iter()
+        .flat_map(|c| {
+            let mut values: Vec<String> = c.values().to_vec();
+            if let Some(config) = c.path_pattern_config() {
+                values.extend(config.values().iter().cloned());
+            }
+            values
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// The one recorded request of `action` for `service` (`serviceName` or `service`).
+fn requests_for(emulator: &Emulator, action: &str, service: &str) -> Vec<serde_json::Value> {
+    emulator
+        .recorded_json(action)
+        .into_iter()
+        .filter(|body| body["serviceName"] == service || body["service"] == service)
+        .collect()
+}
+
 async fn check_app_inventory(env: &str) {
-    let emulator = Emulator::start();
+    check_app_inventory_on(Emulator::start(), env).await;
+}
+
+async fn check_app_inventory_on(emulator: Emulator, env: &str) {
     let ws = Workspace::new(&emulator);
     ws.run(&["up", "--env", env, "--yes"]).assert_success();
     let prefix = format!("macro-ai-{env}");
@@ -546,6 +596,197 @@ async fn check_app_inventory(env: &str) {
         assert!(alarms.metric_alarms().is_empty());
     }
 
+    // The deployment strategy the environment file chose, checked in what macroctl asked ECS
+    // for (the emulator keeps it only partly) and in what ECS and the ELB report.
+    let strategy = env_value(&ws, env, &["deployment", "strategy"]);
+    let rules = rules.rules();
+    if strategy.as_str() == Some("blue-green") {
+        let bake = int(env_value(&ws, env, &["deployment", "bake_time_minutes"]));
+        // The infrastructure role ECS assumes to shift traffic.
+        let role_name = format!("{prefix}-ecs-infrastructure");
+        let role = iam.get_role().role_name(&role_name).send().await.unwrap();
+        let role = role.role().unwrap();
+        let trust = decode(role.assume_role_policy_document().unwrap()).to_string();
+        assert!(trust.contains("\"ecs.amazonaws.com\""), "{trust}");
+        assert!(!trust.contains("ecs-tasks"), "{trust}");
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(&role_name)
+            .send()
+            .await
+            .unwrap();
+        let attached: Vec<&str> = attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+            .collect();
+        assert_eq!(
+            attached,
+            ["arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"]
+        );
+        let role_arn = role.arn().to_string();
+
+        for (service, port, path) in [("api", 3040, "/api/health"), ("ui", 3000, "/")] {
+            // The alternate target group: the primary's twin.
+            let alt_name = format!("{prefix}-{service}-alt");
+            assert!(alt_name.len() <= 32, "{alt_name}");
+            let tgs = elb
+                .describe_target_groups()
+                .names(&alt_name)
+                .send()
+                .await
+                .unwrap();
+            let alt = &tgs.target_groups()[0];
+            assert_eq!(alt.port(), Some(port));
+            assert_eq!(alt.target_type().map(|t| t.as_str()), Some("ip"));
+            assert_eq!(alt.health_check_path(), Some(path));
+            let alt_arn = alt.target_group_arn().unwrap().to_string();
+            let attributes = elb
+                .describe_target_group_attributes()
+                .target_group_arn(&alt_arn)
+                .send()
+                .await
+                .unwrap();
+            assert!(attributes.attributes().iter().any(|a| {
+                a.key() == Some("deregistration_delay.timeout_seconds") && a.value() == Some("30")
+            }));
+
+            // The production listener rule forwards to both, all traffic to the primary.
+            let patterns = if service == "api" {
+                vec!["/api/*"]
+            } else {
+                vec!["/*"]
+            };
+            let rule = rules
+                .iter()
+                .find(|r| r.is_default() != Some(true) && path_patterns(r) == patterns)
+                .unwrap_or_else(|| panic!("no {patterns:?} rule: {rules:#?}"));
+            let mut expected = vec![
+                (target_groups[service].clone(), Some(100)),
+                (alt_arn.clone(), Some(0)),
+            ];
+            expected.sort();
+            assert_eq!(forward_targets(rule), expected, "{service}");
+            let rule_arn = rule.rule_arn().unwrap().to_string();
+
+            // What CreateService and UpdateService were asked for.
+            let check_load_balancer = |lb: &serde_json::Value, what: &str| {
+                let advanced = &lb["advancedConfiguration"];
+                let pair = BTreeSet::from([
+                    lb["targetGroupArn"].as_str().unwrap().to_string(),
+                    advanced["alternateTargetGroupArn"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                ]);
+                assert_eq!(
+                    pair,
+                    BTreeSet::from([target_groups[service].clone(), alt_arn.clone()]),
+                    "{what}"
+                );
+                assert_eq!(
+                    advanced["productionListenerRule"],
+                    rule_arn.as_str(),
+                    "{what}"
+                );
+                assert_eq!(advanced["roleArn"], role_arn.as_str(), "{what}");
+                assert_eq!(lb["containerPort"], port, "{what}");
+            };
+            let created = requests_for(&emulator, "CreateService", service);
+            assert_eq!(created.len(), 1, "{service}");
+            let configuration = &created[0]["deploymentConfiguration"];
+            assert_eq!(configuration["strategy"], "BLUE_GREEN", "{service}");
+            assert_eq!(configuration["bakeTimeInMinutes"], bake, "{service}");
+            let lb = &created[0]["loadBalancers"][0];
+            assert_eq!(lb["targetGroupArn"], target_groups[service].as_str());
+            check_load_balancer(lb, "CreateService");
+            for update in requests_for(&emulator, "UpdateService", service) {
+                let configuration = &update["deploymentConfiguration"];
+                if !configuration.is_null() {
+                    assert_eq!(configuration["strategy"], "BLUE_GREEN", "{update}");
+                    assert_eq!(configuration["bakeTimeInMinutes"], bake, "{update}");
+                }
+                if let Some(lb) = update["loadBalancers"].get(0) {
+                    check_load_balancer(lb, "UpdateService");
+                }
+            }
+
+            // What ECS reports.
+            let services = ecs
+                .describe_services()
+                .cluster(&prefix)
+                .services(service)
+                .send()
+                .await
+                .unwrap();
+            let live = &services.services()[0];
+            let deployment = live.deployment_configuration().unwrap();
+            assert_eq!(
+                deployment.strategy().map(|s| s.as_str()),
+                Some("BLUE_GREEN")
+            );
+            assert_eq!(deployment.bake_time_in_minutes().map(i64::from), Some(bake));
+            let advanced = live.load_balancers()[0].advanced_configuration().unwrap();
+            assert_eq!(
+                advanced.alternate_target_group_arn(),
+                Some(alt_arn.as_str())
+            );
+            assert_eq!(advanced.production_listener_rule(), Some(rule_arn.as_str()));
+            assert_eq!(advanced.role_arn(), Some(role_arn.as_str()));
+        }
+    } else {
+        assert_eq!(strategy.as_str(), Some("rolling"));
+        for service in ["api", "ui"] {
+            assert!(
+                elb.describe_target_groups()
+                    .names(format!("{prefix}-{service}-alt"))
+                    .send()
+                    .await
+                    .is_err(),
+                "{env} has no alternate target group for {service}"
+            );
+            for request in requests_for(&emulator, "CreateService", service)
+                .into_iter()
+                .chain(requests_for(&emulator, "UpdateService", service))
+            {
+                let strategy = &request["deploymentConfiguration"]["strategy"];
+                assert!(
+                    strategy.is_null() || strategy == "ROLLING",
+                    "{service}: {request}"
+                );
+                if let Some(lb) = request["loadBalancers"].get(0) {
+                    assert!(lb["advancedConfiguration"].is_null(), "{request}");
+                }
+            }
+            let services = ecs
+                .describe_services()
+                .cluster(&prefix)
+                .services(service)
+                .send()
+                .await
+                .unwrap();
+            let live = &services.services()[0];
+            let strategy = live
+                .deployment_configuration()
+                .and_then(|d| d.strategy())
+                .map(|s| s.as_str());
+            assert!(matches!(strategy, None | Some("ROLLING")), "{strategy:?}");
+            assert!(live.load_balancers()[0].advanced_configuration().is_none());
+        }
+        assert!(iam
+            .get_role()
+            .role_name(format!("{prefix}-ecs-infrastructure"))
+            .send()
+            .await
+            .is_err());
+        let custom: Vec<Vec<String>> = rules
+            .iter()
+            .filter(|r| r.is_default() != Some(true))
+            .map(path_patterns)
+            .collect();
+        assert_eq!(custom, [vec!["/api/*".to_string()]], "{env}");
+    }
+
     // A second up changes nothing.
     emulator.reset_recording();
     ws.run(&["up", "--env", env, "--yes"]).assert_success();
@@ -569,6 +810,240 @@ async fn staging_app_inventory() {
 #[tokio::test]
 async fn prod_app_inventory() {
     check_app_inventory("prod").await;
+}
+
+/// Blue/green on the realistic emulator (which keeps what CreateService is given and models
+/// rollouts): the same inventory, and the second `up` is just as quiet.
+#[tokio::test]
+async fn prod_app_inventory_on_the_realistic_emulator() {
+    check_app_inventory_on(
+        Emulator::start_realistic(&[("MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS", "1")]),
+        "prod",
+    )
+    .await;
+}
+
+/// After a blue/green deployment ECS serves production from the alternate target group: it
+/// has swapped the service's pair of target groups and moved the rule's weights. `up` leaves
+/// that alone, also when it changes the service for an image.
+#[tokio::test]
+async fn prod_up_leaves_traffic_where_ecs_shifted_it() {
+    use aws_sdk_ecs::types::{AdvancedConfiguration, LoadBalancer};
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple,
+    };
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    ws.run(&["up", "--env", "prod", "--yes"]).assert_success();
+    let (elb, ecs) = (emulator.elb().await, emulator.ecs().await);
+
+    // Do what ECS does at the end of a deployment, for the UI.
+    let live = ecs
+        .describe_services()
+        .cluster("macro-ai-prod")
+        .services("ui")
+        .send()
+        .await
+        .unwrap();
+    let lb = &live.services()[0].load_balancers()[0];
+    let advanced = lb.advanced_configuration().unwrap();
+    let (blue, green) = (
+        lb.target_group_arn().unwrap().to_string(),
+        advanced.alternate_target_group_arn().unwrap().to_string(),
+    );
+    let rule = advanced.production_listener_rule().unwrap().to_string();
+    ecs.update_service()
+        .cluster("macro-ai-prod")
+        .service("ui")
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(&green)
+                .container_name("ui")
+                .container_port(3000)
+                .advanced_configuration(
+                    AdvancedConfiguration::builder()
+                        .alternate_target_group_arn(&blue)
+                        .production_listener_rule(&rule)
+                        .role_arn(advanced.role_arn().unwrap())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let weight = |arn: &str, weight: i32| {
+        TargetGroupTuple::builder()
+            .target_group_arn(arn)
+            .weight(weight)
+            .build()
+    };
+    elb.modify_rule()
+        .rule_arn(&rule)
+        .actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .forward_config(
+                    ForwardActionConfig::builder()
+                        .target_groups(weight(&blue, 0))
+                        .target_groups(weight(&green, 100))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let weights = || {
+        let elb = elb.clone();
+        let rule = rule.clone();
+        async move {
+            let rules = elb.describe_rules().rule_arns(rule).send().await.unwrap();
+            forward_targets(&rules.rules()[0])
+        }
+    };
+    let shifted = weights().await;
+    assert!(shifted.contains(&(green.clone(), Some(100))), "{shifted:?}");
+
+    emulator.reset_recording();
+    ws.run(&["up", "--env", "prod", "--yes"]).assert_success();
+    assert!(
+        emulator.mutating_calls().is_empty(),
+        "{:?}",
+        emulator.mutating_calls()
+    );
+
+    // A new image: one revision and one UpdateService that leaves the load balancer alone.
+    ws.edit_env("prod", |text| {
+        let marker = "[services.ui]";
+        assert!(text.contains(marker));
+        text.replace(
+            marker,
+            &format!("{marker}\nimage = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-prod-ui:7.0.0\""),
+        )
+    });
+    emulator.reset_recording();
+    ws.run(&["up", "--env", "prod", "--yes"]).assert_success();
+    let calls: Vec<String> = emulator
+        .mutating_calls()
+        .iter()
+        .map(|c| c.action.clone())
+        .collect();
+    assert_eq!(
+        calls,
+        ["RegisterTaskDefinition", "UpdateService"],
+        "{calls:?}"
+    );
+    let update = &emulator.recorded_json("UpdateService")[0];
+    assert!(update["loadBalancers"].is_null(), "{update}");
+    assert_eq!(update["deploymentConfiguration"]["strategy"], "BLUE_GREEN");
+    assert_eq!(weights().await, shifted);
+    let live = ecs
+        .describe_services()
+        .cluster("macro-ai-prod")
+        .services("ui")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        live.services()[0].load_balancers()[0].target_group_arn(),
+        Some(green.as_str())
+    );
+}
+
+/// With a certificate: HTTPS on 443 with it (TLS 1.2+), HTTP on 80 only redirects there, and
+/// the `/api/*` rule is on the 443 listener.
+#[tokio::test]
+async fn a_certificate_gives_https_on_443_and_a_redirect_on_80() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    // moto only accepts a certificate it issued, under an ARN of its choosing: the brief's
+    // `arn:aws:acm:us-east-1:123456789012:certificate/abc` fails with CertificateNotFound.
+    let certificate = emulator.acm_certificate("staging.example.com");
+    assert!(certificate.starts_with("arn:aws:acm:us-east-1:123456789012:certificate/"));
+    ws.edit_env("staging", |text| {
+        let marker = "# certificate_arn = ";
+        assert!(text.contains(marker));
+        text.replacen(
+            marker,
+            &format!("certificate_arn = \"{certificate}\"\n# "),
+            1,
+        )
+    });
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+
+    let elb = emulator.elb().await;
+    let lbs = elb
+        .describe_load_balancers()
+        .names("macro-ai-staging")
+        .send()
+        .await
+        .unwrap();
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lbs.load_balancers()[0].load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let listeners = listeners.listeners();
+    assert_eq!(listeners.len(), 2, "{listeners:#?}");
+    let https = listeners.iter().find(|l| l.port() == Some(443)).unwrap();
+    assert_eq!(https.protocol().map(|p| p.as_str()), Some("HTTPS"));
+    let certificates: Vec<&str> = https
+        .certificates()
+        .iter()
+        .filter_map(|c| c.certificate_arn())
+        .collect();
+    assert_eq!(certificates, [certificate.as_str()]);
+    assert_eq!(
+        https.ssl_policy(),
+        Some("ELBSecurityPolicy-TLS13-1-2-2021-06")
+    );
+    let http = listeners.iter().find(|l| l.port() == Some(80)).unwrap();
+    assert_eq!(http.protocol().map(|p| p.as_str()), Some("HTTP"));
+    let redirect = http.default_actions()[0].redirect_config().unwrap();
+    assert_eq!(redirect.protocol(), Some("HTTPS"));
+    assert_eq!(redirect.port(), Some("443"));
+    assert_eq!(redirect.status_code().map(|c| c.as_str()), Some("HTTP_301"));
+
+    let tgs = elb
+        .describe_target_groups()
+        .names("macro-ai-staging-api")
+        .send()
+        .await
+        .unwrap();
+    let api_target = tgs.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+    let custom_rules = |listener: &aws_sdk_elasticloadbalancingv2::types::Listener| {
+        let elb = elb.clone();
+        let arn = listener.listener_arn().unwrap().to_string();
+        async move {
+            let rules = elb.describe_rules().listener_arn(arn).send().await.unwrap();
+            rules
+                .rules()
+                .iter()
+                .filter(|r| r.is_default() != Some(true))
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    let on_443 = custom_rules(https).await;
+    assert_eq!(on_443.len(), 1, "{on_443:#?}");
+    assert_eq!(path_patterns(&on_443[0]), ["/api/*"]);
+    assert_eq!(forward_targets(&on_443[0]), [(api_target, None)]);
+    assert!(custom_rules(http).await.is_empty(), "80 only redirects");
+
+    emulator.reset_recording();
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+    assert!(
+        emulator.mutating_calls().is_empty(),
+        "{:?}",
+        emulator.mutating_calls()
+    );
 }
 
 #[tokio::test]

@@ -235,8 +235,11 @@ pub struct DeploymentConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeploymentStrategy {
+    /// ECS rolling update.
     Rolling,
+    /// ECS native blue/green (`BLUE_GREEN`), with `bake_time_minutes`.
     BlueGreen,
+    /// Parsed, but refused by validation: not implemented.
     Canary,
 }
 

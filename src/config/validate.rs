@@ -2,6 +2,10 @@
 //! (subnets inside the VPC and not overlapping, one subnet per AZ, valid Fargate sizes, allowed
 //! CloudWatch retention values, ...). All problems are collected, not just the first, and each
 //! message says both what is wrong and what is allowed.
+//!
+//! `deployment.strategy = "canary"` parses (it is part of the schema) but is refused here:
+//! macroctl implements `rolling` and `blue-green` (ECS native blue/green). ECS's own CANARY
+//! strategy needs a traffic percentage and a canary bake time the file has no keys for yet.
 
 use std::path::Path;
 
@@ -9,8 +13,8 @@ use ipnet::Ipv4Net;
 
 use super::locate::join;
 use super::{
-    AutoscalingConfig, DatabaseConfig, Environment, NetworkConfig, Problem, RawEnvironment,
-    RawFile, RawNetwork, ServiceConfig, StorageType,
+    AutoscalingConfig, DatabaseConfig, DeploymentStrategy, Environment, NetworkConfig, Problem,
+    RawEnvironment, RawFile, RawNetwork, ServiceConfig, StorageType,
 };
 
 /// Retention values CloudWatch Logs accepts (days).
@@ -610,6 +614,27 @@ fn check_alarms_and_deployment(p: &mut Problems, raw: &RawFile) {
         ("deployment.ecr_keep_images", d.ecr_keep_images, 1, 10_000, " images"),
     ];
     p.ranges(&checks);
+    match d.strategy {
+        DeploymentStrategy::Rolling => {}
+        DeploymentStrategy::BlueGreen => {
+            // Target group names are at most 32 characters; the longest blue/green one is
+            // the API's alternate group.
+            let name = format!(
+                "{}-{}-api-alt",
+                raw.environment.stack, raw.environment.name
+            );
+            if name.len() > 32 {
+                p.push(
+                    "deployment.strategy",
+                    format!("\"blue-green\" needs an alternate target group named {name:?}, which is {} characters; AWS allows 32, so shorten environment.stack or the environment name by {}, or use \"rolling\"", name.len(), name.len() - 32),
+                );
+            }
+        }
+        DeploymentStrategy::Canary => p.push(
+            "deployment.strategy",
+            "\"canary\" is not supported yet; use \"rolling\" (tasks replaced in place) or \"blue-green\" (ECS native blue/green: all traffic moves to the new tasks at once and the old ones are kept for deployment.bake_time_minutes)",
+        ),
+    }
 }
 
 /// Checks `arn:<partition>:<service>:<region>:<account>:<resource_prefix>...`; returns its region.
@@ -669,6 +694,42 @@ fn check_integrations(p: &mut Problems, raw: &RawFile, region: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn prod_with(from: &str, to: &str) -> Result<Environment, String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("envs");
+        let src = std::fs::read_to_string(dir.join("prod.toml")).unwrap();
+        assert!(src.contains(from), "{from}");
+        super::super::parse_str(&src.replacen(from, to, 1), Path::new("prod.toml"), None)
+            .map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn canary_is_refused_naming_the_key_and_the_alternatives() {
+        let err = prod_with("strategy = \"blue-green\"", "strategy = \"canary\"").unwrap_err();
+        assert!(
+            err.contains(": deployment.strategy: \"canary\" is not supported"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\"rolling\"") && err.contains("\"blue-green\""),
+            "{err}"
+        );
+        assert!(prod_with("strategy = \"blue-green\"", "strategy = \"rolling\"").is_ok());
+    }
+
+    #[test]
+    fn blue_green_names_must_fit_target_group_names() {
+        // `macro-ai-prod-api-alt` is 21 characters; a 20-character stack makes it 33.
+        let long = "stack = \"abcdefghijklmnopqrst\"";
+        let err = prod_with("stack = \"macro-ai\"", long).unwrap_err();
+        assert!(err.contains("deployment.strategy"), "{err}");
+        assert!(
+            err.contains("\"abcdefghijklmnopqrst-prod-api-alt\", which is 33"),
+            "{err}"
+        );
+        let ok = "stack = \"abcdefghijklmnopqrs\"";
+        assert!(prod_with("stack = \"macro-ai\"", ok).is_ok());
+    }
 
     #[test]
     fn fargate_table_and_helpers() {

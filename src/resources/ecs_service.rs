@@ -1,19 +1,59 @@
 //! ECS Fargate services (`api`, `ui`) behind their target groups.
 //!
-//! Rolling deployments with the circuit breaker's automatic rollback, 200% maximum / 100%
-//! minimum healthy, ECS deployment alarms (the ALB 5XX alarm) where configured, ECS Exec on,
-//! and a health-check grace period. `CreateService` on the emulator drops the deployment
-//! configuration, ECS Exec and the grace period, so the service is read back after creation and
-//! reconciled with one `UpdateService`, which is right against AWS too. When auto scaling owns
-//! the desired count, the count is only set at creation and never "corrected" by `up`.
+//! The circuit breaker's automatic rollback, 200% maximum / 100% minimum healthy, ECS
+//! deployment alarms (the ALB 5XX alarm) where configured, ECS Exec on, and a health-check
+//! grace period. `CreateService` on the emulator drops the deployment configuration, ECS Exec
+//! and the grace period, so the service is read back after creation and reconciled with one
+//! `UpdateService`, which is right against AWS too. When auto scaling owns the desired count,
+//! the count is only set at creation and never "corrected" by `up`.
+//!
+//! The deployment strategy ([`Strategy`]) is ECS's own `deploymentConfiguration.strategy`:
+//! `ROLLING`, or `BLUE_GREEN` with a bake time and, on the load balancer, an
+//! `advancedConfiguration` naming the alternate target group, the production listener rule
+//! and the infrastructure role ECS uses to shift traffic. Blue/green swaps which of the two
+//! target groups is production after every deployment, so the load balancer is compared as
+//! the *pair* of target groups (in either order), and when the configuration must be sent
+//! again it is sent in the orientation ECS currently has: `up` never moves traffic itself.
+//! Values the service does not report (a strategy, a bake time, a rule or role ARN missing
+//! from the description) are unknown, never differences.
 
 use super::ecs_cluster::ecs_tags;
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms, DeploymentCircuitBreaker,
-    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
+    AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentStrategy, LaunchType,
+    LoadBalancer, NetworkConfiguration, PropagateTags,
 };
+
+/// How ECS rolls out a new revision of the service.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Strategy {
+    /// ECS replaces the tasks in place, within the maximum / minimum healthy percent.
+    Rolling,
+    /// ECS native blue/green: the new revision starts in the target group not serving
+    /// production, the production listener rule's weights move all traffic to it, and the
+    /// old revision is kept for `bake_time_minutes` (instant rollback) before it is removed.
+    BlueGreen {
+        bake_time_minutes: i32,
+        /// The alternate target group's `arn`.
+        alternate_target_group: Ref,
+        /// The production listener rule's `arn` (it forwards to both target groups).
+        production_listener_rule: Ref,
+        /// The `arn` of the role ECS assumes to change the listener rule and target groups.
+        role: Ref,
+    },
+}
+
+impl Strategy {
+    /// ECS's name for it.
+    fn ecs_name(&self) -> &'static str {
+        match self {
+            Strategy::Rolling => "ROLLING",
+            Strategy::BlueGreen { .. } => "BLUE_GREEN",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct EcsServiceSpec {
@@ -38,6 +78,25 @@ pub struct EcsServiceSpec {
     pub minimum_healthy_percent: i32,
     /// Alarms (their `name` outputs) that make ECS roll a deployment back.
     pub deployment_alarms: Vec<Ref>,
+    pub strategy: Strategy,
+}
+
+/// One load balancer of a service, as ECS reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveLoadBalancer {
+    pub target_group_arn: String,
+    pub container_name: String,
+    pub container_port: i32,
+    /// The blue/green settings; `None` when the load balancer has none.
+    pub advanced: Option<LiveAdvanced>,
+}
+
+/// A load balancer's `advancedConfiguration`; `None` where a value is not reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveAdvanced {
+    pub alternate_target_group_arn: Option<String>,
+    pub production_listener_rule: Option<String>,
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,8 +112,7 @@ pub struct EcsServiceLive {
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
     pub assign_public_ip: bool,
-    /// "target group arn → container:port"
-    pub load_balancers: Vec<String>,
+    pub load_balancers: Vec<LiveLoadBalancer>,
     pub health_check_grace_period_seconds: Option<i32>,
     pub enable_execute_command: bool,
     pub circuit_breaker: Option<(bool, bool)>,
@@ -62,6 +120,10 @@ pub struct EcsServiceLive {
     pub minimum_healthy_percent: Option<i32>,
     /// (alarm names, rollback) when deployment alarms are on.
     pub deployment_alarms: Option<(Vec<String>, bool)>,
+    /// `ROLLING`, `BLUE_GREEN`, ...; `None` when not reported.
+    pub strategy: Option<String>,
+    /// `None` when not reported.
+    pub bake_time_minutes: Option<i32>,
     /// The rollout state of the primary deployment.
     pub rollout_state: Option<String>,
 }
@@ -94,20 +156,24 @@ pub fn live_of(service: &aws_sdk_ecs::types::Service) -> EcsServiceLive {
         ),
         assign_public_ip: vpc.and_then(|vpc| vpc.assign_public_ip())
             == Some(&AssignPublicIp::Enabled),
-        load_balancers: sorted(
-            service
-                .load_balancers()
-                .iter()
-                .map(|lb| {
-                    format!(
-                        "{} → {}:{}",
-                        lb.target_group_arn().unwrap_or_default(),
-                        lb.container_name().unwrap_or_default(),
-                        lb.container_port().unwrap_or_default()
-                    )
-                })
-                .collect(),
-        ),
+        load_balancers: service
+            .load_balancers()
+            .iter()
+            .map(|lb| LiveLoadBalancer {
+                target_group_arn: lb.target_group_arn().unwrap_or_default().to_string(),
+                container_name: lb.container_name().unwrap_or_default().to_string(),
+                container_port: lb.container_port().unwrap_or_default(),
+                advanced: lb.advanced_configuration().map(|advanced| LiveAdvanced {
+                    alternate_target_group_arn: advanced
+                        .alternate_target_group_arn()
+                        .map(str::to_string),
+                    production_listener_rule: advanced
+                        .production_listener_rule()
+                        .map(str::to_string),
+                    role_arn: advanced.role_arn().map(str::to_string),
+                }),
+            })
+            .collect(),
         health_check_grace_period_seconds: service.health_check_grace_period_seconds(),
         enable_execute_command: service.enable_execute_command(),
         circuit_breaker: deployment
@@ -120,6 +186,10 @@ pub fn live_of(service: &aws_sdk_ecs::types::Service) -> EcsServiceLive {
             .and_then(|deployment| deployment.alarms())
             .filter(|alarms| alarms.enable())
             .map(|alarms| (sorted(alarms.alarm_names().to_vec()), alarms.rollback())),
+        strategy: deployment
+            .and_then(|deployment| deployment.strategy())
+            .map(|strategy| strategy.as_str().to_string()),
+        bake_time_minutes: deployment.and_then(|deployment| deployment.bake_time_in_minutes()),
         rollout_state: service
             .deployments()
             .iter()
@@ -154,14 +224,99 @@ pub async fn describe(
         .map(live_of))
 }
 
-fn load_balancer_text(spec: &EcsServiceSpec, resolver: &Resolver) -> String {
-    format!(
-        "{} → {}:{}",
-        resolver.get(&spec.target_group),
-        spec.container_name,
-        spec.container_port
-    )
+/// `a,b → container:port`: the target groups (sorted: which of a blue/green pair is
+/// production is ECS's business) and where they send traffic.
+fn load_balancer_text(mut target_groups: Vec<String>, container: &str, port: i32) -> String {
+    target_groups.sort();
+    format!("{} → {container}:{port}", target_groups.join(","))
 }
+
+fn desired_load_balancers(spec: &EcsServiceSpec, resolver: &Resolver) -> String {
+    let mut target_groups = vec![resolver.get(&spec.target_group)];
+    if let Strategy::BlueGreen {
+        alternate_target_group,
+        ..
+    } = &spec.strategy
+    {
+        target_groups.push(resolver.get(alternate_target_group));
+    }
+    load_balancer_text(target_groups, &spec.container_name, spec.container_port)
+}
+
+fn live_load_balancers(live: &EcsServiceLive) -> String {
+    let texts: Vec<String> = live
+        .load_balancers
+        .iter()
+        .map(|lb| {
+            let mut target_groups = vec![lb.target_group_arn.clone()];
+            target_groups.extend(
+                lb.advanced
+                    .as_ref()
+                    .and_then(|advanced| advanced.alternate_target_group_arn.clone()),
+            );
+            load_balancer_text(target_groups, &lb.container_name, lb.container_port)
+        })
+        .collect();
+    sorted(texts).join("; ")
+}
+
+/// The load balancer to send. For blue/green, in the orientation ECS has now when the live
+/// pair is the desired one (after a deployment the alternate target group is production, and
+/// sending the pair the other way round would move traffic back to the old one).
+fn load_balancer(
+    spec: &EcsServiceSpec,
+    resolver: &Resolver,
+    live: Option<&EcsServiceLive>,
+) -> LoadBalancer {
+    let primary = resolver.get(&spec.target_group);
+    let builder = LoadBalancer::builder()
+        .container_name(&spec.container_name)
+        .container_port(spec.container_port);
+    match &spec.strategy {
+        Strategy::Rolling => builder.target_group_arn(primary).build(),
+        Strategy::BlueGreen {
+            alternate_target_group,
+            production_listener_rule,
+            role,
+            ..
+        } => {
+            let alternate = resolver.get(alternate_target_group);
+            let swapped = live
+                .and_then(|live| live.load_balancers.first())
+                .is_some_and(|lb| {
+                    lb.target_group_arn == alternate
+                        && lb
+                            .advanced
+                            .as_ref()
+                            .and_then(|advanced| advanced.alternate_target_group_arn.as_deref())
+                            == Some(primary.as_str())
+                });
+            let (production, alternate) = if swapped {
+                (alternate, primary)
+            } else {
+                (primary, alternate)
+            };
+            builder
+                .target_group_arn(production)
+                .advanced_configuration(
+                    AdvancedConfiguration::builder()
+                        .alternate_target_group_arn(alternate)
+                        .production_listener_rule(resolver.get(production_listener_rule))
+                        .role_arn(resolver.get(role))
+                        .build(),
+                )
+                .build()
+        }
+    }
+}
+
+/// Fields whose change means sending the load balancer again.
+const LOAD_BALANCER_FIELDS: [&str; 4] = [
+    "load_balancers",
+    "production_listener_rule",
+    "infrastructure_role",
+    "deployment_strategy",
+];
 
 fn deployment_configuration(spec: &EcsServiceSpec, resolver: &Resolver) -> DeploymentConfiguration {
     let mut builder = DeploymentConfiguration::builder()
@@ -186,6 +341,14 @@ fn deployment_configuration(spec: &EcsServiceSpec, resolver: &Resolver) -> Deplo
     if let Ok(alarms) = alarms {
         builder = builder.alarms(alarms);
     }
+    builder = match &spec.strategy {
+        Strategy::Rolling => builder.strategy(DeploymentStrategy::Rolling),
+        Strategy::BlueGreen {
+            bake_time_minutes, ..
+        } => builder
+            .strategy(DeploymentStrategy::BlueGreen)
+            .bake_time_in_minutes(*bake_time_minutes),
+    };
     builder.build()
 }
 
@@ -229,6 +392,19 @@ impl Kind for EcsService {
         refs.extend(spec.subnets.iter().cloned());
         refs.extend(spec.security_groups.iter().cloned());
         refs.extend(spec.deployment_alarms.iter().cloned());
+        if let Strategy::BlueGreen {
+            alternate_target_group,
+            production_listener_rule,
+            role,
+            ..
+        } = &spec.strategy
+        {
+            refs.extend([
+                alternate_target_group.clone(),
+                production_listener_rule.clone(),
+                role.clone(),
+            ]);
+        }
         refs
     }
 
@@ -282,9 +458,32 @@ impl Kind for EcsService {
         );
         field(
             "load_balancers",
-            live.load_balancers.join(","),
-            load_balancer_text(spec, resolver),
+            live_load_balancers(live),
+            desired_load_balancers(spec, resolver),
         );
+        // Not reported: unknown. A blue/green setting on a load balancer without any
+        // advancedConfiguration shows as a load_balancers change (no alternate group).
+        let advanced = live
+            .load_balancers
+            .first()
+            .and_then(|lb| lb.advanced.as_ref());
+        if let Strategy::BlueGreen {
+            production_listener_rule,
+            role,
+            ..
+        } = &spec.strategy
+        {
+            if let Some(rule) = advanced.and_then(|a| a.production_listener_rule.clone()) {
+                field(
+                    "production_listener_rule",
+                    rule,
+                    resolver.get(production_listener_rule),
+                );
+            }
+            if let Some(role_arn) = advanced.and_then(|a| a.role_arn.clone()) {
+                field("infrastructure_role", role_arn, resolver.get(role));
+            }
+        }
         field(
             "health_check_grace_period_seconds",
             format!("{:?}", live.health_check_grace_period_seconds),
@@ -317,6 +516,26 @@ impl Kind for EcsService {
             format!("{:?}", live.deployment_alarms),
             format!("{desired_alarms:?}"),
         );
+        if let Some(strategy) = &live.strategy {
+            field(
+                "deployment_strategy",
+                strategy.clone(),
+                spec.strategy.ecs_name().to_string(),
+            );
+        }
+        if let (
+            Strategy::BlueGreen {
+                bake_time_minutes, ..
+            },
+            Some(live_bake),
+        ) = (&spec.strategy, live.bake_time_minutes)
+        {
+            field(
+                "bake_time_minutes",
+                live_bake.to_string(),
+                bake_time_minutes.to_string(),
+            );
+        }
         changes
     }
 
@@ -336,13 +555,7 @@ impl Kind for EcsService {
             .desired_count(spec.desired_count)
             .launch_type(LaunchType::Fargate)
             .set_network_configuration(network_configuration(spec, resolver))
-            .load_balancers(
-                LoadBalancer::builder()
-                    .target_group_arn(resolver.get(&spec.target_group))
-                    .container_name(&spec.container_name)
-                    .container_port(spec.container_port)
-                    .build(),
-            )
+            .load_balancers(load_balancer(spec, resolver, None))
             .health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
             .enable_execute_command(spec.enable_execute_command)
             .deployment_configuration(deployment_configuration(spec, resolver))
@@ -387,17 +600,13 @@ impl Kind for EcsService {
         if !spec.desired_count_managed {
             request = request.desired_count(spec.desired_count);
         }
+        // Sent only when it differs: in blue/green mode re-sending it would be harmless
+        // (the live orientation is kept) but it is one more thing for ECS to process.
         if changes
             .iter()
-            .any(|change| change.field == "load_balancers")
+            .any(|change| LOAD_BALANCER_FIELDS.contains(&change.field.as_str()))
         {
-            request = request.load_balancers(
-                LoadBalancer::builder()
-                    .target_group_arn(resolver.get(&spec.target_group))
-                    .container_name(&spec.container_name)
-                    .container_port(spec.container_port)
-                    .build(),
-            );
+            request = request.load_balancers(load_balancer(spec, resolver, Some(live)));
         }
         let output = request.send().await.op("UpdateService")?;
         Ok(output
@@ -430,5 +639,207 @@ impl Kind for EcsService {
                 .map(|state| format!(", rollout {}", state.to_lowercase()))
                 .unwrap_or_default()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/api/1";
+    const ALT: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/api-alt/2";
+    const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3";
+    const ROLE: &str = "arn:aws:iam::1:role/infra";
+
+    fn resolver() -> Resolver {
+        let resolver = Resolver::default();
+        for (id, output, value) in [
+            ("cluster", "arn", "arn:cluster"),
+            ("td", "arn", "arn:td:1"),
+            ("subnet", "subnet_id", "subnet-1"),
+            ("sg", "group_id", "sg-1"),
+            ("tg", "arn", TG),
+            ("alt", "arn", ALT),
+            ("rule", "arn", RULE),
+            ("role", "arn", ROLE),
+        ] {
+            resolver.set(
+                &id.into(),
+                Outputs::from([(output.to_string(), value.to_string())]),
+            );
+        }
+        resolver
+    }
+
+    fn blue_green() -> Strategy {
+        Strategy::BlueGreen {
+            bake_time_minutes: 5,
+            alternate_target_group: Ref::new("alt", "arn"),
+            production_listener_rule: Ref::new("rule", "arn"),
+            role: Ref::new("role", "arn"),
+        }
+    }
+
+    fn spec(strategy: Strategy) -> EcsServiceSpec {
+        EcsServiceSpec {
+            name: "api".into(),
+            cluster: Ref::new("cluster", "arn"),
+            task_definition: Ref::new("td", "arn"),
+            desired_count: 2,
+            desired_count_managed: false,
+            subnets: vec![Ref::new("subnet", "subnet_id")],
+            security_groups: vec![Ref::new("sg", "group_id")],
+            assign_public_ip: false,
+            target_group: Ref::new("tg", "arn"),
+            container_name: "api".into(),
+            container_port: 3040,
+            health_check_grace_period_seconds: 60,
+            enable_execute_command: true,
+            circuit_breaker_rollback: true,
+            maximum_percent: 200,
+            minimum_healthy_percent: 100,
+            deployment_alarms: Vec::new(),
+            strategy,
+        }
+    }
+
+    /// What ECS reports for a converged blue/green service.
+    fn live() -> EcsServiceLive {
+        EcsServiceLive {
+            arn: "arn:service".into(),
+            name: "api".into(),
+            cluster_arn: "arn:cluster".into(),
+            status: "ACTIVE".into(),
+            task_definition: "arn:td:1".into(),
+            desired_count: 2,
+            running_count: 2,
+            pending_count: 0,
+            subnets: vec!["subnet-1".into()],
+            security_groups: vec!["sg-1".into()],
+            assign_public_ip: false,
+            load_balancers: vec![LiveLoadBalancer {
+                target_group_arn: TG.into(),
+                container_name: "api".into(),
+                container_port: 3040,
+                advanced: Some(LiveAdvanced {
+                    alternate_target_group_arn: Some(ALT.into()),
+                    production_listener_rule: Some(RULE.into()),
+                    role_arn: Some(ROLE.into()),
+                }),
+            }],
+            health_check_grace_period_seconds: Some(60),
+            enable_execute_command: true,
+            circuit_breaker: Some((true, true)),
+            maximum_percent: Some(200),
+            minimum_healthy_percent: Some(100),
+            deployment_alarms: None,
+            strategy: Some("BLUE_GREEN".into()),
+            bake_time_minutes: Some(5),
+            rollout_state: Some("COMPLETED".into()),
+        }
+    }
+
+    fn fields(changes: Vec<FieldChange>) -> Vec<String> {
+        changes.into_iter().map(|change| change.field).collect()
+    }
+
+    #[test]
+    fn converged_blue_green_has_no_diff_in_either_orientation() {
+        let (spec, resolver) = (spec(blue_green()), resolver());
+        assert_eq!(EcsService::diff(&spec, &live(), &resolver), vec![]);
+        // After a deployment ECS serves production from the alternate group.
+        let mut swapped = live();
+        swapped.load_balancers[0].target_group_arn = ALT.into();
+        swapped.load_balancers[0]
+            .advanced
+            .as_mut()
+            .unwrap()
+            .alternate_target_group_arn = Some(TG.into());
+        assert_eq!(EcsService::diff(&spec, &swapped, &resolver), vec![]);
+        // Re-sent in the orientation ECS has, not the declared one.
+        let sent = load_balancer(&spec, &resolver, Some(&swapped));
+        assert_eq!(sent.target_group_arn(), Some(ALT));
+        let advanced = sent.advanced_configuration().unwrap();
+        assert_eq!(advanced.alternate_target_group_arn(), Some(TG));
+        assert_eq!(advanced.production_listener_rule(), Some(RULE));
+        assert_eq!(advanced.role_arn(), Some(ROLE));
+        let fresh = load_balancer(&spec, &resolver, None);
+        assert_eq!(fresh.target_group_arn(), Some(TG));
+    }
+
+    #[test]
+    fn values_not_reported_are_unknown() {
+        let (spec, resolver) = (spec(blue_green()), resolver());
+        let mut live = live();
+        live.strategy = None;
+        live.bake_time_minutes = None;
+        let advanced = live.load_balancers[0].advanced.as_mut().unwrap();
+        advanced.production_listener_rule = None;
+        advanced.role_arn = None;
+        assert_eq!(EcsService::diff(&spec, &live, &resolver), vec![]);
+        let rolling = self::spec(Strategy::Rolling);
+        live.load_balancers[0].advanced = None;
+        assert_eq!(EcsService::diff(&rolling, &live, &resolver), vec![]);
+    }
+
+    #[test]
+    fn strategy_and_blue_green_settings_are_compared() {
+        let resolver = resolver();
+        let blue_green_spec = spec(blue_green());
+        // A rolling service turned blue/green.
+        let mut rolling_live = live();
+        rolling_live.strategy = Some("ROLLING".into());
+        rolling_live.bake_time_minutes = None;
+        rolling_live.load_balancers[0].advanced = None;
+        assert_eq!(
+            fields(EcsService::diff(&blue_green_spec, &rolling_live, &resolver)),
+            ["load_balancers", "deployment_strategy"]
+        );
+        // And back.
+        assert_eq!(
+            fields(EcsService::diff(
+                &spec(Strategy::Rolling),
+                &live(),
+                &resolver
+            )),
+            ["load_balancers", "deployment_strategy"]
+        );
+        let mut other = live();
+        other.bake_time_minutes = Some(10);
+        let advanced = other.load_balancers[0].advanced.as_mut().unwrap();
+        advanced.production_listener_rule = Some("arn:other-rule".into());
+        advanced.role_arn = Some("arn:other-role".into());
+        let changes = EcsService::diff(&blue_green_spec, &other, &resolver);
+        assert_eq!(
+            fields(changes.clone()),
+            [
+                "production_listener_rule",
+                "infrastructure_role",
+                "bake_time_minutes"
+            ]
+        );
+        assert!(changes.iter().all(|change| !change.replace));
+    }
+
+    #[test]
+    fn blue_green_is_sent_in_the_deployment_configuration_and_refs() {
+        let resolver = resolver();
+        let configuration = deployment_configuration(&spec(blue_green()), &resolver);
+        assert_eq!(
+            configuration.strategy(),
+            Some(&DeploymentStrategy::BlueGreen)
+        );
+        assert_eq!(configuration.bake_time_in_minutes(), Some(5));
+        let rolling = deployment_configuration(&spec(Strategy::Rolling), &resolver);
+        assert_eq!(rolling.strategy(), Some(&DeploymentStrategy::Rolling));
+        assert_eq!(rolling.bake_time_in_minutes(), None);
+        let refs = EcsService::refs(&spec(blue_green()));
+        for id in ["alt", "rule", "role"] {
+            assert!(
+                refs.iter().any(|r| r.id.to_string() == id),
+                "{id}: {refs:?}"
+            );
+        }
+        assert_eq!(EcsService::refs(&spec(Strategy::Rolling)).len(), 5);
     }
 }

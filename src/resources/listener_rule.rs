@@ -4,13 +4,23 @@
 //! A rule has no name: it is found among its listener's rules by priority (unique per
 //! listener, so the priority is its identity). Compared: the conditions (path patterns, in
 //! any order; any other condition found is a difference) and the forward target, both changed
-//! in place by one `ModifyRule`. Created with the identity tags.
+//! in place by one `ModifyRule` (which sends only what differs). Created with the identity
+//! tags.
+//!
+//! The production rule of an ECS blue/green service forwards to *both* of the service's target
+//! groups (weight 100 to the primary, 0 to the alternate at creation). ECS owns the weights
+//! from then on: each deployment moves all traffic to the other group. The forward target is
+//! therefore compared as the set of target groups, never their weights, and the actions are
+//! only sent again when that set differs, so `up` never shifts traffic back.
 
 use super::listener::{action_of, actions_summary, ListenerAction};
 use super::load_balancer::elb_tags;
 use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
 use crate::aws::{AwsError, IntoAwsError};
-use aws_sdk_elasticloadbalancingv2::types::{PathPatternConditionConfig, RuleCondition};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, RuleCondition,
+    TargetGroupTuple,
+};
 
 const PATH_PATTERN: &str = "path-pattern";
 
@@ -24,6 +34,9 @@ pub struct ListenerRuleSpec {
     pub path_patterns: Vec<String>,
     /// The target group's `arn`.
     pub target_group: Ref,
+    /// ECS blue/green: the service's alternate target group's `arn`. The rule then forwards
+    /// to both groups, and ECS sets the weights.
+    pub alternate_target_group: Option<Ref>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,8 +89,29 @@ fn desired_conditions(spec: &ListenerRuleSpec) -> Vec<RuleCondition> {
         .build()]
 }
 
-fn desired_action(spec: &ListenerRuleSpec) -> ListenerAction {
-    ListenerAction::Forward(spec.target_group.clone())
+/// Forward to the target group; for blue/green to both groups, all traffic to the primary.
+fn desired_action(spec: &ListenerRuleSpec, resolver: &Resolver) -> Action {
+    let Some(alternate) = &spec.alternate_target_group else {
+        return action_of(
+            &ListenerAction::Forward(spec.target_group.clone()),
+            resolver,
+        );
+    };
+    let group = |reference: &Ref, weight: i32| {
+        TargetGroupTuple::builder()
+            .target_group_arn(resolver.get(reference))
+            .weight(weight)
+            .build()
+    };
+    Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .forward_config(
+            ForwardActionConfig::builder()
+                .target_groups(group(&spec.target_group, 100))
+                .target_groups(group(alternate, 0))
+                .build(),
+        )
+        .build()
 }
 
 fn live_of(
@@ -102,7 +136,9 @@ impl Kind for ListenerRule {
     type Live = ListenerRuleLive;
 
     fn refs(spec: &ListenerRuleSpec) -> Vec<Ref> {
-        vec![spec.listener.clone(), spec.target_group.clone()]
+        let mut refs = vec![spec.listener.clone(), spec.target_group.clone()];
+        refs.extend(spec.alternate_target_group.iter().cloned());
+        refs
     }
 
     async fn find(
@@ -166,7 +202,7 @@ impl Kind for ListenerRule {
             &mut changes,
             "actions",
             &live.actions,
-            &actions_summary(&[action_of(&desired_action(spec), resolver)]),
+            &actions_summary(&[desired_action(spec, resolver)]),
             false,
         );
         changes
@@ -186,7 +222,7 @@ impl Kind for ListenerRule {
             .listener_arn(&listener_arn)
             .priority(spec.priority)
             .set_conditions(Some(desired_conditions(spec)))
-            .actions(action_of(&desired_action(spec), resolver))
+            .actions(desired_action(spec, resolver))
             .set_tags(Some(elb_tags(who)))
             .send()
             .await
@@ -203,19 +239,19 @@ impl Kind for ListenerRule {
         _who: &Identity,
         spec: &ListenerRuleSpec,
         live: &ListenerRuleLive,
-        _changes: &[FieldChange],
+        changes: &[FieldChange],
         resolver: &Resolver,
     ) -> Result<ListenerRuleLive, AwsError> {
-        let output = ctx
-            .aws
-            .elb
-            .modify_rule()
-            .rule_arn(&live.arn)
-            .set_conditions(Some(desired_conditions(spec)))
-            .actions(action_of(&desired_action(spec), resolver))
-            .send()
-            .await
-            .op("ModifyRule")?;
+        let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        let mut request = ctx.aws.elb.modify_rule().rule_arn(&live.arn);
+        if changed("conditions") {
+            request = request.set_conditions(Some(desired_conditions(spec)));
+        }
+        // Not when only the conditions differ: that would reset the weights ECS has set.
+        if changed("actions") {
+            request = request.actions(desired_action(spec, resolver));
+        }
+        let output = request.send().await.op("ModifyRule")?;
         Ok(output
             .rules()
             .first()
@@ -255,6 +291,7 @@ mod tests {
             priority: 10,
             path_patterns: vec!["/api/*".into(), "/api".into()],
             target_group: Ref::new("tg-api", "arn"),
+            alternate_target_group: None,
         };
         (spec, resolver)
     }
@@ -301,6 +338,33 @@ mod tests {
         let fields: Vec<&str> = changes.iter().map(|change| change.field.as_str()).collect();
         assert_eq!(fields, ["conditions", "actions"]);
         assert_eq!(changes[0].new, "path-pattern: /v2/*");
+    }
+
+    #[test]
+    fn blue_green_rule_forwards_to_both_groups_whatever_the_weights() {
+        let (mut spec, resolver) = spec_and_resolver();
+        emulator::set(&resolver, "tg-api-alt", &[("arn", "arn:alt")]);
+        spec.alternate_target_group = Some(Ref::new("tg-api-alt", "arn"));
+        let action = desired_action(&spec, &resolver);
+        let weights: Vec<(Option<&str>, Option<i32>)> = action
+            .forward_config()
+            .unwrap()
+            .target_groups()
+            .iter()
+            .map(|group| (group.target_group_arn(), group.weight()))
+            .collect();
+        assert_eq!(weights, [(Some(TG), Some(100)), (Some("arn:alt"), Some(0))]);
+        assert!(ListenerRule::refs(&spec).contains(&Ref::new("tg-api-alt", "arn")));
+        // ECS moved all traffic to the alternate group: still converged.
+        let shifted = ListenerRuleLive {
+            actions: format!("forward to arn:alt,{TG}"),
+            ..live()
+        };
+        assert_eq!(ListenerRule::diff(&spec, &shifted, &resolver), vec![]);
+        // The plain rule (rolling) is a difference.
+        let changes = ListenerRule::diff(&spec, &live(), &resolver);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "actions");
     }
 
     #[tokio::test]

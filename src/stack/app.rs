@@ -6,15 +6,21 @@
 //! roles, log groups, secrets, repositories and the data layer's endpoints), their target
 //! groups and the listener rule that routes to them. Everything else starts as early as its own
 //! dependencies allow.
+//!
+//! `deployment.strategy = "blue-green"` adds what ECS native blue/green needs, per service: an
+//! alternate target group (`target-group-<svc>-alt`), a production listener rule forwarding to
+//! both groups (the API's `/api/*` rule, and a catch-all `/*` rule for the UI, since ECS shifts
+//! traffic by a rule's weights, not a listener's default action), and one infrastructure role
+//! ECS assumes to do it. Rolling environments declare none of these.
 
 use super::data::{CACHE, DATABASE, SECRET_API, SECRET_DB};
 use super::network::{subnet_id, SG_ALB, SG_API, SG_UI, VPC};
 use super::{az_label, Declared, SERVICES};
-use crate::config::{Environment, ServiceConfig};
+use crate::config::{DeploymentStrategy, Environment, ServiceConfig};
 use crate::resources::alarm::{AlarmSpec, DimensionValue};
 use crate::resources::ecr_repository::EcrRepositorySpec;
 use crate::resources::ecs_cluster::EcsClusterSpec;
-use crate::resources::ecs_service::EcsServiceSpec;
+use crate::resources::ecs_service::{EcsServiceSpec, Strategy};
 use crate::resources::iam_role::{IamRoleSpec, InlinePolicy, PolicyResource, PolicyStatement};
 use crate::resources::listener::{ListenerAction, ListenerSpec};
 use crate::resources::listener_rule::ListenerRuleSpec;
@@ -37,6 +43,13 @@ pub const LISTENER_HTTP: &str = "listener-http";
 pub const LISTENER_HTTPS: &str = "listener-https";
 pub const ALERTS_TOPIC: &str = "alerts-topic";
 pub const ALARM_ALB_5XX: &str = "alarm-alb-5xx";
+pub const INFRASTRUCTURE_ROLE: &str = "iam-ecs-infrastructure-role";
+
+/// What ECS needs to shift a load balancer's traffic during blue/green deployments.
+const INFRASTRUCTURE_POLICY: &str =
+    "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers";
+/// The UI's blue/green production rule: after the API's `/api/*` (priority 10), everything.
+const UI_RULE_PRIORITY: i32 = 100;
 
 const EXECUTION_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
@@ -69,6 +82,20 @@ pub fn service_id(service: &str) -> String {
 
 pub fn repository_id(service: &str) -> String {
     format!("ecr-{service}")
+}
+
+pub fn target_group_id(service: &str) -> String {
+    format!("target-group-{service}")
+}
+
+/// The blue/green alternate target group of a service.
+pub fn alternate_target_group_id(service: &str) -> String {
+    format!("target-group-{service}-alt")
+}
+
+/// The listener rule routing production traffic to a service.
+pub fn listener_rule_id(service: &str) -> String {
+    format!("listener-rule-{service}")
 }
 
 fn actions(list: &[&str]) -> Vec<String> {
@@ -128,6 +155,7 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
     let prefix = format!("{}-{}", env.stack, env.name);
     let mut out = Vec::new();
     let alarms_on = env.monitoring.alarms;
+    let blue_green = env.deployment.strategy == DeploymentStrategy::BlueGreen;
     let secret = |name: &str, secret: &str, key: &str| SecretEnv {
         name: name.into(),
         secret: Ref::new(secret, "arn"),
@@ -186,6 +214,19 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         vec![xray()],
         Vec::new(),
     ));
+    if blue_green {
+        // Assumed by ECS itself (not by tasks) to move traffic between target groups.
+        out.push(Declared::new(
+            INFRASTRUCTURE_ROLE,
+            Spec::IamRole(IamRoleSpec {
+                name: format!("{prefix}-ecs-infrastructure"),
+                description: format!("{prefix} ecs-infrastructure (managed by macroctl)"),
+                trusted_service: "ecs.amazonaws.com".into(),
+                managed_policy_arns: vec![INFRASTRUCTURE_POLICY.into()],
+                inline_policies: Vec::new(),
+            }),
+        ));
+    }
 
     // ECR and logs, per service.
     for service in SERVICES {
@@ -240,18 +281,30 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         } else {
             &env.services.ui
         };
-        out.push(Declared::new(
-            format!("target-group-{service}"),
+        let target_group = |name: String| {
             Spec::TargetGroup(TargetGroupSpec {
-                name: format!("{prefix}-{service}"),
+                name,
                 vpc: Ref::new(VPC, "vpc_id"),
                 port: i32::from(config.container_port),
                 health_check_path: config.health_check_path.clone(),
                 deregistration_delay_seconds: 30,
-            }),
+            })
+        };
+        out.push(Declared::new(
+            target_group_id(service),
+            target_group(format!("{prefix}-{service}")),
         ));
+        if blue_green {
+            // ≤ 32 characters: validation checks `<stack>-<env>-api-alt` fits.
+            out.push(Declared::new(
+                alternate_target_group_id(service),
+                target_group(format!("{prefix}-{service}-alt")),
+            ));
+        }
     }
-    let ui_target = Ref::new("target-group-ui", "arn");
+    let alternate =
+        |service: &str| blue_green.then(|| Ref::new(alternate_target_group_id(service), "arn"));
+    let ui_target = Ref::new(target_group_id("ui"), "arn");
     let front_listener = match &env.integrations.certificate_arn {
         Some(certificate) => {
             out.push(Declared::new(
@@ -291,14 +344,29 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         }
     };
     out.push(Declared::new(
-        "listener-rule-api",
+        listener_rule_id("api"),
         Spec::ListenerRule(ListenerRuleSpec {
             listener: Ref::new(front_listener, "arn"),
             priority: 10,
             path_patterns: vec!["/api/*".into()],
-            target_group: Ref::new("target-group-api", "arn"),
+            target_group: Ref::new(target_group_id("api"), "arn"),
+            alternate_target_group: alternate("api"),
         }),
     ));
+    if blue_green {
+        // ECS shifts traffic through a listener rule's weights; the listener's default action
+        // (still the UI's primary group) is then never reached.
+        out.push(Declared::new(
+            listener_rule_id("ui"),
+            Spec::ListenerRule(ListenerRuleSpec {
+                listener: Ref::new(front_listener, "arn"),
+                priority: UI_RULE_PRIORITY,
+                path_patterns: vec!["/*".into()],
+                target_group: Ref::new(target_group_id("ui"), "arn"),
+                alternate_target_group: alternate("ui"),
+            }),
+        ));
+    }
 
     // Alerting: the topic and the alarms (the 5XX alarm also gates deployments).
     if alarms_on {
@@ -487,7 +555,7 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
                     "group_id",
                 )],
                 assign_public_ip: env.network.tasks_in_public_subnets(),
-                target_group: Ref::new(format!("target-group-{service}"), "arn"),
+                target_group: Ref::new(target_group_id(service), "arn"),
                 container_name: service.into(),
                 container_port: i32::from(config.container_port),
                 health_check_grace_period_seconds: config.health_check_grace_period_seconds as i32,
@@ -496,11 +564,21 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
                 maximum_percent: 200,
                 minimum_healthy_percent: 100,
                 deployment_alarms,
+                strategy: if blue_green {
+                    Strategy::BlueGreen {
+                        bake_time_minutes: env.deployment.bake_time_minutes as i32,
+                        alternate_target_group: Ref::new(alternate_target_group_id(service), "arn"),
+                        production_listener_rule: Ref::new(listener_rule_id(service), "arn"),
+                        role: Ref::new(INFRASTRUCTURE_ROLE, "arn"),
+                    }
+                } else {
+                    Strategy::Rolling
+                },
             }),
         )
         // The target group must be routed to before a service can register in it.
         .after(front_listener)
-        .after("listener-rule-api");
+        .after(listener_rule_id("api"));
         if service == "api" {
             declared = declared.after("iam-task-role-api");
         }

@@ -285,6 +285,62 @@ impl Emulator {
             .collect()
     }
 
+    /// The JSON bodies of every recorded JSON-protocol request (ECS, ECR, CloudWatch Logs,
+    /// Secrets Manager, ...) for `action`, in order: what macroctl actually asked for, e.g.
+    /// `recorded_json("CreateService")[0]["deploymentConfiguration"]["strategy"]`. A body that
+    /// is not JSON (a query-protocol call: use [`recorded_params`]) is `Value::Null`.
+    ///
+    /// [`recorded_params`]: Emulator::recorded_params
+    pub fn recorded_json(&self, action: &str) -> Vec<serde_json::Value> {
+        let text = fs::read_to_string(&self.recording).expect("cannot read the emulator recording");
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|entry| {
+                RecordedCall::from_entry(entry).is_some_and(|call| call.action == action)
+            })
+            .map(|entry| serde_json::from_str(&recorded_body(&entry)).unwrap_or_default())
+            .collect()
+    }
+
+    /// Requests an ACM certificate for `domain` from the emulator and returns its ARN. moto
+    /// refuses an HTTPS listener whose ACM certificate it does not hold (CertificateNotFound),
+    /// and gives imported or requested certificates ARNs of its own choosing, so a test that
+    /// needs an HTTPS listener uses this ARN. One raw JSON-protocol call (the harness has no
+    /// ACM SDK crate; moto does not check signatures).
+    pub fn acm_certificate(&self, domain: &str) -> String {
+        let body = serde_json::json!({ "DomainName": domain }).to_string();
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+             Content-Type: application/x-amz-json-1.1\r\n\
+             X-Amz-Target: CertificateManager.RequestCertificate\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len(),
+            port = self.port
+        );
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
+            .expect("cannot connect to the emulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("cannot set a read timeout");
+        stream
+            .write_all(request.as_bytes())
+            .expect("cannot send RequestCertificate");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("cannot read the RequestCertificate response");
+        let (_, payload) = response
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("malformed RequestCertificate response: {response}"));
+        let value: serde_json::Value = serde_json::from_str(payload.trim())
+            .unwrap_or_else(|_| panic!("RequestCertificate did not answer JSON: {response}"));
+        value["CertificateArn"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no CertificateArn in {response}"))
+            .to_string()
+    }
+
     /// The recorded calls that change something: see [`RecordedCall::is_mutating`].
     pub fn mutating_calls(&self) -> Vec<RecordedCall> {
         self.recorded_calls()
