@@ -18,12 +18,6 @@ pub struct CacheSubnetGroupLive {
 
 pub struct CacheSubnetGroup;
 
-fn desired_subnets(spec: &CacheSubnetGroupSpec, resolver: &Resolver) -> Vec<String> {
-    let mut ids: Vec<String> = spec.subnets.iter().map(|r| resolver.get(r)).collect();
-    ids.sort();
-    ids
-}
-
 pub fn elasticache_tags(who: &Identity) -> Vec<aws_sdk_elasticache::types::Tag> {
     who.tags
         .iter()
@@ -86,7 +80,7 @@ impl Kind for CacheSubnetGroup {
         live: &CacheSubnetGroupLive,
         resolver: &Resolver,
     ) -> Vec<FieldChange> {
-        let desired = desired_subnets(spec, resolver);
+        let desired = resolver.sorted(&spec.subnets);
         if desired == live.subnet_ids {
             Vec::new()
         } else {
@@ -104,7 +98,7 @@ impl Kind for CacheSubnetGroup {
         spec: &CacheSubnetGroupSpec,
         resolver: &Resolver,
     ) -> Result<CacheSubnetGroupLive, AwsError> {
-        let subnet_ids = desired_subnets(spec, resolver);
+        let subnet_ids = resolver.sorted(&spec.subnets);
         ctx.aws
             .elasticache
             .create_cache_subnet_group()
@@ -129,7 +123,7 @@ impl Kind for CacheSubnetGroup {
         _changes: &[FieldChange],
         resolver: &Resolver,
     ) -> Result<CacheSubnetGroupLive, AwsError> {
-        let subnet_ids = desired_subnets(spec, resolver);
+        let subnet_ids = resolver.sorted(&spec.subnets);
         ctx.aws
             .elasticache
             .modify_cache_subnet_group()

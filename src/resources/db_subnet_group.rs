@@ -20,12 +20,6 @@ pub struct DbSubnetGroupLive {
 
 pub struct DbSubnetGroup;
 
-fn desired_subnets(spec: &DbSubnetGroupSpec, resolver: &Resolver) -> Vec<String> {
-    let mut ids: Vec<String> = spec.subnets.iter().map(|r| resolver.get(r)).collect();
-    ids.sort();
-    ids
-}
-
 pub fn rds_tags(who: &Identity) -> Vec<aws_sdk_rds::types::Tag> {
     who.tags
         .iter()
@@ -89,7 +83,7 @@ impl Kind for DbSubnetGroup {
         live: &DbSubnetGroupLive,
         resolver: &Resolver,
     ) -> Vec<FieldChange> {
-        let desired = desired_subnets(spec, resolver);
+        let desired = resolver.sorted(&spec.subnets);
         if desired == live.subnet_ids {
             Vec::new()
         } else {
@@ -107,7 +101,7 @@ impl Kind for DbSubnetGroup {
         spec: &DbSubnetGroupSpec,
         resolver: &Resolver,
     ) -> Result<DbSubnetGroupLive, AwsError> {
-        let subnet_ids = desired_subnets(spec, resolver);
+        let subnet_ids = resolver.sorted(&spec.subnets);
         ctx.aws
             .rds
             .create_db_subnet_group()
@@ -133,7 +127,7 @@ impl Kind for DbSubnetGroup {
         _changes: &[FieldChange],
         resolver: &Resolver,
     ) -> Result<DbSubnetGroupLive, AwsError> {
-        let subnet_ids = desired_subnets(spec, resolver);
+        let subnet_ids = resolver.sorted(&spec.subnets);
         ctx.aws
             .rds
             .modify_db_subnet_group()

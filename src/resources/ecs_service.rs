@@ -440,16 +440,15 @@ impl Kind for EcsService {
                 spec.desired_count.to_string(),
             );
         }
-        let resolve_all = |refs: &[Ref]| sorted(refs.iter().map(|r| resolver.get(r)).collect());
         field(
             "subnets",
             live.subnets.join(","),
-            resolve_all(&spec.subnets).join(","),
+            resolver.sorted(&spec.subnets).join(","),
         );
         field(
             "security_groups",
             live.security_groups.join(","),
-            resolve_all(&spec.security_groups).join(","),
+            resolver.sorted(&spec.security_groups).join(","),
         );
         field(
             "assign_public_ip",
@@ -510,7 +509,7 @@ impl Kind for EcsService {
             format!("{:?}", Some(spec.minimum_healthy_percent)),
         );
         let desired_alarms = (!spec.deployment_alarms.is_empty())
-            .then(|| (resolve_all(&spec.deployment_alarms), true));
+            .then(|| (resolver.sorted(&spec.deployment_alarms), true));
         field(
             "deployment_alarms",
             format!("{:?}", live.deployment_alarms),

@@ -94,6 +94,14 @@ impl Resolver {
         Some(self.get(reference)).filter(|value| value != UNKNOWN)
     }
 
+    /// The referenced values, sorted: for sets of ids (subnets, security groups) whose order
+    /// AWS does not keep.
+    pub fn sorted(&self, references: &[Ref]) -> Vec<String> {
+        let mut values: Vec<String> = references.iter().map(|r| self.get(r)).collect();
+        values.sort();
+        values
+    }
+
     pub fn set(&self, id: &LogicalId, outputs: Outputs) {
         self.outputs.borrow_mut().insert(id.clone(), outputs);
     }
