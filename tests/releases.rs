@@ -171,7 +171,9 @@ async fn deploy_rollback_and_the_last_healthy_release() {
         .unwrap()
         .contains("elb"));
     assert!(document["database"]["endpoint"].is_string());
-    assert_eq!(document["healthy"], status.code == 0);
+    assert_eq!(document["healthy"], true, "{}", document["problems"]);
+    status.assert_success();
+    assert!(document["alarms_in_alarm"].as_array().unwrap().is_empty());
 
     // `up` after deploys keeps what is deployed: no new revision, no service update.
     emulator.reset_recording();
@@ -274,4 +276,38 @@ async fn no_wait_deploy_and_rollback_against_unmodified_moto() {
     let rollback = ws.run(&["rollback", "--env", "dev", "--no-wait"]);
     rollback.assert_success();
     assert_eq!(service_task_definition(&emulator, "api").await, before);
+}
+
+#[tokio::test]
+async fn status_check_fails_on_an_alarm_in_alarm() {
+    let emulator = realistic();
+    let ws = Workspace::new(&emulator);
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+    // Let the services' first rollout finish.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ws.run(&["status", "--env", "staging", "--check"]).code != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "staging never became healthy"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let cloudwatch = emulator.cloudwatch().await;
+    cloudwatch
+        .set_alarm_state()
+        .alarm_name("macro-ai-staging-alb-5xx")
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .state_reason("test")
+        .send()
+        .await
+        .unwrap();
+    let check = ws.run(&["status", "--env", "staging", "--check", "--output", "json"]);
+    check.assert_code(1);
+    let document = json(&check);
+    assert_eq!(document["healthy"], false);
+    assert_eq!(
+        document["alarms_in_alarm"],
+        serde_json::json!(["macro-ai-staging-alb-5xx"])
+    );
 }

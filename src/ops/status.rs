@@ -119,9 +119,10 @@ pub async fn report(session: &Session<'_>) -> Result<StatusReport, RunSummary<Re
             }
             Some(live @ Live::LoadBalancer(_)) => {
                 let outputs = live.outputs();
+                let status = live.status();
                 load_balancer = Some(LoadBalancerStatus {
                     dns_name: outputs.get("dns_name").cloned().unwrap_or_default(),
-                    state: live.status(),
+                    state: status.split(" (").next().unwrap_or_default().to_string(),
                 });
             }
             _ => {}
@@ -265,9 +266,11 @@ async fn alarms_in_alarm(session: &Session<'_>, problems: &mut Vec<String>) -> V
     else {
         return Vec::new();
     };
+    // Checked here too: the emulator ignores the StateValue filter.
     let names: Vec<String> = output
         .metric_alarms()
         .iter()
+        .filter(|alarm| alarm.state_value() == Some(&aws_sdk_cloudwatch::types::StateValue::Alarm))
         .filter_map(|alarm| alarm.alarm_name().map(str::to_string))
         .collect();
     for name in &names {
