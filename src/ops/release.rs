@@ -45,14 +45,10 @@ pub fn cluster_name(session: &Session<'_>) -> String {
     format!("{}-{}", session.env.stack, session.env.name)
 }
 
+/// `user@host`, as the lock records them.
 fn who() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{user}@{host}")
+    let me = crate::state::lock::LockInfo::current("");
+    format!("{}@{}", me.user, me.host)
 }
 
 /// The services as ECS runs them now.
