@@ -4,7 +4,7 @@
 //! AWS and the emulator understand (moto mishandles `NumCacheClusters`).
 
 use super::cache_subnet_group::elasticache_tags;
-use super::{wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{compare, wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, MultiAzStatus};
 
@@ -143,14 +143,7 @@ impl Kind for CacheReplicationGroup {
     ) -> Vec<FieldChange> {
         let mut changes = Vec::new();
         let mut field = |name: &str, old: String, new: String, replace: bool| {
-            if old != new {
-                changes.push(FieldChange {
-                    field: name.to_string(),
-                    old,
-                    new,
-                    replace,
-                });
-            }
+            compare(&mut changes, name, &old, &new, replace)
         };
         field("engine", live.engine.clone(), spec.engine.clone(), true);
         field(

@@ -8,7 +8,9 @@
 //! password is read from the credentials secret at creation and goes nowhere else.
 
 use super::db_subnet_group::rds_tags;
-use super::{secret, wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    compare, secret, wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver,
+};
 use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
 
@@ -220,14 +222,7 @@ fn changes_of(
 ) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     let mut field = |name: &str, old: String, new: String, replace: bool| {
-        if old != new {
-            changes.push(FieldChange {
-                field: name.to_string(),
-                old,
-                new,
-                replace,
-            });
-        }
+        compare(&mut changes, name, &old, &new, replace)
     };
     field("engine", live.engine.clone(), ENGINE.into(), true);
     field(

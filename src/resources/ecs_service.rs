@@ -18,7 +18,7 @@
 //! from the description) are unknown, never differences.
 
 use super::ecs_cluster::ecs_tags;
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ecs::types::{
     AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms,
@@ -423,11 +423,8 @@ impl Kind for EcsService {
 
     fn diff(spec: &EcsServiceSpec, live: &EcsServiceLive, resolver: &Resolver) -> Vec<FieldChange> {
         let mut changes = Vec::new();
-        let mut field = |name: &str, old: String, new: String| {
-            if old != new {
-                changes.push(FieldChange::update(name, old, new));
-            }
-        };
+        let mut field =
+            |name: &str, old: String, new: String| compare(&mut changes, name, &old, &new, false);
         field(
             "task_definition",
             live.task_definition.clone(),

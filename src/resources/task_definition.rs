@@ -6,7 +6,7 @@
 //! something differs, so a no-op `up` never creates revision churn. Secrets are referenced by
 //! ARN (`valueFrom`); no value is ever part of a task definition.
 
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
@@ -252,11 +252,8 @@ fn content_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskContent {
 /// Field-by-field differences between two contents, named for people.
 pub fn content_changes(live: &TaskContent, desired: &TaskContent) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    let mut field = |name: String, old: String, new: String| {
-        if old != new {
-            changes.push(FieldChange::update(&name, old, new));
-        }
-    };
+    let mut field =
+        |name: String, old: String, new: String| compare(&mut changes, &name, &old, &new, false);
     field("cpu".into(), live.cpu.clone(), desired.cpu.clone());
     field("memory".into(), live.memory.clone(), desired.memory.clone());
     field(
