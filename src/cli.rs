@@ -69,6 +69,18 @@ pub struct GlobalArgs {
     /// default 15m for deploy/rollback, 30m otherwise
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub wait_timeout: Option<Duration>,
+    /// How long AWS may take to show what was just created or changed (an id that answers
+    /// NotFound right after its create, an IAM role ECS refuses for now) before macroctl
+    /// believes it (e.g. 30s, 5m)
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        default_value = "2m",
+        env = "MACROCTL_CONSISTENCY_TIMEOUT",
+        value_parser = parse_duration
+    )]
+    pub consistency_timeout: Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,13 @@
 //! [`AwsError`] that keeps the operation name, the AWS error code (`VpcLimitExceeded`,
 //! `Throttling`, ...), the message and the original error as its source. Resource code adds
 //! the environment and logical id on top (see `resources::ResourceError`).
+//!
+//! Every error is also *classified* once, here ([`ErrorClass`]): whether AWS says the thing
+//! does not exist, already exists, throttled the call, failed on its side, or whether the
+//! outcome is unknown (the response was lost). The engine decides what to do from the class
+//! alone (retry, look up, adopt, wait for IAM), so no resource kind matches on message text.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -21,6 +27,10 @@ pub struct AwsError {
     pub message: String,
     /// Whether the failure is about reaching AWS at all (connection refused, timeout).
     pub is_dispatch: bool,
+    /// The HTTP status of AWS's answer, when there was one.
+    pub status: Option<u16>,
+    /// What kind of failure this is (see [`ErrorClass`]).
+    pub class: ErrorClass,
     source: Option<Box<dyn StdError + Send + Sync + 'static>>,
 }
 
@@ -31,6 +41,8 @@ impl AwsError {
             code: None,
             message: message.into(),
             is_dispatch: false,
+            status: None,
+            class: ErrorClass::Other,
             source: None,
         }
     }
@@ -52,6 +64,8 @@ impl AwsError {
             code: None,
             message: message.into(),
             is_dispatch: false,
+            status: None,
+            class: ErrorClass::Other,
             source: None,
         }
     }
@@ -62,8 +76,153 @@ impl AwsError {
 
     /// Whether AWS answered that the thing asked about does not exist.
     pub fn is_not_found(&self) -> bool {
-        self.code()
-            .is_some_and(|code| code.contains("NotFound") || code.contains("NoSuch"))
+        self.class() == ErrorClass::NotFound
+    }
+
+    /// What kind of failure this is, for deciding what to do next.
+    pub fn class(&self) -> ErrorClass {
+        self.class
+    }
+
+    /// The same error, classified as `class` (for answers only a kind can interpret).
+    pub fn with_class(mut self, class: ErrorClass) -> Self {
+        self.class = class;
+        self
+    }
+}
+
+/// The few kinds of failure the engine tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The thing named does not exist (or is not visible yet: EC2 and IAM are eventually
+    /// consistent).
+    NotFound,
+    /// The thing to create already exists, or the rule / route / association to add is
+    /// already there: after a lost response, usually our own earlier attempt.
+    AlreadyExists,
+    /// AWS refused the call because of its rate; nothing was done.
+    Throttled,
+    /// The outcome is unknown: the response was lost or AWS failed on its side (5xx) — the
+    /// call may or may not have been performed.
+    Unknown,
+    /// A service refused an IAM role that was created or changed moments ago (IAM is
+    /// eventually consistent across services).
+    PropagationPending,
+    /// Anything else: a real error to report.
+    Other,
+}
+
+/// Error codes meaning "already exists" (or "already done") across the services macroctl
+/// uses.
+const ALREADY_EXISTS_CODES: &[&str] = &[
+    "InvalidSubnet.Conflict",
+    "InvalidPermission.Duplicate",
+    "InvalidGroup.Duplicate",
+    "RouteAlreadyExists",
+    "Resource.AlreadyAssociated",
+    "DuplicateTargetGroupName",
+    "DuplicateLoadBalancerName",
+    "DuplicateListener",
+    "PriorityInUse",
+    "EntityAlreadyExists",
+    "ResourceAlreadyExistsException",
+    "RepositoryAlreadyExistsException",
+    "ResourceExistsException",
+    "DBInstanceAlreadyExists",
+    "DBInstanceAlreadyExistsFault",
+    "DBSubnetGroupAlreadyExists",
+    "DBSubnetGroupAlreadyExistsFault",
+    "DBParameterGroupAlreadyExists",
+    "DBParameterGroupAlreadyExistsFault",
+    "ReplicationGroupAlreadyExists",
+    "ReplicationGroupAlreadyExistsFault",
+    "CacheSubnetGroupAlreadyExists",
+    "CacheSubnetGroupAlreadyExistsFault",
+    "IdempotentParameterMismatch",
+];
+
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "ProvisionedThroughputExceededException",
+    "BandwidthLimitExceeded",
+    "EC2ThrottledException",
+];
+
+const SERVER_ERROR_CODES: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServiceError",
+    "InternalServiceErrorException",
+    "ServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Unavailable",
+];
+
+/// Words with which services refuse a role IAM has not propagated to them yet (ECS, RDS,
+/// ELB, Application Auto Scaling), lower-cased.
+const PROPAGATION_PHRASES: &[&str] = &[
+    "role is not valid",
+    "unable to assume role",
+    "unable to assume the role",
+    "unable to assume iam role",
+    "was unable to assume the role",
+    "iam role arn value is invalid",
+    "not authorized to perform: iam:passrole",
+];
+
+/// The class of an AWS answer (or of a failure to get one).
+pub fn classify(
+    code: Option<&str>,
+    message: &str,
+    status: Option<u16>,
+    is_dispatch: bool,
+) -> ErrorClass {
+    if is_dispatch {
+        return ErrorClass::Unknown;
+    }
+    let lower = message.to_ascii_lowercase();
+    if let Some(code) = code {
+        if THROTTLING_CODES.contains(&code) {
+            return ErrorClass::Throttled;
+        }
+        if ALREADY_EXISTS_CODES.contains(&code) {
+            return ErrorClass::AlreadyExists;
+        }
+        if PROPAGATION_PHRASES.iter().any(|phrase| lower.contains(phrase))
+            && matches!(
+                code,
+                "ClientException"
+                    | "InvalidParameterException"
+                    | "InvalidParameterValue"
+                    | "InvalidParameterCombination"
+                    | "ValidationException"
+                    | "AccessDeniedException"
+                    | "AccessDenied"
+            )
+        {
+            return ErrorClass::PropagationPending;
+        }
+        if code.contains("NotFound") || code.contains("NoSuch") || code == "NotFound" {
+            return ErrorClass::NotFound;
+        }
+        if SERVER_ERROR_CODES.contains(&code) {
+            return ErrorClass::Unknown;
+        }
+    }
+    match status {
+        Some(429) => ErrorClass::Throttled,
+        Some(500..=599) => ErrorClass::Unknown,
+        _ => ErrorClass::Other,
     }
 }
 
@@ -107,10 +266,9 @@ pub trait IntoAwsError<T> {
     fn op(self, operation: &str) -> Result<T, AwsError>;
 }
 
-impl<T, E, R> IntoAwsError<T> for Result<T, SdkError<E, R>>
+impl<T, E> IntoAwsError<T> for Result<T, SdkError<E, HttpResponse>>
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
 {
     fn op(self, operation: &str) -> Result<T, AwsError> {
         self.map_err(|err| {
@@ -119,6 +277,19 @@ where
                 SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
             );
             let code = err.code().map(str::to_string);
+            let status = match &err {
+                SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
+                SdkError::ResponseError(response) => Some(response.raw().status().as_u16()),
+                _ => None,
+            };
+            // A response that arrived but could not be read leaves the outcome unknown too.
+            let unreadable = matches!(err, SdkError::ResponseError(_));
+            let class = classify(
+                err.code(),
+                err.message().unwrap_or_default(),
+                status,
+                is_dispatch || unreadable,
+            );
             let message = match (err.message(), is_dispatch) {
                 (_, true) => format!(
                     "could not reach the AWS endpoint: {}",
@@ -132,6 +303,8 @@ where
                 code,
                 message,
                 is_dispatch,
+                status,
+                class,
                 source: Some(Box::new(err)),
             }
         })

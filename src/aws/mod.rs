@@ -2,15 +2,20 @@
 //!
 //! `aws-config` is loaded once per run so profiles, SSO, environment variables and instance
 //! metadata all work the way users of the AWS CLI expect; `--region`, `--profile` and
-//! `--endpoint-url` (or `AWS_ENDPOINT_URL`) override them. Every client carries the same retry
-//! policy (throttling is retried with backoff by the SDK) and an interceptor that counts calls
-//! per operation, so a run can report how many reads and writes it made.
+//! `--endpoint-url` (or `AWS_ENDPOINT_URL`) override them. Every client carries an interceptor
+//! that counts calls per operation, so a run can report how many reads and writes it made.
+//!
+//! Two retry policies: reads go through clients whose SDK retries throttling, 5xx and lost
+//! connections with backoff (repeating a read is harmless). Mutating calls go through a
+//! [`AwsClients::single_attempt`] copy that never repeats a call by itself: a create whose
+//! response was lost may well have been performed, and repeating it blindly makes a second
+//! VPC or fails as a duplicate. The engine retries those calls itself, looking first.
 
 mod calls;
 mod error;
 
 pub use calls::{ApiCallCounter, ApiCalls};
-pub use error::{AwsError, Found, IntoAwsError};
+pub use error::{classify, AwsError, ErrorClass, Found, IntoAwsError};
 
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
@@ -34,19 +39,22 @@ macro_rules! clients {
             $(pub $field: $krate::Client,)*
             pub region: String,
             pub calls: ApiCallCounter,
+            shared: aws_config::SdkConfig,
         }
 
         impl AwsClients {
-            fn build(shared: &aws_config::SdkConfig, region: String) -> Self {
-                let calls = ApiCallCounter::default();
+            fn build(shared: &aws_config::SdkConfig, region: String, calls: ApiCallCounter, retry: Option<RetryConfig>) -> Self {
                 Self {
-                    $($field: $krate::Client::from_conf(
-                        $krate::config::Builder::from(shared)
-                            .interceptor(calls.clone())
-                            .build(),
-                    ),)*
+                    $($field: {
+                        let mut builder = $krate::config::Builder::from(shared).interceptor(calls.clone());
+                        if let Some(retry) = &retry {
+                            builder = builder.retry_config(retry.clone());
+                        }
+                        $krate::Client::from_conf(builder.build())
+                    },)*
                     region,
                     calls,
+                    shared: shared.clone(),
                 }
             }
         }
@@ -103,7 +111,18 @@ impl AwsClients {
                 "no AWS credentials provider is configured",
             ));
         }
-        Ok(Self::build(&shared, region))
+        Ok(Self::build(&shared, region, ApiCallCounter::default(), None))
+    }
+
+    /// The same clients (credentials, endpoint, call counter), without the SDK's retries: for
+    /// mutating calls, whose retries the engine owns.
+    pub fn single_attempt(&self) -> AwsClients {
+        Self::build(
+            &self.shared,
+            self.region.clone(),
+            self.calls.clone(),
+            Some(RetryConfig::disabled()),
+        )
     }
 
     /// Fails early, with the SDK's own words, when no credentials can be found, so a missing

@@ -55,6 +55,7 @@ fn settings(global: &GlobalArgs) -> Settings {
         parallelism: usize::from(global.parallelism),
         lock_timeout: global.lock_timeout,
         wait_timeout: global.wait_timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT),
+        consistency_timeout: global.consistency_timeout,
         apply_immediately: false,
     }
 }

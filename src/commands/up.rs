@@ -66,7 +66,7 @@ pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
         });
     }
     let recorder = StateRecorder::new(&session.store, session.state.clone());
-    let summary = engine::apply(&session, &plan, &recorder, ops::interrupted()).await;
+    let summary = engine::apply(&session, &plan, &recorder, ops::interrupted(reporter)).await;
     let state = recorder.into_state();
     session.state = state.clone();
     if summary.is_success() && plan.has_changes() {

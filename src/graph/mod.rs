@@ -66,6 +66,19 @@ pub enum GraphError {
         node: LogicalId,
         dependency: LogicalId,
     },
+    /// A resource refers to an output its target's kind does not have (a misspelt output
+    /// name would otherwise be sent to AWS as a literal value).
+    #[error(
+        "`{node}` refers to output `{output}` of `{target}`, but {kind} resources have only {}",
+        .outputs.join(", ")
+    )]
+    UnknownOutput {
+        node: LogicalId,
+        target: LogicalId,
+        output: String,
+        kind: &'static str,
+        outputs: Vec<&'static str>,
+    },
     /// `path` is closed: its first id is repeated at the end (`[a, b, c, a]`), each id depending
     /// on the next one.
     #[error("dependency cycle: {}", join_path(.path))]

@@ -2,18 +2,21 @@
 //!
 //! `read` observes every desired resource (in dependency order, concurrently, so references
 //! such as a subnet's id are known to what needs them) and decides per resource: create,
-//! update (with the changed fields), replace, or no-op. `apply` then runs the graph: creates
-//! what is missing, updates what differs (re-diffing with the now-known ids of new
-//! dependencies), waits where AWS is still settling, and records each result in state as soon
-//! as it is known. A converged environment is read and nothing else: zero mutating calls.
+//! update (with the changed fields and tags), replace, or no-op. `apply` then runs the graph:
+//! creates what is missing, waits where AWS is still settling, updates what differs
+//! (re-diffing with the now-known ids of new dependencies), and records each result in state
+//! as soon as it is known. What happens to each resource — finding, adopting, retrying,
+//! reading back, waiting — is the convergence layer's (`converge`). A converged environment
+//! is read and nothing else: zero mutating calls.
 
+use super::converge::{self, Converger};
+use super::retry::Cancel;
 use super::{Session, StateRecorder};
-use crate::aws::AwsError;
-use crate::graph::{execute, ExecOptions, LogicalId, RunSummary};
+use crate::graph::{execute, ExecOptions, LogicalId, Node, RunSummary};
 use crate::output::Event;
 use crate::resources::inventory::Tagged;
-use crate::resources::{FieldChange, Live, Resolver};
-use crate::state::StateError;
+use crate::resources::{tags, FieldChange, Live, Resolver};
+use crate::stack::Resource;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -89,16 +92,7 @@ impl Plan {
     }
 }
 
-/// Why one resource failed.
-#[derive(Debug, thiserror::Error)]
-pub enum NodeFailure {
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    #[error("could not record it in state: {0}")]
-    State(#[from] StateError),
-    #[error("{0}")]
-    Refused(String),
-}
+pub use super::converge::NodeFailure;
 
 /// A resource's failure, naming the environment, the logical id and the kind.
 #[derive(Debug, thiserror::Error)]
@@ -119,11 +113,18 @@ impl ResourceError {
             _ => None,
         }
     }
+
+    /// Whether the resource was only stopped while waiting (the run was interrupted, or
+    /// another resource failed), not failed itself.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self.source, NodeFailure::Interrupted(_))
+    }
 }
 
 /// Observes every desired resource and decides what `up` would do.
 pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceError>> {
-    let ctx = session.ctx();
+    let cancel = Cancel::default();
+    let converger = Converger::new(session, &cancel);
     let resolver = Resolver::default();
     let planned: RefCell<HashMap<LogicalId, PlannedResource>> = RefCell::new(HashMap::new());
     let options = ExecOptions {
@@ -134,37 +135,35 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
         &options,
         std::future::pending::<()>(),
         |node| {
-            let ctx = &ctx;
+            let converger = &converger;
             let resolver = &resolver;
             let planned = &planned;
             async move {
                 let resource = &node.payload;
                 let kind = resource.spec.kind();
-                let recorded = session
-                    .state
-                    .resource(node.id.as_str())
-                    .map(|entry| entry.physical_id.clone());
-                let live = resource
-                    .spec
-                    .find(ctx, &resource.identity, recorded.as_deref(), resolver)
+                let observed = converger
+                    .observe(node, resolver)
                     .await
                     .map_err(|source| ResourceError {
                         env: session.env.name.clone(),
                         id: node.id.to_string(),
                         kind,
-                        source: source.into(),
+                        source,
                     })?;
-                let mut note = None;
-                let (action, changes) = match &live {
-                    None => {
-                        if let Some(recorded) = &recorded {
-                            note = Some(format!("{recorded}, recorded in state, no longer exists"));
-                        }
-                        (Action::Create, Vec::new())
-                    }
+                let (action, changes) = match &observed.live {
+                    None => (Action::Create, Vec::new()),
                     Some(live) => {
                         resolver.set(&node.id, live.outputs());
-                        let changes = resource.spec.diff(live, resolver);
+                        let managed = session
+                            .state
+                            .resource(node.id.as_str())
+                            .map(|entry| entry.managed_tags.clone())
+                            .unwrap_or_default();
+                        let mut changes = converge::field_changes(resource, live, resolver);
+                        let tag_changes = converge::tag_changes(resource, live, &managed);
+                        if let Some(live_tags) = live.tags() {
+                            changes.extend(tags::field_changes(&tag_changes, live_tags));
+                        }
                         let action = if changes.is_empty() {
                             Action::NoOp
                         } else if changes.iter().any(|change| change.replace) {
@@ -181,11 +180,11 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
                         id: node.id.to_string(),
                         kind,
                         action,
-                        physical_id: live.as_ref().map(Live::physical_id),
-                        status: live.as_ref().map(Live::status),
+                        physical_id: observed.live.as_ref().map(Live::physical_id),
+                        status: observed.live.as_ref().map(Live::status),
                         changes,
-                        note,
-                        live,
+                        note: observed.note,
+                        live: observed.live,
                     },
                 );
                 Ok::<(), ResourceError>(())
@@ -224,71 +223,38 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
 }
 
 /// Applies `plan`: creates, updates and settles resources in dependency order, recording each
-/// in state as soon as it is known. Stops starting new work on the first failure or on `stop`.
+/// in state as soon as it is known. On the first failure, or when `stop` resolves (Ctrl-C,
+/// SIGTERM), nothing new starts and every wait in progress ends at once; calls already sent
+/// finish and are recorded.
 pub async fn apply(
     session: &Session<'_>,
     plan: &Plan,
     recorder: &StateRecorder<'_>,
     stop: impl Future<Output = ()>,
 ) -> RunSummary<ResourceError> {
-    let ctx = session.ctx();
+    let cancel = Cancel::default();
+    let converger = Converger::new(session, &cancel);
     let resolver = Resolver::default();
     let options = ExecOptions {
         parallelism: session.settings.parallelism,
     };
+    let stop = async {
+        stop.await;
+        cancel.fire();
+    };
     execute(&session.graph, &options, stop, |node| {
-        let ctx = &ctx;
+        let converger = &converger;
         let resolver = &resolver;
+        let cancel = &cancel;
         async move {
-            let resource = &node.payload;
-            let who = &resource.identity;
-            let kind = resource.spec.kind();
-            let fail = |source: NodeFailure| ResourceError {
-                env: session.env.name.clone(),
-                id: node.id.to_string(),
-                kind,
-                source,
-            };
-            let planned = plan.get(&node.id);
+            let kind = node.payload.spec.kind();
             let started = Instant::now();
             let mut action = Action::NoOp;
-            let outcome: Result<Live, NodeFailure> = async {
-                match planned.and_then(|planned| planned.live.clone()) {
-                    None => {
-                        action = Action::Create;
-                        report_start(session, &node.id, kind, action);
-                        Ok(resource.spec.create(ctx, who, resolver).await?)
-                    }
-                    Some(live) => {
-                        let live = resource.spec.settle(ctx, who, live).await?;
-                        let changes = resource.spec.diff(&live, resolver);
-                        if changes.is_empty() {
-                            return Ok(live);
-                        }
-                        if let Some(change) = changes.iter().find(|change| change.replace) {
-                            action = Action::Replace;
-                            return Err(NodeFailure::Refused(format!(
-                                "{} would have to be replaced to change {} ({} → {}); macroctl does not replace resources in place",
-                                live.physical_id(), change.field, change.old, change.new
-                            )));
-                        }
-                        action = Action::Update;
-                        report_start(session, &node.id, kind, action);
-                        Ok(resource
-                            .spec
-                            .update(ctx, who, &live, &changes, resolver)
-                            .await?)
-                    }
-                }
-            }
-            .await;
+            let outcome =
+                apply_node(converger, node, plan.get(&node.id), resolver, recorder, &mut action)
+                    .await;
             let elapsed_ms = started.elapsed().as_millis();
-            let result = outcome.and_then(|live| {
-                resolver.set(&node.id, live.outputs());
-                recorder.record(node.id.as_str(), &live)?;
-                Ok(live)
-            });
-            match result {
+            match outcome {
                 Ok(live) => {
                     if action != Action::NoOp {
                         session.reporter.report(Event::NodeFinished {
@@ -302,7 +268,16 @@ pub async fn apply(
                     Ok(())
                 }
                 Err(source) => {
-                    let error = fail(source);
+                    // Nothing new starts after a failure; waits elsewhere need not go on.
+                    if !matches!(source, NodeFailure::Interrupted(_)) {
+                        cancel.fire();
+                    }
+                    let error = ResourceError {
+                        env: session.env.name.clone(),
+                        id: node.id.to_string(),
+                        kind,
+                        source,
+                    };
                     session.reporter.report(Event::NodeFailed {
                         id: node.id.to_string(),
                         kind: kind.to_string(),
@@ -316,6 +291,63 @@ pub async fn apply(
         }
     })
     .await
+}
+
+/// One resource: create it when the plan found none, wait until it is ready, apply what
+/// differs (fields, then tags), and record it.
+async fn apply_node(
+    converger: &Converger<'_>,
+    node: &Node<Resource>,
+    planned: Option<&PlannedResource>,
+    resolver: &Resolver,
+    recorder: &StateRecorder<'_>,
+    action: &mut Action,
+) -> Result<Live, NodeFailure> {
+    let session = converger.session;
+    let resource = &node.payload;
+    let (live, changed) = match planned.and_then(|planned| planned.live.clone()) {
+        Some(live) => (live, false),
+        None => {
+            *action = Action::Create;
+            report_start(session, &node.id, resource.spec.kind(), *action);
+            (converger.create(node, resolver, recorder).await?, true)
+        }
+    };
+    let mut live = converger.settle(node, live, changed, resolver).await?;
+    // Re-diff with the ids of dependencies created in this run: "(known after apply)" becomes
+    // either nothing or a concrete change.
+    let changes = converge::field_changes(resource, &live, resolver);
+    if !changes.is_empty() {
+        if let Some(change) = changes.iter().find(|change| change.replace) {
+            *action = Action::Replace;
+            return Err(converge::refuse_replace(&live, change));
+        }
+        if *action == Action::NoOp {
+            *action = Action::Update;
+            report_start(session, &node.id, resource.spec.kind(), *action);
+        }
+        live = converger.update(node, live, changes, resolver).await?;
+        live = converger.settle(node, live, true, resolver).await?;
+    }
+    let managed = recorder
+        .entry(node.id.as_str())
+        .map(|entry| entry.managed_tags)
+        .unwrap_or_default();
+    let tag_changes = converge::tag_changes(resource, &live, &managed);
+    if !tag_changes.is_empty() {
+        if *action == Action::NoOp {
+            *action = Action::Update;
+            report_start(session, &node.id, resource.spec.kind(), *action);
+        }
+        converger.set_tags(node, &live, &tag_changes).await?;
+    }
+    resolver.set(&node.id, live.outputs());
+    recorder.record(
+        node.id.as_str(),
+        &live,
+        converge::managed_tag_keys(resource, &live),
+    )?;
+    Ok(live)
 }
 
 fn report_start(session: &Session<'_>, id: &LogicalId, kind: &str, action: Action) {

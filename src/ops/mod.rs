@@ -4,9 +4,11 @@
 //! desired graph, the state, and the AWS clients. It is opened in the order that keeps bad
 //! input cheap: configuration and state are checked before any AWS call is made.
 
+pub mod converge;
 pub mod engine;
 mod recorder;
 pub mod release;
+pub mod retry;
 pub mod secrets;
 pub mod status;
 
@@ -35,6 +37,10 @@ pub struct Settings {
     pub parallelism: usize,
     pub lock_timeout: Duration,
     pub wait_timeout: Duration,
+    /// How long AWS may take to show what was just created or changed (an id answering
+    /// NotFound right after its create, a lost response's resource, an IAM role a service
+    /// refuses for now) before macroctl takes it at its word.
+    pub consistency_timeout: Duration,
     /// `up --apply-immediately`.
     pub apply_immediately: bool,
 }
@@ -136,19 +142,19 @@ impl<'r> Session<'r> {
             aws: &self.aws,
             env: &self.env.name,
             stack: &self.env.stack,
-            lineage: &self.state.lineage,
             inventory: &self.inventory,
             reporter: self.reporter,
-            wait_timeout: self.settings.wait_timeout,
             apply_immediately: self.settings.apply_immediately,
+            cached: true,
         }
     }
 }
 
-/// Resolves when the user asks to stop (Ctrl-C, or SIGTERM from a CI runner). A second
-/// request exits at once: state is already saved after every change and the lock is released
-/// by the OS, so nothing is lost.
-pub async fn interrupted() {
+/// Resolves when the user asks to stop (Ctrl-C, or SIGTERM from a CI runner), after saying so
+/// through `reporter` (so a live display does not draw over it). A second request exits at
+/// once: state is already saved after every change and the lock is released by the OS, so
+/// nothing is lost.
+pub async fn interrupted(reporter: &dyn Reporter) {
     let first = async {
         #[cfg(unix)]
         {
@@ -171,7 +177,9 @@ pub async fn interrupted() {
         }
     };
     first.await;
-    eprintln!("interrupt received: finishing resources in flight (press Ctrl-C again to exit now)");
+    reporter.report(crate::output::Event::Warning {
+        message: "interrupt received: stopping every wait now; calls already sent finish and are recorded (press Ctrl-C again to exit at once)".into(),
+    });
     tokio::spawn(async {
         let _ = tokio::signal::ctrl_c().await;
         std::process::exit(crate::exit::INTERRUPTED);

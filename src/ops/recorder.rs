@@ -1,12 +1,15 @@
-//! Writes each resource's physical id and outputs to the state file as soon as it is known.
+//! Writes each resource's physical id and outputs to the state file as soon as it is known,
+//! and each create's intent before the create is sent.
 //!
 //! Saving after every change (atomically, see `state`) is what makes a kill at any instant
-//! cheap: at most the call in flight is unrecorded, and its resource carries tags by which the
-//! next run adopts it. Unchanged entries are not rewritten, so a no-op run leaves the file and
-//! its serial alone.
+//! cheap, and the write-ahead intent closes the one gap left: a create that was sent but whose
+//! answer never arrived (a kill, a lost response). The next run sees the intent, looks for
+//! what the create may have made (by identity, allowing for AWS's eventual consistency), and
+//! repeats the create with the same client token only if nothing turns up. Unchanged entries
+//! are not rewritten, so a no-op run leaves the file and its serial alone.
 
 use crate::resources::Live;
-use crate::state::{now_rfc3339, ResourceState, State, StateError, StateStore};
+use crate::state::{now_rfc3339, now_rfc3339_millis, Intent, ResourceState, State, StateError, StateStore};
 use std::cell::RefCell;
 
 pub struct StateRecorder<'s> {
@@ -22,19 +25,71 @@ impl<'s> StateRecorder<'s> {
         }
     }
 
-    /// Records `live` as resource `id`, saving only when something changed.
-    pub fn record(&self, id: &str, live: &Live) -> Result<(), StateError> {
+    /// The pending intent of resource `id`, if a run began a create it did not finish.
+    pub fn intent(&self, id: &str) -> Option<Intent> {
+        self.state.borrow().intents.get(id).cloned()
+    }
+
+    /// The state's lineage (part of client tokens).
+    pub fn lineage(&self) -> String {
+        self.state.borrow().lineage.clone()
+    }
+
+    /// The entry of resource `id`, if recorded.
+    pub fn entry(&self, id: &str) -> Option<ResourceState> {
+        self.state.borrow().resources.get(id).cloned()
+    }
+
+    /// Saves the intent to create `id` before the create is sent.
+    pub fn begin(&self, id: &str, intent: &Intent) -> Result<(), StateError> {
+        let mut state = self.state.borrow_mut();
+        state.intents.insert(id.to_string(), intent.clone());
+        self.store.save(&mut state)
+    }
+
+    /// Records the physical id a create returned (outputs follow once it is read back), and
+    /// ends its intent.
+    pub fn created(&self, id: &str, kind: &str, physical_id: &str) -> Result<(), StateError> {
+        let mut state = self.state.borrow_mut();
+        state.intents.remove(id);
+        let now = now_rfc3339_millis();
+        state.resources.insert(
+            id.to_string(),
+            ResourceState {
+                kind: kind.to_string(),
+                physical_id: physical_id.to_string(),
+                arn: None,
+                outputs: Default::default(),
+                updated_at: now_rfc3339(),
+                created_at: Some(now),
+                managed_tags: Vec::new(),
+            },
+        );
+        self.store.save(&mut state)
+    }
+
+    /// Records `live` as resource `id` (with the tag keys macroctl manages on it) and ends any
+    /// intent, saving only when something changed.
+    pub fn record(&self, id: &str, live: &Live, managed_tags: Vec<String>) -> Result<(), StateError> {
         let mut state = self.state.borrow_mut();
         let outputs = live.outputs();
         let physical_id = live.physical_id();
-        let unchanged = state.resources.get(id).is_some_and(|entry| {
+        let previous = state.resources.get(id);
+        let unchanged = previous.is_some_and(|entry| {
             entry.kind == live.kind()
                 && entry.physical_id == physical_id
                 && entry.outputs == outputs
-        });
+                && entry.managed_tags == managed_tags
+        }) && !state.intents.contains_key(id);
         if unchanged {
             return Ok(());
         }
+        // Keep the creation time while it still matters (eventual consistency), and only
+        // for the resource it was recorded for.
+        let created_at = previous
+            .filter(|entry| entry.physical_id == physical_id)
+            .and_then(|entry| entry.created_at.clone());
+        state.intents.remove(id);
         state.resources.insert(
             id.to_string(),
             ResourceState {
@@ -43,6 +98,8 @@ impl<'s> StateRecorder<'s> {
                 arn: None,
                 outputs,
                 updated_at: now_rfc3339(),
+                created_at,
+                managed_tags,
             },
         );
         self.store.save(&mut state)

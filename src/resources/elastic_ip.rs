@@ -1,7 +1,10 @@
 //! Elastic IPs: the fixed public address of each NAT gateway (allow-listed by third parties,
 //! so it outlives NAT gateway replacements).
 
-use super::{ec2_tag_spec, inventory, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
@@ -13,12 +16,17 @@ pub struct ElasticIpLive {
     pub allocation_id: String,
     pub public_ip: String,
     pub association_id: Option<String>,
+    pub tags: Tags,
 }
 
 pub struct ElasticIp;
 
 impl Kind for ElasticIp {
     const KIND: &'static str = "ec2:elastic-ip";
+    const IDENTITY: IdentityKind = IdentityKind::Tagged;
+    // AllocateAddress takes no client token: a blind repeat would allocate a second address.
+    const CREATE: CreateSafety = CreateSafety::LookFirst;
+    const OUTPUTS: &'static [&'static str] = &["allocation_id", "public_ip"];
     type Spec = ElasticIpSpec;
     type Live = ElasticIpLive;
 
@@ -26,26 +34,22 @@ impl Kind for ElasticIp {
         Vec::new()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         who: &Identity,
         _spec: &ElasticIpSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<ElasticIpLive>, AwsError> {
-        let addresses = ctx.inventory.addresses().await?;
-        let found = inventory::pick(
-            addresses,
-            who.id.as_str(),
-            recorded,
-            |address| address.allocation_id(),
-            |address| address.tags(),
-            "DescribeAddresses",
-        )?;
+        let found = ctx
+            .inventory
+            .find::<aws_sdk_ec2::types::Address>(ctx, who, lookup)
+            .await?;
         Ok(found.map(|address| ElasticIpLive {
             allocation_id: address.allocation_id().unwrap_or_default().to_string(),
             public_ip: address.public_ip().unwrap_or_default().to_string(),
             association_id: address.association_id().map(str::to_string),
+            tags: tags::from_ec2(address.tags()),
         }))
     }
 
@@ -62,32 +66,41 @@ impl Kind for ElasticIp {
         who: &Identity,
         _spec: &ElasticIpSpec,
         _resolver: &Resolver,
-    ) -> Result<ElasticIpLive, AwsError> {
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ec2
             .allocate_address()
             .domain(DomainType::Vpc)
-            .tag_specifications(ec2_tag_spec(who, ResourceType::ElasticIp))
+            .tag_specifications(tags::ec2_spec(&who.tags, ResourceType::ElasticIp))
             .send()
             .await
             .op("AllocateAddress")?;
-        Ok(ElasticIpLive {
-            allocation_id: output.allocation_id().unwrap_or_default().to_string(),
-            public_ip: output.public_ip().unwrap_or_default().to_string(),
-            association_id: None,
-        })
+        Ok(output.allocation_id().unwrap_or_default().to_string())
     }
 
     async fn update(
         _ctx: &Ctx<'_>,
         _who: &Identity,
         _spec: &ElasticIpSpec,
-        live: &ElasticIpLive,
+        _live: &ElasticIpLive,
         _changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<ElasticIpLive, AwsError> {
-        Ok(live.clone())
+    ) -> Result<Option<String>, AwsError> {
+        Ok(None)
+    }
+
+    fn tags(live: &ElasticIpLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &ElasticIpLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ec2(&ctx.aws.ec2, &live.allocation_id, changes).await
     }
 
     fn physical_id(live: &ElasticIpLive) -> String {

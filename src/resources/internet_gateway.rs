@@ -1,9 +1,11 @@
 //! The internet gateway and its attachment to the VPC: the public subnets' way out, and the
 //! way in for the load balancer. Created and attached as one resource, because an unattached
-//! gateway is of no use and a killed run that left one unattached is mended by `update`.
+//! gateway is of no use: `create` makes it, and the attachment is the update the engine
+//! makes next (also mending a gateway a killed run left unattached).
 
 use super::{
-    compare, ec2_tag_spec, inventory, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver,
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ec2::types::ResourceType;
@@ -18,6 +20,7 @@ pub struct InternetGatewayLive {
     pub internet_gateway_id: String,
     /// The VPC it is attached to, if any.
     pub attached_vpc_id: Option<String>,
+    pub tags: Tags,
 }
 
 pub struct InternetGateway;
@@ -36,6 +39,10 @@ async fn attach(ctx: &Ctx<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), Aws
 
 impl Kind for InternetGateway {
     const KIND: &'static str = "ec2:internet-gateway";
+    const IDENTITY: IdentityKind = IdentityKind::Tagged;
+    // CreateInternetGateway takes no client token.
+    const CREATE: CreateSafety = CreateSafety::LookFirst;
+    const OUTPUTS: &'static [&'static str] = &["internet_gateway_id"];
     type Spec = InternetGatewaySpec;
     type Live = InternetGatewayLive;
 
@@ -43,22 +50,17 @@ impl Kind for InternetGateway {
         vec![spec.vpc.clone()]
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         who: &Identity,
         _spec: &InternetGatewaySpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<InternetGatewayLive>, AwsError> {
-        let gateways = ctx.inventory.internet_gateways().await?;
-        let found = inventory::pick(
-            gateways,
-            who.id.as_str(),
-            recorded,
-            |gateway| gateway.internet_gateway_id(),
-            |gateway| gateway.tags(),
-            "DescribeInternetGateways",
-        )?;
+        let found = ctx
+            .inventory
+            .find::<aws_sdk_ec2::types::InternetGateway>(ctx, who, lookup)
+            .await?;
         Ok(found.map(|gateway| InternetGatewayLive {
             internet_gateway_id: gateway
                 .internet_gateway_id()
@@ -74,6 +76,7 @@ impl Kind for InternetGateway {
                     )
                 })
                 .and_then(|attachment| attachment.vpc_id().map(str::to_string)),
+            tags: tags::from_ec2(gateway.tags()),
         }))
     }
 
@@ -93,31 +96,27 @@ impl Kind for InternetGateway {
         changes
     }
 
+    /// Creates the gateway; attaching it is the update the engine makes next.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
-        spec: &InternetGatewaySpec,
-        resolver: &Resolver,
-    ) -> Result<InternetGatewayLive, AwsError> {
+        _spec: &InternetGatewaySpec,
+        _resolver: &Resolver,
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ec2
             .create_internet_gateway()
-            .tag_specifications(ec2_tag_spec(who, ResourceType::InternetGateway))
+            .tag_specifications(tags::ec2_spec(&who.tags, ResourceType::InternetGateway))
             .send()
             .await
             .op("CreateInternetGateway")?;
-        let internet_gateway_id = output
+        Ok(output
             .internet_gateway()
             .and_then(|gateway| gateway.internet_gateway_id())
             .unwrap_or_default()
-            .to_string();
-        let vpc_id = resolver.get(&spec.vpc);
-        attach(ctx, &internet_gateway_id, &vpc_id).await?;
-        Ok(InternetGatewayLive {
-            internet_gateway_id,
-            attached_vpc_id: Some(vpc_id),
-        })
+            .to_string())
     }
 
     async fn update(
@@ -127,7 +126,7 @@ impl Kind for InternetGateway {
         live: &InternetGatewayLive,
         _changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<InternetGatewayLive, AwsError> {
+    ) -> Result<Option<String>, AwsError> {
         let vpc_id = resolver.get(&spec.vpc);
         if let Some(old) = &live.attached_vpc_id {
             ctx.aws
@@ -140,10 +139,19 @@ impl Kind for InternetGateway {
                 .op("DetachInternetGateway")?;
         }
         attach(ctx, &live.internet_gateway_id, &vpc_id).await?;
-        Ok(InternetGatewayLive {
-            internet_gateway_id: live.internet_gateway_id.clone(),
-            attached_vpc_id: Some(vpc_id),
-        })
+        Ok(None)
+    }
+
+    fn tags(live: &InternetGatewayLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &InternetGatewayLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ec2(&ctx.aws.ec2, &live.internet_gateway_id, changes).await
     }
 
     fn physical_id(live: &InternetGatewayLive) -> String {

@@ -1,13 +1,17 @@
-//! Batched reads of everything this environment owns in EC2.
+//! EC2 reads: batched while planning, direct when only a fresh answer will do.
 //!
 //! Reading resources one by one makes a no-op run's cost grow with every resource (a common
-//! complaint about other tools). Instead, the first resource of a kind to be read lists *all*
-//! resources of that kind tagged with this stack and environment, in one paginated call, and
-//! the rest are served from that list. A converged network layer is read in about ten calls,
-//! however many subnets and rules it has.
+//! complaint about other tools). So while planning, the first resource of a kind to be read
+//! lists *all* resources of that kind tagged with this stack and environment, in one paginated
+//! call, and the rest are served from that list: a converged network layer is read in about
+//! ten calls, however many subnets and rules it has.
+//!
+//! A listing is a snapshot, and EC2 is eventually consistent: right after a create, or when
+//! looking for what a lost response may have made, the engine asks for a direct read
+//! (`ctx.cached == false`): by id, or filtered by the resource's own `macroctl:id` tag.
 
-use super::{TAG_ENV, TAG_ID, TAG_STACK};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{Ctx, Identity, Lookup, TAG_ENV, TAG_ID, TAG_STACK};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::{
     Address, Filter, InternetGateway, NatGateway, RouteTable, SecurityGroup, SecurityGroupRule,
     Subnet, Tag, Vpc,
@@ -35,41 +39,181 @@ pub fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
         .and_then(|tag| tag.value())
 }
 
-/// Picks this resource out of a tagged list: by the physical id recorded in state, else by its
-/// `macroctl:id` tag. Two untracked resources with the same logical id is an error to resolve
-/// by hand, never something to guess about.
-pub fn pick<'a, T>(
-    items: &'a [T],
-    logical_id: &str,
-    recorded: Option<&str>,
-    id_of: impl Fn(&T) -> Option<&str>,
-    tags_of: impl Fn(&T) -> &[Tag],
-    operation: &str,
-) -> Result<Option<&'a T>, AwsError> {
-    if let Some(recorded) = recorded {
-        if let Some(item) = items.iter().find(|item| id_of(item) == Some(recorded)) {
-            return Ok(Some(item));
+/// An EC2 resource type macroctl finds by its tags.
+#[allow(async_fn_in_trait)]
+pub trait Ec2Item: Sized + Clone + 'static {
+    /// The Describe operation, for error messages.
+    const OPERATION: &'static str;
+    fn id(&self) -> Option<&str>;
+    fn tags(&self) -> &[Tag];
+    /// Whether it still exists (a NAT gateway `deleting`, `deleted` or `failed` is history).
+    fn exists(&self) -> bool {
+        true
+    }
+    /// The run's listing of this type.
+    fn cell(inventory: &Inventory) -> &OnceCell<Vec<Self>>;
+    /// One (paginated) Describe: by `ids` when given, with `filters`. Unknown ids are an empty
+    /// answer, not an error.
+    async fn describe(
+        ec2: &aws_sdk_ec2::Client,
+        ids: Option<Vec<String>>,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self>, AwsError>;
+}
+
+/// Implements [`Ec2Item`] for one SDK type whose Describe has a paginator.
+macro_rules! ec2_item {
+    ($type:ty, $cell:ident, $describe:ident, $set_ids:ident, $set_filters:ident, $items:ident, $id:ident, $operation:literal) => {
+        impl Ec2Item for $type {
+            const OPERATION: &'static str = $operation;
+            fn id(&self) -> Option<&str> {
+                self.$id()
+            }
+            fn tags(&self) -> &[Tag] {
+                self.tags()
+            }
+            fn cell(inventory: &Inventory) -> &OnceCell<Vec<Self>> {
+                &inventory.$cell
+            }
+            async fn describe(
+                ec2: &aws_sdk_ec2::Client,
+                ids: Option<Vec<String>>,
+                filters: Vec<Filter>,
+            ) -> Result<Vec<Self>, AwsError> {
+                let mut all = Vec::new();
+                let mut pages = ec2
+                    .$describe()
+                    .$set_ids(ids)
+                    .$set_filters(Some(filters))
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    match page.op($operation).found()? {
+                        Some(page) => all.extend(page.$items.unwrap_or_default()),
+                        None => break,
+                    }
+                }
+                Ok(all.into_iter().filter(Ec2Item::exists).collect())
+            }
         }
+    };
+}
+
+ec2_item!(Vpc, vpcs, describe_vpcs, set_vpc_ids, set_filters, vpcs, vpc_id, "DescribeVpcs");
+ec2_item!(
+    Subnet,
+    subnets,
+    describe_subnets,
+    set_subnet_ids,
+    set_filters,
+    subnets,
+    subnet_id,
+    "DescribeSubnets"
+);
+ec2_item!(
+    InternetGateway,
+    internet_gateways,
+    describe_internet_gateways,
+    set_internet_gateway_ids,
+    set_filters,
+    internet_gateways,
+    internet_gateway_id,
+    "DescribeInternetGateways"
+);
+ec2_item!(
+    RouteTable,
+    route_tables,
+    describe_route_tables,
+    set_route_table_ids,
+    set_filters,
+    route_tables,
+    route_table_id,
+    "DescribeRouteTables"
+);
+ec2_item!(
+    SecurityGroup,
+    security_groups,
+    describe_security_groups,
+    set_group_ids,
+    set_filters,
+    security_groups,
+    group_id,
+    "DescribeSecurityGroups"
+);
+
+impl Ec2Item for NatGateway {
+    const OPERATION: &'static str = "DescribeNatGateways";
+    fn id(&self) -> Option<&str> {
+        self.nat_gateway_id()
     }
-    let tagged: Vec<&T> = items
-        .iter()
-        .filter(|item| tag_value(tags_of(item), TAG_ID) == Some(logical_id))
-        .collect();
-    match tagged.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one)),
-        many => Err(AwsError::other(
-            operation,
-            format!(
-                "{} resources are tagged {TAG_ID}={logical_id}: {}; delete the extra ones (or remove their tags) and run again",
-                many.len(),
-                many.iter()
-                    .filter_map(|item| id_of(item))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
+    fn tags(&self) -> &[Tag] {
+        self.tags()
     }
+    fn exists(&self) -> bool {
+        matches!(
+            self.state().map(|state| state.as_str()),
+            Some("pending" | "available")
+        )
+    }
+    fn cell(inventory: &Inventory) -> &OnceCell<Vec<Self>> {
+        &inventory.nat_gateways
+    }
+    async fn describe(
+        ec2: &aws_sdk_ec2::Client,
+        ids: Option<Vec<String>>,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self>, AwsError> {
+        let mut all = Vec::new();
+        let mut pages = ec2
+            .describe_nat_gateways()
+            .set_nat_gateway_ids(ids)
+            .set_filter(Some(filters))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page.op(Self::OPERATION).found()? {
+                Some(page) => all.extend(page.nat_gateways.unwrap_or_default()),
+                None => break,
+            }
+        }
+        Ok(all.into_iter().filter(Ec2Item::exists).collect())
+    }
+}
+
+impl Ec2Item for Address {
+    const OPERATION: &'static str = "DescribeAddresses";
+    fn id(&self) -> Option<&str> {
+        self.allocation_id()
+    }
+    fn tags(&self) -> &[Tag] {
+        self.tags()
+    }
+    fn cell(inventory: &Inventory) -> &OnceCell<Vec<Self>> {
+        &inventory.addresses
+    }
+    async fn describe(
+        ec2: &aws_sdk_ec2::Client,
+        ids: Option<Vec<String>>,
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Self>, AwsError> {
+        Ok(ec2
+            .describe_addresses()
+            .set_allocation_ids(ids)
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .op(Self::OPERATION)
+            .found()?
+            .and_then(|output| output.addresses)
+            .unwrap_or_default())
+    }
+}
+
+fn tag_filter(key: &str, value: &str) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{key}"))
+        .values(value)
+        .build()
 }
 
 impl Inventory {
@@ -89,7 +233,8 @@ impl Inventory {
         }
     }
 
-    /// Whether tags mark a resource as this stack's and environment's.
+    /// Whether tags mark a resource as this stack's and environment's. (Checked here too:
+    /// moto ignores tag filters on some Describe calls, DescribeNatGateways among them.)
     fn owns(&self, tags: &[Tag]) -> bool {
         tag_value(tags, TAG_STACK) == Some(self.stack.as_str())
             && tag_value(tags, TAG_ENV) == Some(self.env.as_str())
@@ -97,209 +242,141 @@ impl Inventory {
 
     fn owned_filters(&self) -> Vec<Filter> {
         vec![
-            Filter::builder()
-                .name(format!("tag:{TAG_STACK}"))
-                .values(&self.stack)
-                .build(),
-            Filter::builder()
-                .name(format!("tag:{TAG_ENV}"))
-                .values(&self.env)
-                .build(),
+            tag_filter(TAG_STACK, &self.stack),
+            tag_filter(TAG_ENV, &self.env),
         ]
     }
 
-    pub async fn vpcs(&self) -> Result<&[Vpc], AwsError> {
-        self.vpcs
+    /// Every resource of type `T` tagged with this stack and environment: one listing per run.
+    pub async fn all<T: Ec2Item>(&self) -> Result<&[T], AwsError> {
+        T::cell(self)
             .get_or_try_init(|| async {
-                let mut all = Vec::new();
-                let mut pages = self
-                    .ec2
-                    .describe_vpcs()
-                    .set_filters(Some(self.owned_filters()))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    all.extend(page.op("DescribeVpcs")?.vpcs.unwrap_or_default());
-                }
-                Ok(all)
+                let all = T::describe(&self.ec2, None, self.owned_filters()).await?;
+                Ok(all
+                    .into_iter()
+                    .filter(|item| self.owns(item.tags()))
+                    .collect())
             })
             .await
             .map(Vec::as_slice)
     }
 
-    pub async fn subnets(&self) -> Result<&[Subnet], AwsError> {
-        self.subnets
-            .get_or_try_init(|| async {
-                let mut all = Vec::new();
-                let mut pages = self
-                    .ec2
-                    .describe_subnets()
-                    .set_filters(Some(self.owned_filters()))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    all.extend(page.op("DescribeSubnets")?.subnets.unwrap_or_default());
+    /// The one resource of type `T` that `lookup` names. By id: from the listing while
+    /// planning, else (or when the listing lacks it) a direct Describe by id. By identity: the
+    /// resource tagged `macroctl:id=<logical id>` with this stack and env, from the listing or
+    /// a direct Describe filtered by those tags. Two such resources is an error to resolve by
+    /// hand, never something to guess about.
+    pub async fn find<T: Ec2Item>(
+        &self,
+        ctx: &Ctx<'_>,
+        who: &Identity,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<T>, AwsError> {
+        match lookup {
+            Lookup::Id(id) => {
+                if ctx.cached {
+                    let listed = self.all::<T>().await?;
+                    if let Some(item) = listed.iter().find(|item| item.id() == Some(id)) {
+                        return Ok(Some(item.clone()));
+                    }
                 }
-                Ok(all)
-            })
-            .await
-            .map(Vec::as_slice)
+                let found = T::describe(&self.ec2, Some(vec![id.to_string()]), Vec::new()).await?;
+                Ok(found.into_iter().find(|item| item.id() == Some(id)))
+            }
+            Lookup::Identity => {
+                let mine = |item: &&T| {
+                    self.owns(item.tags()) && tag_value(item.tags(), TAG_ID) == Some(who.id.as_str())
+                };
+                let candidates: Vec<T> = if ctx.cached {
+                    self.all::<T>().await?.iter().filter(mine).cloned().collect()
+                } else {
+                    let mut filters = self.owned_filters();
+                    filters.push(tag_filter(TAG_ID, who.id.as_str()));
+                    let found = T::describe(&self.ec2, None, filters).await?;
+                    found.iter().filter(mine).cloned().collect()
+                };
+                match candidates.as_slice() {
+                    [] => Ok(None),
+                    [one] => Ok(Some(one.clone())),
+                    many => Err(AwsError::other(
+                        T::OPERATION,
+                        format!(
+                            "{} resources are tagged {TAG_ID}={}: {}; delete the extra ones (or remove their tags) and run again",
+                            many.len(),
+                            who.id,
+                            many.iter()
+                                .filter_map(Ec2Item::id)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
     }
 
-    pub async fn internet_gateways(&self) -> Result<&[InternetGateway], AwsError> {
-        self.internet_gateways
-            .get_or_try_init(|| async {
-                let mut all = Vec::new();
-                let mut pages = self
-                    .ec2
-                    .describe_internet_gateways()
-                    .set_filters(Some(self.owned_filters()))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    all.extend(
-                        page.op("DescribeInternetGateways")?
-                            .internet_gateways
-                            .unwrap_or_default(),
-                    );
-                }
-                Ok(all)
-            })
-            .await
-            .map(Vec::as_slice)
+    /// The rules of security group `group_id`: from one `DescribeSecurityGroupRules` over all
+    /// of this environment's groups while planning, else read directly.
+    pub async fn security_group_rules(
+        &self,
+        ctx: &Ctx<'_>,
+        group_id: &str,
+    ) -> Result<Vec<SecurityGroupRule>, AwsError> {
+        let of_group = |rules: &[SecurityGroupRule]| -> Vec<SecurityGroupRule> {
+            rules
+                .iter()
+                .filter(|rule| rule.group_id() == Some(group_id))
+                .cloned()
+                .collect()
+        };
+        if ctx.cached {
+            let all = self
+                .security_group_rules
+                .get_or_try_init(|| async {
+                    let group_ids: Vec<String> = self
+                        .all::<SecurityGroup>()
+                        .await?
+                        .iter()
+                        .filter_map(|group| group.group_id().map(str::to_string))
+                        .collect();
+                    self.describe_rules(group_ids).await
+                })
+                .await?;
+            let rules = of_group(all);
+            if !rules.is_empty() {
+                return Ok(rules);
+            }
+        }
+        Ok(of_group(&self.describe_rules(vec![group_id.to_string()]).await?))
     }
 
-    pub async fn addresses(&self) -> Result<&[Address], AwsError> {
-        self.addresses
-            .get_or_try_init(|| async {
-                let output = self
-                    .ec2
-                    .describe_addresses()
-                    .set_filters(Some(self.owned_filters()))
-                    .send()
-                    .await
-                    .op("DescribeAddresses")?;
-                Ok(output.addresses.unwrap_or_default())
-            })
-            .await
-            .map(Vec::as_slice)
-    }
-
-    /// NAT gateways that still exist: `deleting`, `deleted` and `failed` ones are history.
-    pub async fn nat_gateways(&self) -> Result<&[NatGateway], AwsError> {
-        self.nat_gateways
-            .get_or_try_init(|| async {
-                let mut all = Vec::new();
-                let mut pages = self
-                    .ec2
-                    .describe_nat_gateways()
-                    .set_filter(Some(self.owned_filters()))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    all.extend(
-                        page.op("DescribeNatGateways")?
-                            .nat_gateways
-                            .unwrap_or_default()
-                            .into_iter()
-                            // moto ignores tag filters on this call: check the tags here too.
-                            .filter(|nat| self.owns(nat.tags()))
-                            .filter(|nat| {
-                                matches!(
-                                    nat.state().map(|state| state.as_str()),
-                                    Some("pending" | "available")
-                                )
-                            }),
-                    );
-                }
-                Ok(all)
-            })
-            .await
-            .map(Vec::as_slice)
-    }
-
-    pub async fn route_tables(&self) -> Result<&[RouteTable], AwsError> {
-        self.route_tables
-            .get_or_try_init(|| async {
-                let mut all = Vec::new();
-                let mut pages = self
-                    .ec2
-                    .describe_route_tables()
-                    .set_filters(Some(self.owned_filters()))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    all.extend(
-                        page.op("DescribeRouteTables")?
-                            .route_tables
-                            .unwrap_or_default(),
-                    );
-                }
-                Ok(all)
-            })
-            .await
-            .map(Vec::as_slice)
-    }
-
-    pub async fn security_groups(&self) -> Result<&[SecurityGroup], AwsError> {
-        self.security_groups
-            .get_or_try_init(|| async {
-                let mut all = Vec::new();
-                let mut pages = self
-                    .ec2
-                    .describe_security_groups()
-                    .set_filters(Some(self.owned_filters()))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    all.extend(
-                        page.op("DescribeSecurityGroups")?
-                            .security_groups
-                            .unwrap_or_default(),
-                    );
-                }
-                Ok(all)
-            })
-            .await
-            .map(Vec::as_slice)
-    }
-
-    /// The rules of all this environment's security groups, in one call.
-    pub async fn security_group_rules(&self) -> Result<&[SecurityGroupRule], AwsError> {
-        self.security_group_rules
-            .get_or_try_init(|| async {
-                let group_ids: Vec<String> = self
-                    .security_groups()
-                    .await?
-                    .iter()
-                    .filter_map(|group| group.group_id().map(str::to_string))
-                    .collect();
-                if group_ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut all = Vec::new();
-                let mut pages = self
-                    .ec2
-                    .describe_security_group_rules()
-                    .filters(
-                        Filter::builder()
-                            .name("group-id")
-                            .set_values(Some(group_ids))
-                            .build(),
-                    )
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    all.extend(
-                        page.op("DescribeSecurityGroupRules")?
-                            .security_group_rules
-                            .unwrap_or_default(),
-                    );
-                }
-                Ok(all)
-            })
-            .await
-            .map(Vec::as_slice)
+    async fn describe_rules(
+        &self,
+        group_ids: Vec<String>,
+    ) -> Result<Vec<SecurityGroupRule>, AwsError> {
+        if group_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut all = Vec::new();
+        let mut pages = self
+            .ec2
+            .describe_security_group_rules()
+            .filters(
+                Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(group_ids))
+                    .build(),
+            )
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            all.extend(
+                page.op("DescribeSecurityGroupRules")?
+                    .security_group_rules
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(all)
     }
 }
 
@@ -314,72 +391,32 @@ pub struct Tagged {
 impl Inventory {
     /// Every resource of every kind tagged with this stack and environment.
     pub async fn all_tagged(&self) -> Result<Vec<Tagged>, AwsError> {
-        fn collect<T>(
-            out: &mut Vec<Tagged>,
-            kind: &'static str,
-            items: &[T],
-            id_of: impl Fn(&T) -> Option<&str>,
-            tags_of: impl Fn(&T) -> &[Tag],
-        ) {
+        fn collect<T: Ec2Item>(out: &mut Vec<Tagged>, kind: &'static str, items: &[T]) {
             for item in items {
-                if let Some(id) = tag_value(tags_of(item), TAG_ID) {
+                if let Some(id) = tag_value(item.tags(), TAG_ID) {
                     out.push(Tagged {
                         id: id.to_string(),
                         kind,
-                        physical_id: id_of(item).unwrap_or_default().to_string(),
+                        physical_id: item.id().unwrap_or_default().to_string(),
                     });
                 }
             }
         }
         let mut out = Vec::new();
-        collect(
-            &mut out,
-            "ec2:vpc",
-            self.vpcs().await?,
-            |x| x.vpc_id(),
-            |x| x.tags(),
-        );
-        collect(
-            &mut out,
-            "ec2:subnet",
-            self.subnets().await?,
-            |x| x.subnet_id(),
-            |x| x.tags(),
-        );
+        collect(&mut out, "ec2:vpc", self.all::<Vpc>().await?);
+        collect(&mut out, "ec2:subnet", self.all::<Subnet>().await?);
         collect(
             &mut out,
             "ec2:internet-gateway",
-            self.internet_gateways().await?,
-            |x| x.internet_gateway_id(),
-            |x| x.tags(),
+            self.all::<InternetGateway>().await?,
         );
-        collect(
-            &mut out,
-            "ec2:elastic-ip",
-            self.addresses().await?,
-            |x| x.allocation_id(),
-            |x| x.tags(),
-        );
-        collect(
-            &mut out,
-            "ec2:nat-gateway",
-            self.nat_gateways().await?,
-            |x| x.nat_gateway_id(),
-            |x| x.tags(),
-        );
-        collect(
-            &mut out,
-            "ec2:route-table",
-            self.route_tables().await?,
-            |x| x.route_table_id(),
-            |x| x.tags(),
-        );
+        collect(&mut out, "ec2:elastic-ip", self.all::<Address>().await?);
+        collect(&mut out, "ec2:nat-gateway", self.all::<NatGateway>().await?);
+        collect(&mut out, "ec2:route-table", self.all::<RouteTable>().await?);
         collect(
             &mut out,
             "ec2:security-group",
-            self.security_groups().await?,
-            |x| x.group_id(),
-            |x| x.tags(),
+            self.all::<SecurityGroup>().await?,
         );
         Ok(out)
     }

@@ -6,8 +6,11 @@
 //! then an exact-name match). Compared: the retention in days (`PutRetentionPolicy`;
 //! `retention_days <= 0` means never expire, which is what an absent retention reports).
 
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
 
 #[derive(Debug, Clone)]
 pub struct LogGroupSpec {
@@ -24,6 +27,7 @@ pub struct LogGroupLive {
     pub arn: String,
     /// `None`: never expire (CloudWatch Logs reports no retention then).
     pub retention_days: Option<i32>,
+    pub tags: Tags,
 }
 
 pub struct LogGroup;
@@ -38,18 +42,25 @@ fn retention_text(retention: Option<i32>) -> String {
     retention.map_or_else(|| NEVER.to_string(), |days| format!("{days} days"))
 }
 
-fn live_of(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> LogGroupLive {
+fn live_of(group: &aws_sdk_cloudwatchlogs::types::LogGroup, tags: Tags) -> LogGroupLive {
     let arn = group.arn().or(group.log_group_arn()).unwrap_or_default();
     LogGroupLive {
         name: group.log_group_name().unwrap_or_default().to_string(),
         arn: arn.strip_suffix(":*").unwrap_or(arn).to_string(),
         retention_days: group.retention_in_days().filter(|days| *days > 0),
+        tags,
     }
 }
 
+/// The group name in a log group ARN (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME`).
+fn name_of_arn(arn: &str) -> Option<&str> {
+    arn.split_once(":log-group:").map(|(_, name)| name)
+}
+
+/// The group named exactly `name` (DescribeLogGroups matches by prefix), with its tags.
 async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<LogGroupLive>, AwsError> {
     let mut next_token: Option<String> = None;
-    loop {
+    let group = loop {
         let page = ctx
             .aws
             .logs
@@ -64,17 +75,35 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<LogGroupLive>, Aws
             .iter()
             .find(|group| group.log_group_name() == Some(name))
         {
-            return Ok(Some(live_of(group)));
+            break group.clone();
         }
         match page.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
             _ => return Ok(None),
         }
+    };
+    let mut live = live_of(&group, Tags::new());
+    let listed = ctx
+        .aws
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(&live.arn)
+        .send()
+        .await
+        .op("ListTagsForResource")
+        .found()?;
+    if let Some(tags) = listed.as_ref().and_then(|output| output.tags()) {
+        live.tags = tags::from_map(tags);
     }
+    Ok(Some(live))
 }
 
 impl Kind for LogGroup {
     const KIND: &'static str = "logs:log-group";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The name is unique: a repeat answers ResourceAlreadyExistsException.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["name", "arn"];
     type Spec = LogGroupSpec;
     type Live = LogGroupLive;
 
@@ -82,15 +111,19 @@ impl Kind for LogGroup {
         Vec::new()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &LogGroupSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<LogGroupLive>, AwsError> {
-        // The name is deterministic; the recorded ARN ends with it.
-        describe(ctx, &spec.name).await
+        let name = match lookup {
+            // The ARN recorded in state, or the name a create returns.
+            Lookup::Id(id) => name_of_arn(id).unwrap_or(id),
+            Lookup::Identity => &spec.name,
+        };
+        describe(ctx, name).await
     }
 
     fn diff(spec: &LogGroupSpec, live: &LogGroupLive, _resolver: &Resolver) -> Vec<FieldChange> {
@@ -109,39 +142,24 @@ impl Kind for LogGroup {
         changes
     }
 
+    /// Creates the group with its tags. CreateLogGroup answers nothing, so the name is what
+    /// the engine reads back with; retention is the update that follows.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &LogGroupSpec,
-        resolver: &Resolver,
-    ) -> Result<LogGroupLive, AwsError> {
-        let result = ctx
-            .aws
+        _resolver: &Resolver,
+        _token: &str,
+    ) -> Result<String, AwsError> {
+        ctx.aws
             .logs
             .create_log_group()
             .log_group_name(&spec.name)
-            .set_tags(Some(who.tags.iter().cloned().collect()))
+            .set_tags(Some(tags::to_map(&who.tags)))
             .send()
             .await
-            .op("CreateLogGroup");
-        match result {
-            Ok(_) => {}
-            // Created by an interrupted run (or concurrently): converge what is there.
-            Err(err) if err.code() == Some("ResourceAlreadyExistsException") => {}
-            Err(err) => return Err(err),
-        }
-        // CreateLogGroup returns nothing: read the ARN (and any retention) back.
-        let live = describe(ctx, &spec.name).await?.ok_or_else(|| {
-            AwsError::other(
-                "DescribeLogGroups",
-                format!("log group {} is not visible after its creation", spec.name),
-            )
-        })?;
-        let changes = Self::diff(spec, &live, resolver);
-        if changes.is_empty() {
-            return Ok(live);
-        }
-        Self::update(ctx, who, spec, &live, &changes, resolver).await
+            .op("CreateLogGroup")?;
+        Ok(spec.name.clone())
     }
 
     async fn update(
@@ -151,13 +169,12 @@ impl Kind for LogGroup {
         live: &LogGroupLive,
         changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<LogGroupLive, AwsError> {
-        let mut live = live.clone();
+    ) -> Result<Option<String>, AwsError> {
         if !changes
             .iter()
             .any(|change| change.field == "retention_days")
         {
-            return Ok(live);
+            return Ok(None);
         }
         match desired_retention(spec) {
             Some(days) => {
@@ -180,8 +197,39 @@ impl Kind for LogGroup {
                     .op("DeleteRetentionPolicy")?;
             }
         }
-        live.retention_days = desired_retention(spec);
-        Ok(live)
+        Ok(None)
+    }
+
+    fn tags(live: &LogGroupLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &LogGroupLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        if !changes.set.is_empty() {
+            ctx.aws
+                .logs
+                .tag_resource()
+                .resource_arn(&live.arn)
+                .set_tags(Some(tags::to_map(&changes.set)))
+                .send()
+                .await
+                .op("TagResource")?;
+        }
+        if !changes.remove.is_empty() {
+            ctx.aws
+                .logs
+                .untag_resource()
+                .resource_arn(&live.arn)
+                .set_tag_keys(Some(changes.remove.clone()))
+                .send()
+                .await
+                .op("UntagResource")?;
+        }
+        Ok(())
     }
 
     fn physical_id(live: &LogGroupLive) -> String {
@@ -200,192 +248,3 @@ impl Kind for LogGroup {
     }
 }
 
-/// Clients for a running moto server, for the `#[ignore]`d emulator tests of this module and
-/// its neighbours: `MACROCTL_MOTO_ENDPOINT=http://127.0.0.1:<port>` (moto started with
-/// `MOTO_IAM_LOAD_MANAGED_POLICIES=true`) and `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
-/// set to `testing`.
-#[cfg(test)]
-pub(crate) mod test_emulator {
-    use crate::aws::{AwsClients, AwsOptions};
-    use crate::output::SilentReporter;
-    use crate::resources::{Ctx, Identity, Inventory, TAG_ENV, TAG_ID, TAG_STACK};
-    use std::time::Duration;
-
-    pub struct Emulator {
-        pub aws: AwsClients,
-        inventory: Inventory,
-        reporter: SilentReporter,
-    }
-
-    impl Emulator {
-        pub async fn connect() -> Self {
-            let endpoint = std::env::var("MACROCTL_MOTO_ENDPOINT")
-                .expect("MACROCTL_MOTO_ENDPOINT must name a running moto_server");
-            let options = AwsOptions {
-                endpoint_url: Some(endpoint),
-                ..AwsOptions::default()
-            };
-            let aws = AwsClients::load(&options, "us-east-1")
-                .await
-                .expect("AWS clients");
-            let inventory = Inventory::new(aws.ec2.clone(), "macro-ai", "test");
-            Self {
-                aws,
-                inventory,
-                reporter: SilentReporter,
-            }
-        }
-
-        pub fn ctx(&self) -> Ctx<'_> {
-            Ctx {
-                aws: &self.aws,
-                env: "test",
-                stack: "macro-ai",
-                lineage: "test-lineage",
-                inventory: &self.inventory,
-                reporter: &self.reporter,
-                wait_timeout: Duration::from_secs(30),
-                apply_immediately: false,
-            }
-        }
-
-        /// Mutating calls made so far.
-        pub fn writes(&self) -> u32 {
-            self.aws.calls.snapshot().writes
-        }
-    }
-
-    /// A name no other test run uses, so runs can share one server.
-    pub fn unique(prefix: &str) -> String {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        format!("{prefix}-{}", &id[..8])
-    }
-
-    pub fn identity(id: &str, name: &str) -> Identity {
-        Identity {
-            id: id.into(),
-            name: name.to_string(),
-            tags: vec![
-                ("Name".into(), name.to_string()),
-                (TAG_STACK.into(), "macro-ai".into()),
-                (TAG_ENV.into(), "test".into()),
-                (TAG_ID.into(), id.to_string()),
-            ],
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::test_emulator::{identity, unique, Emulator};
-    use super::*;
-
-    fn spec() -> LogGroupSpec {
-        LogGroupSpec {
-            name: "/ecs/macro-ai-test-api".into(),
-            retention_days: 30,
-        }
-    }
-
-    #[test]
-    fn diff_and_arn() {
-        let resolver = Resolver::default();
-        let group = aws_sdk_cloudwatchlogs::types::LogGroup::builder()
-            .log_group_name("/ecs/macro-ai-test-api")
-            .arn("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/macro-ai-test-api:*")
-            .retention_in_days(30)
-            .build();
-        let live = live_of(&group);
-        assert_eq!(
-            live.arn,
-            "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/macro-ai-test-api"
-        );
-        assert!(LogGroup::diff(&spec(), &live, &resolver).is_empty());
-        let forever = LogGroupLive {
-            retention_days: None,
-            ..live.clone()
-        };
-        let changes = LogGroup::diff(&spec(), &forever, &resolver);
-        assert_eq!(changes.len(), 1);
-        assert_eq!(
-            (changes[0].old.as_str(), changes[0].new.as_str()),
-            (NEVER, "30 days")
-        );
-        let keep_forever = LogGroupSpec {
-            retention_days: 0,
-            ..spec()
-        };
-        assert!(LogGroup::diff(&keep_forever, &forever, &resolver).is_empty());
-        assert_eq!(LogGroup::diff(&keep_forever, &live, &resolver).len(), 1);
-    }
-
-    /// Against moto: create, converge (empty diff, no writes), change one field.
-    #[tokio::test]
-    #[ignore = "needs a moto server: MACROCTL_MOTO_ENDPOINT"]
-    async fn emulator_create_converge_update() {
-        let emulator = Emulator::connect().await;
-        let ctx = emulator.ctx();
-        let resolver = Resolver::default();
-        let mut spec = spec();
-        spec.name = format!("/ecs/{}", unique("macro-ai-test-api"));
-        let who = identity("log-group-api", &spec.name);
-        // A group whose name merely starts with ours is not ours.
-        let longer = format!("{}-worker", spec.name);
-        emulator
-            .aws
-            .logs
-            .create_log_group()
-            .log_group_name(&longer)
-            .send()
-            .await
-            .unwrap();
-        assert!(LogGroup::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
-        let created = LogGroup::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert!(!created.arn.ends_with(":*"));
-        assert!(created.arn.ends_with(&spec.name));
-        let writes = emulator.writes();
-        let found = LogGroup::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(LogGroup::diff(&spec, &found, &resolver), vec![]);
-        assert_eq!(emulator.writes(), writes);
-        assert_eq!(LogGroup::outputs(&found), LogGroup::outputs(&created));
-        // Creating again (an interrupted run) converges instead of failing.
-        LogGroup::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert_eq!(emulator.writes(), writes + 1);
-        spec.retention_days = 90;
-        let changes = LogGroup::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        LogGroup::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let found = LogGroup::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(LogGroup::diff(&spec, &found, &resolver).is_empty());
-        assert_eq!(found.retention_days, Some(90));
-        let tags = emulator
-            .aws
-            .logs
-            .list_tags_for_resource()
-            .resource_arn(&found.arn)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            tags.tags()
-                .and_then(|tags| tags.get(crate::resources::TAG_ID))
-                .map(String::as_str),
-            Some("log-group-api")
-        );
-    }
-}

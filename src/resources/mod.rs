@@ -1,11 +1,13 @@
 //! Resource kinds: how each kind of AWS resource is observed, compared and changed.
 //!
 //! Every kind implements [`Kind`] the same way, so a reader who knows one module knows them
-//! all: `find` observes the live resource (by the physical id recorded in state, else by its
-//! `macroctl:id` tag, which is how a lost or deleted state file is recovered), `diff` compares
-//! desired and live without any I/O, `create` / `update` change it, and `settle` waits for a
-//! found resource to be usable. Every method is safe to repeat: a node interrupted half-way is
-//! simply run again and finds what the interrupted run left.
+//! all. A kind is only a mapping between its spec and the AWS API: it *declares* how its
+//! resources are identified ([`IdentityKind`]), whether repeating its create is harmless
+//! ([`CreateSafety`]) and which outputs others may use; it turns a spec into requests
+//! (`create`, `update`, `set_tags`) and responses into a `Live` (`read`), and compares the two
+//! (`diff`, `readiness`). Finding, adopting, retrying, reading back and waiting belong to the
+//! engine (`ops::converge`), written once for every kind, because that is where real AWS
+//! (lost responses, eventual consistency, throttling, slow resources) has to be handled.
 //!
 //! Values that come from other resources (a subnet's VPC id) are [`Ref`]s, resolved from the
 //! outputs of resources already read or applied; the graph's edges are derived from them, so a
@@ -38,6 +40,7 @@ pub mod security_group;
 pub mod sns_topic;
 pub mod subnet;
 pub mod target_group;
+pub mod tags;
 pub mod task_definition;
 pub mod vpc;
 
@@ -46,9 +49,9 @@ use crate::graph::LogicalId;
 use crate::output::Reporter;
 pub use inventory::Inventory;
 use serde::Serialize;
+pub use tags::{TagChanges, Tags};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 /// Named string outputs of a resource (`vpc_id`, `subnet_id`, ...), kept in state.
 pub type Outputs = BTreeMap<String, String>;
@@ -114,7 +117,7 @@ pub struct Identity {
     /// Deterministic AWS name, e.g. `macro-ai-staging-vpc`.
     pub name: String,
     /// `Name`, `macroctl:stack`, `macroctl:env`, `macroctl:id` and the environment's own tags.
-    pub tags: Vec<(String, String)>,
+    pub tags: Tags,
 }
 
 pub const TAG_STACK: &str = "macroctl:stack";
@@ -162,25 +165,91 @@ pub fn compare(changes: &mut Vec<FieldChange>, field: &str, old: &str, new: &str
 }
 
 /// What resource code may use while it runs.
+#[derive(Clone, Copy)]
 pub struct Ctx<'a> {
+    /// The SDK clients. Inside `create`, `update` and `set_tags` these make a single attempt
+    /// per call (the engine owns retries of mutating calls); elsewhere the SDK retries reads.
     pub aws: &'a AwsClients,
     pub env: &'a str,
     pub stack: &'a str,
-    /// The state's lineage: part of client tokens, so a re-created state never reuses old ones.
-    pub lineage: &'a str,
     pub inventory: &'a Inventory,
     pub reporter: &'a dyn Reporter,
-    pub wait_timeout: Duration,
     /// `up --apply-immediately`: apply modifications now even where the environment defers
     /// them to the maintenance window.
     pub apply_immediately: bool,
+    /// Whether `read` may answer from this run's batched listings. True while planning;
+    /// false right after a change (and when looking for what a lost response may have made),
+    /// when only a direct read tells the truth.
+    pub cached: bool,
 }
 
-/// One kind of AWS resource. See the module documentation for the contract.
+/// How a kind's resources are found when state does not know their physical id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityKind {
+    /// By the `macroctl:{stack,env,id}` tags (EC2: names are not unique there).
+    Tagged,
+    /// By a deterministic name that is unique in the account and region (RDS, IAM, ELB, ...).
+    /// A resource found by its name is adopted only if its tags name this stack and env.
+    Named,
+    /// Through its parent and a key (a route table association by its subnet, a listener by
+    /// its load balancer and port). Carries no tags of its own: the parent's were checked.
+    Child,
+}
+
+/// What makes repeating a create harmless, which decides what the engine does after a create
+/// whose outcome it does not know (the response was lost, or AWS failed on its side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateSafety {
+    /// Repeating it cannot make a second resource: the request carries a client token, the
+    /// name is unique (a repeat answers "already exists"), or the kind looks before it makes.
+    /// The engine looks once, then repeats the create.
+    Idempotent,
+    /// Nothing stops a repeat from making a second resource (CreateVpc, AllocateAddress,
+    /// CreateInternetGateway). The engine looks until AWS must show what the first attempt
+    /// made (the consistency timeout) before it creates again.
+    LookFirst,
+}
+
+/// How `read` should find the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// By its physical id: the one recorded in state, or the one a create just returned.
+    Id(&'a str),
+    /// By the kind's identity (tags, name, or parent and key).
+    Identity,
+}
+
+/// Whether a live resource can be used by what depends on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Usable, and not changing.
+    Ready,
+    /// Usable, but still applying a change (an RDS instance `modifying`): waited for only
+    /// when this run made the change.
+    Busy(String),
+    /// Not usable yet (`creating`, `pending`, `provisioning`): always waited for.
+    Pending(String),
+    /// Will not become usable by waiting (`failed`): an error.
+    Failed(String),
+}
+
+/// One kind of AWS resource: a mapping between a desired spec and AWS's API.
+///
+/// The engine (`ops::converge`) owns everything else: finding the resource (recorded id,
+/// else identity), the ownership check, the write-ahead intent, retries after throttling,
+/// lost responses and eventual consistency, reading back after a change, waiting until it
+/// is ready, and tags. So a kind's methods are small: `create` makes *one* mutating call and
+/// returns the new physical id without waiting; `update` applies field changes; `read`
+/// turns an API response into `Live`; `diff` compares without I/O.
 #[allow(async_fn_in_trait)]
 pub trait Kind {
     /// Stable kind name shown to users and kept in state, e.g. `ec2:vpc`.
     const KIND: &'static str;
+    const IDENTITY: IdentityKind;
+    const CREATE: CreateSafety;
+    /// Every output `outputs` returns: what other resources may `Ref` (checked when the graph
+    /// is built, so a misspelt output is an error before any AWS call).
+    const OUTPUTS: &'static [&'static str];
     /// The desired configuration.
     type Spec: std::fmt::Debug + Clone;
     /// What AWS reports.
@@ -189,26 +258,34 @@ pub trait Kind {
     /// The other resources this one refers to.
     fn refs(spec: &Self::Spec) -> Vec<Ref>;
 
-    /// Observes the live resource: by `recorded` physical id, else by tags. `None` when absent.
-    async fn find(
+    /// Observes the live resource by physical id or by identity; `None` when absent. May
+    /// answer from the run's batched listings when `ctx.cached`.
+    async fn read(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &Self::Spec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         resolver: &Resolver,
     ) -> Result<Option<Self::Live>, AwsError>;
 
-    /// Fields where live differs from desired; empty when converged. No I/O.
+    /// Fields where live differs from desired (tags aside); empty when converged. No I/O.
     fn diff(spec: &Self::Spec, live: &Self::Live, resolver: &Resolver) -> Vec<FieldChange>;
 
+    /// Makes the one call that creates the resource, with its identity tags where the API
+    /// takes them, passing `token` where the API takes a client token. Returns the physical
+    /// id `read` takes. Never waits: the engine reads back and waits.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &Self::Spec,
         resolver: &Resolver,
-    ) -> Result<Self::Live, AwsError>;
+        token: &str,
+    ) -> Result<String, AwsError>;
 
-    /// Applies `changes` (all updatable in place) and returns the new live view.
+    /// Applies `changes` (all updatable in place). Returns the new physical id when the
+    /// change makes a new version (a task definition revision), else `None`. The engine
+    /// reads back afterwards, and after an unclear outcome reads and diffs again, so every
+    /// step must be safe to repeat.
     async fn update(
         ctx: &Ctx<'_>,
         who: &Identity,
@@ -216,16 +293,27 @@ pub trait Kind {
         live: &Self::Live,
         changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<Self::Live, AwsError>;
+    ) -> Result<Option<String>, AwsError>;
 
-    /// Waits until a found resource is usable by its dependents (e.g. a NAT gateway that a
-    /// killed run left `pending`).
-    async fn settle(
+    /// Whether the resource can be used by its dependents yet.
+    fn readiness(_live: &Self::Live) -> Readiness {
+        Readiness::Ready
+    }
+
+    /// The resource's tags as AWS reports them; `None` for kinds that carry none (and where
+    /// AWS does not report them: then they are neither checked nor reconciled).
+    fn tags(live: &Self::Live) -> Option<&Tags>;
+
+    /// Adds, changes and removes tags. Needed by every kind whose `tags` is `Some`.
+    async fn set_tags(
         _ctx: &Ctx<'_>,
-        _who: &Identity,
-        live: Self::Live,
-    ) -> Result<Self::Live, AwsError> {
-        Ok(live)
+        _live: &Self::Live,
+        _changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        Err(AwsError::other(
+            "TagResource",
+            format!("{} resources cannot be tagged by macroctl", Self::KIND),
+        ))
     }
 
     fn physical_id(live: &Self::Live) -> String;
@@ -245,20 +333,35 @@ macro_rules! kinds {
         #[derive(Debug, Clone)]
         pub enum Live { $($variant(<$kind as Kind>::Live)),* }
 
+        /// The kind name of every kind, with its declared outputs.
+        pub const KINDS: &[(&str, &[&str])] = &[$((<$kind as Kind>::KIND, <$kind as Kind>::OUTPUTS)),*];
+
         impl Spec {
             pub fn kind(&self) -> &'static str {
                 match self { $(Spec::$variant(_) => <$kind as Kind>::KIND),* }
+            }
+
+            pub fn identity_kind(&self) -> IdentityKind {
+                match self { $(Spec::$variant(_) => <$kind as Kind>::IDENTITY),* }
+            }
+
+            pub fn create_safety(&self) -> CreateSafety {
+                match self { $(Spec::$variant(_) => <$kind as Kind>::CREATE),* }
+            }
+
+            pub fn declared_outputs(&self) -> &'static [&'static str] {
+                match self { $(Spec::$variant(_) => <$kind as Kind>::OUTPUTS),* }
             }
 
             pub fn refs(&self) -> Vec<Ref> {
                 match self { $(Spec::$variant(spec) => <$kind as Kind>::refs(spec)),* }
             }
 
-            pub async fn find(
-                &self, ctx: &Ctx<'_>, who: &Identity, recorded: Option<&str>, resolver: &Resolver,
+            pub async fn read(
+                &self, ctx: &Ctx<'_>, who: &Identity, lookup: Lookup<'_>, resolver: &Resolver,
             ) -> Result<Option<Live>, AwsError> {
                 match self {
-                    $(Spec::$variant(spec) => Ok(<$kind as Kind>::find(ctx, who, spec, recorded, resolver)
+                    $(Spec::$variant(spec) => Ok(<$kind as Kind>::read(ctx, who, spec, lookup, resolver)
                         .await?
                         .map(Live::$variant)),)*
                 }
@@ -273,28 +376,22 @@ macro_rules! kinds {
             }
 
             pub async fn create(
-                &self, ctx: &Ctx<'_>, who: &Identity, resolver: &Resolver,
-            ) -> Result<Live, AwsError> {
+                &self, ctx: &Ctx<'_>, who: &Identity, resolver: &Resolver, token: &str,
+            ) -> Result<String, AwsError> {
                 match self {
-                    $(Spec::$variant(spec) => <$kind as Kind>::create(ctx, who, spec, resolver).await.map(Live::$variant),)*
+                    $(Spec::$variant(spec) => <$kind as Kind>::create(ctx, who, spec, resolver, token).await,)*
                 }
             }
 
             pub async fn update(
                 &self, ctx: &Ctx<'_>, who: &Identity, live: &Live, changes: &[FieldChange], resolver: &Resolver,
-            ) -> Result<Live, AwsError> {
+            ) -> Result<Option<String>, AwsError> {
                 match (self, live) {
                     $((Spec::$variant(spec), Live::$variant(live)) =>
-                        <$kind as Kind>::update(ctx, who, spec, live, changes, resolver).await.map(Live::$variant),)*
+                        <$kind as Kind>::update(ctx, who, spec, live, changes, resolver).await,)*
                     #[allow(unreachable_patterns)]
                     _ => Err(AwsError::other("update", format!(
                         "live resource is a {} but a {} is desired", live.kind(), self.kind()))),
-                }
-            }
-
-            pub async fn settle(&self, ctx: &Ctx<'_>, who: &Identity, live: Live) -> Result<Live, AwsError> {
-                match live {
-                    $(Live::$variant(live) => <$kind as Kind>::settle(ctx, who, live).await.map(Live::$variant),)*
                 }
             }
         }
@@ -311,6 +408,15 @@ macro_rules! kinds {
             }
             pub fn status(&self) -> String {
                 match self { $(Live::$variant(live) => <$kind as Kind>::status(live)),* }
+            }
+            pub fn readiness(&self) -> Readiness {
+                match self { $(Live::$variant(live) => <$kind as Kind>::readiness(live)),* }
+            }
+            pub fn tags(&self) -> Option<&Tags> {
+                match self { $(Live::$variant(live) => <$kind as Kind>::tags(live)),* }
+            }
+            pub async fn set_tags(&self, ctx: &Ctx<'_>, changes: &TagChanges) -> Result<(), AwsError> {
+                match self { $(Live::$variant(live) => <$kind as Kind>::set_tags(ctx, live, changes).await),* }
             }
         }
     };
@@ -360,72 +466,3 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
     hash
 }
 
-/// EC2 tag list for a resource's identity, for `TagSpecifications` on create.
-pub fn ec2_tags(who: &Identity) -> Vec<aws_sdk_ec2::types::Tag> {
-    who.tags
-        .iter()
-        .map(|(key, value)| {
-            aws_sdk_ec2::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
-
-/// A `TagSpecification` carrying the identity tags, so a resource is never untagged, even for
-/// an instant: a run killed right after a create still finds it by tag.
-pub fn ec2_tag_spec(
-    who: &Identity,
-    resource_type: aws_sdk_ec2::types::ResourceType,
-) -> aws_sdk_ec2::types::TagSpecification {
-    aws_sdk_ec2::types::TagSpecification::builder()
-        .resource_type(resource_type)
-        .set_tags(Some(ec2_tags(who)))
-        .build()
-}
-
-/// Polls `check` until it yields a value, reporting what is awaited, for at most
-/// `ctx.wait_timeout`. `check` returns `Ok(Err(current_state))` while still waiting.
-pub async fn wait_until<T, F, Fut>(
-    ctx: &Ctx<'_>,
-    who: &Identity,
-    kind: &str,
-    what: &str,
-    operation: &str,
-    mut check: F,
-) -> Result<T, AwsError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Result<T, String>, AwsError>>,
-{
-    let started = std::time::Instant::now();
-    let mut delay = Duration::from_millis(500);
-    loop {
-        match check().await? {
-            Ok(value) => return Ok(value),
-            Err(current) => {
-                let elapsed = started.elapsed();
-                if elapsed >= ctx.wait_timeout {
-                    return Err(AwsError::other(
-                        operation,
-                        format!(
-                            "gave up after {} waiting for {what} (still {current}); raise --wait-timeout or check the resource in the AWS console",
-                            crate::output::format_elapsed(elapsed)
-                        ),
-                    ));
-                }
-                ctx.reporter.report(crate::output::Event::NodeWaiting {
-                    id: who.id.to_string(),
-                    kind: kind.to_string(),
-                    message: format!(
-                        "waiting for {what} (now {current}, {})",
-                        crate::output::format_elapsed(elapsed)
-                    ),
-                });
-                tokio::time::sleep(delay.min(ctx.wait_timeout.saturating_sub(elapsed))).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-        }
-    }
-}

@@ -1,11 +1,11 @@
 //! NAT gateways: the private subnets' way out (image pulls, AWS APIs, third-party APIs).
-//! Each sits in a public subnet of its own AZ with its own elastic IP. Creation passes a
-//! client token derived from the environment, the logical id and the state lineage, so a
-//! create retried after a crash returns the same gateway instead of making a second one.
+//! Each sits in a public subnet of its own AZ with its own elastic IP. Creation passes the
+//! client token of the create's intent (kept in state), so a create repeated after a lost
+//! response or a crash returns the same gateway instead of making a second one.
 
 use super::{
-    compare, ec2_tag_spec, inventory, wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref,
-    Resolver,
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Readiness, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ec2::types::ResourceType;
@@ -22,40 +22,12 @@ pub struct NatGatewayLive {
     pub subnet_id: String,
     pub allocation_id: String,
     pub state: String,
+    /// Why AWS failed it, when it did.
+    pub failure: Option<String>,
+    pub tags: Tags,
 }
 
 pub struct NatGateway;
-
-/// A deterministic idempotency token (≤ 64 ASCII characters) for one NAT gateway request.
-fn client_token(ctx: &Ctx<'_>, who: &Identity, subnet_id: &str, allocation_id: &str) -> String {
-    let digest = super::stable_hash(&[
-        ctx.stack,
-        ctx.env,
-        who.id.as_str(),
-        subnet_id,
-        allocation_id,
-        ctx.lineage,
-    ]);
-    format!(
-        "macroctl-{}-{digest:016x}",
-        ctx.env.chars().take(20).collect::<String>()
-    )
-}
-
-async fn describe(ctx: &Ctx<'_>, nat_gateway_id: &str) -> Result<NatGatewayLive, AwsError> {
-    let output = ctx
-        .aws
-        .ec2
-        .describe_nat_gateways()
-        .nat_gateway_ids(nat_gateway_id)
-        .send()
-        .await
-        .op("DescribeNatGateways")?;
-    let nat = output.nat_gateways().first().ok_or_else(|| {
-        AwsError::other("DescribeNatGateways", format!("{nat_gateway_id} not found"))
-    })?;
-    Ok(live_of(nat))
-}
 
 fn live_of(nat: &aws_sdk_ec2::types::NatGateway) -> NatGatewayLive {
     NatGatewayLive {
@@ -71,42 +43,17 @@ fn live_of(nat: &aws_sdk_ec2::types::NatGateway) -> NatGatewayLive {
             .state()
             .map(|state| state.as_str().to_string())
             .unwrap_or_default(),
+        failure: nat.failure_message().map(str::to_string),
+        tags: tags::from_ec2(nat.tags()),
     }
-}
-
-/// Waits for `available`; a gateway that turns `failed` is an error with AWS's reason.
-async fn wait_available(
-    ctx: &Ctx<'_>,
-    who: &Identity,
-    live: NatGatewayLive,
-) -> Result<NatGatewayLive, AwsError> {
-    if live.state == "available" {
-        return Ok(live);
-    }
-    let id = live.nat_gateway_id.clone();
-    wait_until(
-        ctx,
-        who,
-        NatGateway::KIND,
-        &format!("NAT gateway {id} to become available"),
-        "DescribeNatGateways",
-        || async {
-            let current = describe(ctx, &id).await?;
-            match current.state.as_str() {
-                "available" => Ok(Ok(current)),
-                "failed" | "deleted" | "deleting" => Err(AwsError::other(
-                    "CreateNatGateway",
-                    format!("NAT gateway {id} is {} instead of available", current.state),
-                )),
-                other => Ok(Err(other.to_string())),
-            }
-        },
-    )
-    .await
 }
 
 impl Kind for NatGateway {
     const KIND: &'static str = "ec2:nat-gateway";
+    const IDENTITY: IdentityKind = IdentityKind::Tagged;
+    // CreateNatGateway takes the intent's client token: a repeat returns the same gateway.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["nat_gateway_id"];
     type Spec = NatGatewaySpec;
     type Live = NatGatewayLive;
 
@@ -114,23 +61,18 @@ impl Kind for NatGateway {
         vec![spec.subnet.clone(), spec.elastic_ip.clone()]
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         who: &Identity,
         _spec: &NatGatewaySpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<NatGatewayLive>, AwsError> {
-        let gateways = ctx.inventory.nat_gateways().await?;
-        let found = inventory::pick(
-            gateways,
-            who.id.as_str(),
-            recorded,
-            |nat| nat.nat_gateway_id(),
-            |nat| nat.tags(),
-            "DescribeNatGateways",
-        )?;
-        Ok(found.map(live_of))
+        let found = ctx
+            .inventory
+            .find::<aws_sdk_ec2::types::NatGateway>(ctx, who, lookup)
+            .await?;
+        Ok(found.as_ref().map(live_of))
     }
 
     fn diff(spec: &NatGatewaySpec, live: &NatGatewayLive, resolver: &Resolver) -> Vec<FieldChange> {
@@ -157,44 +99,64 @@ impl Kind for NatGateway {
         who: &Identity,
         spec: &NatGatewaySpec,
         resolver: &Resolver,
-    ) -> Result<NatGatewayLive, AwsError> {
-        let subnet_id = resolver.get(&spec.subnet);
-        let allocation_id = resolver.get(&spec.elastic_ip);
+        token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ec2
             .create_nat_gateway()
-            .subnet_id(&subnet_id)
-            .allocation_id(&allocation_id)
-            .client_token(client_token(ctx, who, &subnet_id, &allocation_id))
-            .tag_specifications(ec2_tag_spec(who, ResourceType::Natgateway))
+            .subnet_id(resolver.get(&spec.subnet))
+            .allocation_id(resolver.get(&spec.elastic_ip))
+            .client_token(token)
+            .tag_specifications(tags::ec2_spec(&who.tags, ResourceType::Natgateway))
             .send()
             .await
             .op("CreateNatGateway")?;
-        let live = output
+        output
             .nat_gateway()
-            .map(live_of)
-            .ok_or_else(|| AwsError::other("CreateNatGateway", "AWS returned no NAT gateway"))?;
-        wait_available(ctx, who, live).await
+            .and_then(|nat| nat.nat_gateway_id())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::other("CreateNatGateway", "AWS returned no NAT gateway"))
     }
 
     async fn update(
         _ctx: &Ctx<'_>,
         _who: &Identity,
         _spec: &NatGatewaySpec,
-        live: &NatGatewayLive,
+        _live: &NatGatewayLive,
         _changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<NatGatewayLive, AwsError> {
-        Ok(live.clone())
+    ) -> Result<Option<String>, AwsError> {
+        Ok(None)
     }
 
-    async fn settle(
+    /// A gateway is usable once `available` (1–2 minutes on AWS); `failed` is final.
+    fn readiness(live: &NatGatewayLive) -> Readiness {
+        match live.state.as_str() {
+            "available" => Readiness::Ready,
+            "failed" | "deleted" | "deleting" => Readiness::Failed(format!(
+                "NAT gateway {} is {}{}",
+                live.nat_gateway_id,
+                live.state,
+                live.failure
+                    .as_deref()
+                    .map(|why| format!(": {why}"))
+                    .unwrap_or_default()
+            )),
+            other => Readiness::Pending(format!("NAT gateway {} {other}", live.nat_gateway_id)),
+        }
+    }
+
+    fn tags(live: &NatGatewayLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
         ctx: &Ctx<'_>,
-        who: &Identity,
-        live: NatGatewayLive,
-    ) -> Result<NatGatewayLive, AwsError> {
-        wait_available(ctx, who, live).await
+        live: &NatGatewayLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ec2(&ctx.aws.ec2, &live.nat_gateway_id, changes).await
     }
 
     fn physical_id(live: &NatGatewayLive) -> String {

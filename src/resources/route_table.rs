@@ -3,7 +3,10 @@
 //! database (no route out). Routes are part of the table's desired state: a changed target is
 //! replaced in place, a missing route added, a route macroctl no longer wants removed.
 
-use super::{ec2_tag_spec, inventory, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ec2::types::ResourceType;
 use std::collections::BTreeMap;
@@ -33,6 +36,7 @@ pub struct RouteTableLive {
     pub vpc_id: String,
     /// Destination CIDR → target id, for routes other than the VPC's local route.
     pub routes: BTreeMap<String, String>,
+    pub tags: Tags,
 }
 
 pub struct RouteTable;
@@ -52,7 +56,7 @@ fn desired_routes(spec: &RouteTableSpec, resolver: &Resolver) -> BTreeMap<String
         .collect()
 }
 
-fn live_of(table: &aws_sdk_ec2::types::RouteTable) -> RouteTableLive {
+pub(crate) fn live_of(table: &aws_sdk_ec2::types::RouteTable) -> RouteTableLive {
     let routes = table
         .routes()
         .iter()
@@ -69,11 +73,16 @@ fn live_of(table: &aws_sdk_ec2::types::RouteTable) -> RouteTableLive {
         route_table_id: table.route_table_id().unwrap_or_default().to_string(),
         vpc_id: table.vpc_id().unwrap_or_default().to_string(),
         routes,
+        tags: tags::from_ec2(table.tags()),
     }
 }
 
 impl Kind for RouteTable {
     const KIND: &'static str = "ec2:route-table";
+    const IDENTITY: IdentityKind = IdentityKind::Tagged;
+    // CreateRouteTable takes the intent's client token.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["route_table_id"];
     type Spec = RouteTableSpec;
     type Live = RouteTableLive;
 
@@ -88,23 +97,18 @@ impl Kind for RouteTable {
         refs
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         who: &Identity,
         _spec: &RouteTableSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<RouteTableLive>, AwsError> {
-        let tables = ctx.inventory.route_tables().await?;
-        let found = inventory::pick(
-            tables,
-            who.id.as_str(),
-            recorded,
-            |table| table.route_table_id(),
-            |table| table.tags(),
-            "DescribeRouteTables",
-        )?;
-        Ok(found.map(live_of))
+        let found = ctx
+            .inventory
+            .find::<aws_sdk_ec2::types::RouteTable>(ctx, who, lookup)
+            .await?;
+        Ok(found.as_ref().map(live_of))
     }
 
     fn diff(spec: &RouteTableSpec, live: &RouteTableLive, resolver: &Resolver) -> Vec<FieldChange> {
@@ -136,35 +140,34 @@ impl Kind for RouteTable {
         changes
     }
 
+    /// Creates the (empty) table with the intent's client token; its routes are the update
+    /// the engine makes next.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &RouteTableSpec,
         resolver: &Resolver,
-    ) -> Result<RouteTableLive, AwsError> {
-        let vpc_id = resolver.get(&spec.vpc);
+        token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ec2
             .create_route_table()
-            .vpc_id(&vpc_id)
-            .tag_specifications(ec2_tag_spec(who, ResourceType::RouteTable))
+            .vpc_id(resolver.get(&spec.vpc))
+            .client_token(token)
+            .tag_specifications(tags::ec2_spec(&who.tags, ResourceType::RouteTable))
             .send()
             .await
             .op("CreateRouteTable")?;
-        let live = RouteTableLive {
-            route_table_id: output
-                .route_table()
-                .and_then(|table| table.route_table_id())
-                .unwrap_or_default()
-                .to_string(),
-            vpc_id,
-            routes: BTreeMap::new(),
-        };
-        let changes = Self::diff(spec, &live, resolver);
-        Self::update(ctx, who, spec, &live, &changes, resolver).await
+        Ok(output
+            .route_table()
+            .and_then(|table| table.route_table_id())
+            .unwrap_or_default()
+            .to_string())
     }
 
+    /// Adds, replaces and removes routes one by one. After a lost response the engine reads
+    /// the table again, so a route that is already there is not asked for twice.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -172,19 +175,17 @@ impl Kind for RouteTable {
         live: &RouteTableLive,
         _changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<RouteTableLive, AwsError> {
-        let mut live = live.clone();
+    ) -> Result<Option<String>, AwsError> {
         let desired = desired_routes(spec, resolver);
         for route in &spec.routes {
             let destination = &route.destination_cidr;
             let Some(target) = desired.get(destination) else {
                 continue;
             };
-            let current = live.routes.get(destination).cloned();
-            if current.as_deref() == Some(target.as_str()) {
+            let current = live.routes.get(destination);
+            if current == Some(target) {
                 continue;
             }
-            let exists = current.is_some();
             macro_rules! send_route {
                 ($builder:expr, $operation:literal) => {{
                     let builder = $builder
@@ -197,31 +198,38 @@ impl Kind for RouteTable {
                     builder.send().await.op($operation)?;
                 }};
             }
-            if exists {
+            if current.is_some() {
                 send_route!(ctx.aws.ec2.replace_route(), "ReplaceRoute");
             } else {
                 send_route!(ctx.aws.ec2.create_route(), "CreateRoute");
             }
-            live.routes.insert(destination.clone(), target.clone());
         }
-        let extra: Vec<String> = live
-            .routes
-            .keys()
-            .filter(|destination| !desired.contains_key(*destination))
-            .cloned()
-            .collect();
-        for destination in extra {
+        for destination in live.routes.keys() {
+            if desired.contains_key(destination) {
+                continue;
+            }
             ctx.aws
                 .ec2
                 .delete_route()
                 .route_table_id(&live.route_table_id)
-                .destination_cidr_block(&destination)
+                .destination_cidr_block(destination)
                 .send()
                 .await
                 .op("DeleteRoute")?;
-            live.routes.remove(&destination);
         }
-        Ok(live)
+        Ok(None)
+    }
+
+    fn tags(live: &RouteTableLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &RouteTableLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ec2(&ctx.aws.ec2, &live.route_table_id, changes).await
     }
 
     fn physical_id(live: &RouteTableLive) -> String {

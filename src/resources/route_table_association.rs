@@ -2,7 +2,10 @@
 //! association, so the subnet identifies it: no tags are needed (associations cannot carry
 //! any), and a changed route table is a `ReplaceRouteTableAssociation`, not a new resource.
 
-use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    compare, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, Tags,
+};
 use crate::aws::{AwsError, IntoAwsError};
 
 #[derive(Debug, Clone)]
@@ -20,8 +23,34 @@ pub struct RouteTableAssociationLive {
 
 pub struct RouteTableAssociation;
 
+/// The explicit association of `subnet_id`, or the association `association_id`, among
+/// `tables`.
+fn association_in(
+    tables: &[aws_sdk_ec2::types::RouteTable],
+    matches: impl Fn(&aws_sdk_ec2::types::RouteTableAssociation) -> bool,
+) -> Option<RouteTableAssociationLive> {
+    tables.iter().find_map(|table| {
+        table
+            .associations()
+            .iter()
+            .find(|association| !association.main().unwrap_or(false) && matches(association))
+            .map(|association| RouteTableAssociationLive {
+                association_id: association
+                    .route_table_association_id()
+                    .unwrap_or_default()
+                    .to_string(),
+                route_table_id: table.route_table_id().unwrap_or_default().to_string(),
+                subnet_id: association.subnet_id().unwrap_or_default().to_string(),
+            })
+    })
+}
+
 impl Kind for RouteTableAssociation {
     const KIND: &'static str = "ec2:route-table-association";
+    const IDENTITY: IdentityKind = IdentityKind::Child;
+    // A subnet has one explicit association: a repeat answers Resource.AlreadyAssociated.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["association_id"];
     type Spec = RouteTableAssociationSpec;
     type Live = RouteTableAssociationLive;
 
@@ -29,38 +58,44 @@ impl Kind for RouteTableAssociation {
         vec![spec.route_table.clone(), spec.subnet.clone()]
     }
 
-    /// Finds the subnet's explicit association among this environment's route tables (a
-    /// subnet associated with a table macroctl does not own shows up as a difference only
-    /// when that table is ours; otherwise association is simply attempted and AWS says why).
-    async fn find(
+    /// By id, or by the subnet: while planning among this environment's route tables (a
+    /// subnet associated with a table macroctl does not own is then simply associated, and
+    /// AWS's "already associated" makes the engine look again); else with a direct Describe
+    /// filtered by the subnet, whichever table holds it.
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &RouteTableAssociationSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         resolver: &Resolver,
     ) -> Result<Option<RouteTableAssociationLive>, AwsError> {
-        let Some(subnet_id) = resolver.known(&spec.subnet) else {
-            return Ok(None);
+        use crate::resources::inventory::Ec2Item;
+        type Table = aws_sdk_ec2::types::RouteTable;
+        let (filter, wanted): (&str, String) = match lookup {
+            Lookup::Id(id) => ("association.route-table-association-id", id.to_string()),
+            Lookup::Identity => match resolver.known(&spec.subnet) {
+                Some(subnet_id) => ("association.subnet-id", subnet_id),
+                None => return Ok(None),
+            },
         };
-        let tables = ctx.inventory.route_tables().await?;
-        let found = tables.iter().find_map(|table| {
-            table
-                .associations()
-                .iter()
-                .find(|association| {
-                    association.subnet_id() == Some(subnet_id.as_str())
-                        && !association.main().unwrap_or(false)
-                })
-                .map(|association| RouteTableAssociationLive {
-                    association_id: association
-                        .route_table_association_id()
-                        .unwrap_or_default()
-                        .to_string(),
-                    route_table_id: table.route_table_id().unwrap_or_default().to_string(),
-                    subnet_id: subnet_id.clone(),
-                })
-        });
-        Ok(found)
+        let matches = |association: &aws_sdk_ec2::types::RouteTableAssociation| match lookup {
+            Lookup::Id(_) => association.route_table_association_id() == Some(wanted.as_str()),
+            Lookup::Identity => association.subnet_id() == Some(wanted.as_str()),
+        };
+        if ctx.cached {
+            if let Some(found) = association_in(ctx.inventory.all::<Table>().await?, matches) {
+                return Ok(Some(found));
+            }
+            if lookup == Lookup::Identity {
+                return Ok(None);
+            }
+        }
+        let filters = vec![aws_sdk_ec2::types::Filter::builder()
+            .name(filter)
+            .values(&wanted)
+            .build()];
+        let tables = Table::describe(&ctx.aws.ec2, None, filters).await?;
+        Ok(association_in(&tables, matches))
     }
 
     fn diff(
@@ -84,25 +119,21 @@ impl Kind for RouteTableAssociation {
         _who: &Identity,
         spec: &RouteTableAssociationSpec,
         resolver: &Resolver,
-    ) -> Result<RouteTableAssociationLive, AwsError> {
-        let route_table_id = resolver.get(&spec.route_table);
-        let subnet_id = resolver.get(&spec.subnet);
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ec2
             .associate_route_table()
-            .route_table_id(&route_table_id)
-            .subnet_id(&subnet_id)
+            .route_table_id(resolver.get(&spec.route_table))
+            .subnet_id(resolver.get(&spec.subnet))
             .send()
             .await
             .op("AssociateRouteTable")?;
-        Ok(RouteTableAssociationLive {
-            association_id: output.association_id().unwrap_or_default().to_string(),
-            route_table_id,
-            subnet_id,
-        })
+        Ok(output.association_id().unwrap_or_default().to_string())
     }
 
+    /// Moves the subnet to the desired table; the association gets a new id.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -110,25 +141,21 @@ impl Kind for RouteTableAssociation {
         live: &RouteTableAssociationLive,
         _changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<RouteTableAssociationLive, AwsError> {
-        let route_table_id = resolver.get(&spec.route_table);
+    ) -> Result<Option<String>, AwsError> {
         let output = ctx
             .aws
             .ec2
             .replace_route_table_association()
             .association_id(&live.association_id)
-            .route_table_id(&route_table_id)
+            .route_table_id(resolver.get(&spec.route_table))
             .send()
             .await
             .op("ReplaceRouteTableAssociation")?;
-        Ok(RouteTableAssociationLive {
-            association_id: output
-                .new_association_id()
-                .unwrap_or(&live.association_id)
-                .to_string(),
-            route_table_id,
-            subnet_id: live.subnet_id.clone(),
-        })
+        Ok(output.new_association_id().map(str::to_string))
+    }
+
+    fn tags(_live: &RouteTableAssociationLive) -> Option<&Tags> {
+        None
     }
 
     fn physical_id(live: &RouteTableAssociationLive) -> String {

@@ -7,7 +7,8 @@
 //! exactly that rule (by its rule id), and the group itself is never recreated.
 
 use super::{
-    ec2_tag_spec, inventory, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver, UNKNOWN,
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags, UNKNOWN,
 };
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
@@ -52,6 +53,7 @@ pub struct SecurityGroupLive {
     /// Rule key (see [`rule_key`]) → rule.
     pub ingress: BTreeMap<String, LiveRule>,
     pub egress: BTreeMap<String, LiveRule>,
+    pub tags: Tags,
 }
 
 pub struct SecurityGroup;
@@ -74,17 +76,20 @@ pub fn rule_key(protocol: &str, from: i32, to: i32, peer: &str) -> String {
     }
 }
 
+/// The key of a desired rule (see [`rule_key`]).
+fn rule_key_of(rule: &IngressRule, resolver: &Resolver) -> String {
+    let peer = match &rule.source {
+        RuleSource::Cidr(cidr) => cidr.clone(),
+        RuleSource::SecurityGroup(group) => resolver.get(group),
+    };
+    let port = i32::from(rule.port);
+    rule_key("tcp", port, port, &peer)
+}
+
 fn desired_ingress(spec: &SecurityGroupSpec, resolver: &Resolver) -> BTreeMap<String, String> {
     spec.ingress
         .iter()
-        .map(|rule| {
-            let peer = match &rule.source {
-                RuleSource::Cidr(cidr) => cidr.clone(),
-                RuleSource::SecurityGroup(group) => resolver.get(group),
-            };
-            let port = i32::from(rule.port);
-            (rule_key("tcp", port, port, &peer), rule.description.clone())
-        })
+        .map(|rule| (rule_key_of(rule, resolver), rule.description.clone()))
         .collect()
 }
 
@@ -93,12 +98,8 @@ async fn live_rules(
     group: &aws_sdk_ec2::types::SecurityGroup,
 ) -> Result<(BTreeMap<String, LiveRule>, BTreeMap<String, LiveRule>), AwsError> {
     let group_id = group.group_id().unwrap_or_default();
-    let rules = ctx.inventory.security_group_rules().await?;
-    let (mut ingress, egress) = split_rules(
-        rules
-            .iter()
-            .filter(|rule| rule.group_id() == Some(group_id)),
-    );
+    let rules = ctx.inventory.security_group_rules(ctx, group_id).await?;
+    let (mut ingress, egress) = split_rules(rules.iter());
     // DescribeSecurityGroupRules may omit the description of a rule that references another
     // group (moto does); the group's own permission list carries it.
     for permission in group.ip_permissions() {
@@ -175,6 +176,10 @@ fn desired_egress(spec: &SecurityGroupSpec) -> Vec<String> {
 
 impl Kind for SecurityGroup {
     const KIND: &'static str = "ec2:security-group";
+    const IDENTITY: IdentityKind = IdentityKind::Tagged;
+    // The group name is unique in its VPC.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["group_id", "group_name"];
     type Spec = SecurityGroupSpec;
     type Live = SecurityGroupLive;
 
@@ -187,34 +192,29 @@ impl Kind for SecurityGroup {
         refs
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         who: &Identity,
         _spec: &SecurityGroupSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<SecurityGroupLive>, AwsError> {
-        let groups = ctx.inventory.security_groups().await?;
-        let Some(group) = inventory::pick(
-            groups,
-            who.id.as_str(),
-            recorded,
-            |group| group.group_id(),
-            |group| group.tags(),
-            "DescribeSecurityGroups",
-        )?
+        let Some(group) = ctx
+            .inventory
+            .find::<aws_sdk_ec2::types::SecurityGroup>(ctx, who, lookup)
+            .await?
         else {
             return Ok(None);
         };
-        let group_id = group.group_id().unwrap_or_default().to_string();
-        let (ingress, egress) = live_rules(ctx, group).await?;
+        let (ingress, egress) = live_rules(ctx, &group).await?;
         Ok(Some(SecurityGroupLive {
+            group_id: group.group_id().unwrap_or_default().to_string(),
             group_name: group.group_name().unwrap_or_default().to_string(),
             description: group.description().unwrap_or_default().to_string(),
             vpc_id: group.vpc_id().unwrap_or_default().to_string(),
-            group_id,
             ingress,
             egress,
+            tags: tags::from_ec2(group.tags()),
         }))
     }
 
@@ -284,52 +284,32 @@ impl Kind for SecurityGroup {
         changes
     }
 
+    /// Creates the group (its name is unique in the VPC: a repeat answers
+    /// InvalidGroup.Duplicate); its rules are the update the engine makes next.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &SecurityGroupSpec,
         resolver: &Resolver,
-    ) -> Result<SecurityGroupLive, AwsError> {
-        let vpc_id = resolver.get(&spec.vpc);
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ec2
             .create_security_group()
             .group_name(&who.name)
             .description(&spec.description)
-            .vpc_id(&vpc_id)
-            .tag_specifications(ec2_tag_spec(who, ResourceType::SecurityGroup))
+            .vpc_id(resolver.get(&spec.vpc))
+            .tag_specifications(tags::ec2_spec(&who.tags, ResourceType::SecurityGroup))
             .send()
             .await
             .op("CreateSecurityGroup")?;
-        let group_id = output.group_id().unwrap_or_default().to_string();
-        // AWS gives every new group an "all egress" rule; read it back to know its rule id.
-        let rules = ctx
-            .aws
-            .ec2
-            .describe_security_group_rules()
-            .filters(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("group-id")
-                    .values(&group_id)
-                    .build(),
-            )
-            .send()
-            .await
-            .op("DescribeSecurityGroupRules")?;
-        let (ingress, egress) = split_rules(rules.security_group_rules().iter());
-        let live = SecurityGroupLive {
-            group_id,
-            group_name: who.name.clone(),
-            description: spec.description.clone(),
-            vpc_id,
-            ingress,
-            egress,
-        };
-        let changes = Self::diff(spec, &live, resolver);
-        Self::update(ctx, who, spec, &live, &changes, resolver).await
+        Ok(output.group_id().unwrap_or_default().to_string())
     }
 
+    /// Revokes unwanted rules by rule id, then authorizes the missing ones. After a lost
+    /// response (a rule that turns out to be there already: InvalidPermission.Duplicate) the
+    /// engine reads the rules again and asks only for what is still missing.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -337,83 +317,46 @@ impl Kind for SecurityGroup {
         live: &SecurityGroupLive,
         _changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<SecurityGroupLive, AwsError> {
-        let mut live = live.clone();
+    ) -> Result<Option<String>, AwsError> {
         let desired = desired_ingress(spec, resolver);
         // Revoke what is no longer wanted (or whose description changed), by rule id.
         let stale: Vec<String> = live
             .ingress
             .iter()
             .filter(|(key, rule)| desired.get(*key) != Some(&rule.description))
-            .map(|(key, _)| key.clone())
+            .map(|(_, rule)| rule.rule_id.clone())
             .collect();
         if !stale.is_empty() {
-            let ids: Vec<String> = stale
-                .iter()
-                .filter_map(|key| live.ingress.get(key))
-                .map(|rule| rule.rule_id.clone())
-                .collect();
             ctx.aws
                 .ec2
                 .revoke_security_group_ingress()
                 .group_id(&live.group_id)
-                .set_security_group_rule_ids(Some(ids))
+                .set_security_group_rule_ids(Some(stale))
                 .send()
                 .await
                 .op("RevokeSecurityGroupIngress")?;
-            for key in &stale {
-                live.ingress.remove(key);
-            }
         }
-        // Authorize what is missing.
-        let missing: Vec<&super::security_group::IngressRule> = spec
+        // Authorize what is missing (a rule whose description differs was revoked above).
+        let missing: Vec<IpPermission> = spec
             .ingress
             .iter()
             .filter(|rule| {
-                let peer = match &rule.source {
-                    RuleSource::Cidr(cidr) => cidr.clone(),
-                    RuleSource::SecurityGroup(group) => resolver.get(group),
-                };
-                let port = i32::from(rule.port);
-                !live
-                    .ingress
-                    .contains_key(&rule_key("tcp", port, port, &peer))
+                live.ingress
+                    .get(&rule_key_of(rule, resolver))
+                    .map(|live| &live.description)
+                    != Some(&rule.description)
             })
+            .map(|rule| permission(rule, resolver))
             .collect();
         if !missing.is_empty() {
-            let permissions: Vec<IpPermission> = missing
-                .iter()
-                .map(|rule| permission(rule, resolver))
-                .collect();
-            let output = ctx
-                .aws
+            ctx.aws
                 .ec2
                 .authorize_security_group_ingress()
                 .group_id(&live.group_id)
-                .set_ip_permissions(Some(permissions))
+                .set_ip_permissions(Some(missing))
                 .send()
                 .await
                 .op("AuthorizeSecurityGroupIngress")?;
-            let (added, _) = split_rules(output.security_group_rules().iter());
-            for rule in missing {
-                let peer = match &rule.source {
-                    RuleSource::Cidr(cidr) => cidr.clone(),
-                    RuleSource::SecurityGroup(group) => resolver.get(group),
-                };
-                let port = i32::from(rule.port);
-                let key = rule_key("tcp", port, port, &peer);
-                let rule_id = added
-                    .get(&key)
-                    .map(|added| added.rule_id.clone())
-                    .unwrap_or_default();
-                live.ingress.insert(
-                    key,
-                    LiveRule {
-                        rule_id,
-                        description: rule.description.clone(),
-                    },
-                );
-            }
         }
         // Egress: data stores keep none.
         let egress = desired_egress(spec);
@@ -432,7 +375,6 @@ impl Kind for SecurityGroup {
                 .send()
                 .await
                 .op("RevokeSecurityGroupEgress")?;
-            live.egress.retain(|key, _| egress.contains(key));
         }
         if spec.allow_all_egress && !live.egress.contains_key(ALL_EGRESS) {
             ctx.aws
@@ -448,15 +390,20 @@ impl Kind for SecurityGroup {
                 .send()
                 .await
                 .op("AuthorizeSecurityGroupEgress")?;
-            live.egress.insert(
-                ALL_EGRESS.to_string(),
-                LiveRule {
-                    rule_id: String::new(),
-                    description: String::new(),
-                },
-            );
         }
-        Ok(live)
+        Ok(None)
+    }
+
+    fn tags(live: &SecurityGroupLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &SecurityGroupLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ec2(&ctx.aws.ec2, &live.group_id, changes).await
     }
 
     fn physical_id(live: &SecurityGroupLive) -> String {

@@ -3,7 +3,8 @@
 //! ElastiCache; no route out at all).
 
 use super::{
-    compare, ec2_tag_spec, inventory, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver,
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
@@ -25,12 +26,17 @@ pub struct SubnetLive {
     pub availability_zone: String,
     pub map_public_ip_on_launch: bool,
     pub state: String,
+    pub tags: Tags,
 }
 
 pub struct Subnet;
 
 impl Kind for Subnet {
     const KIND: &'static str = "ec2:subnet";
+    const IDENTITY: IdentityKind = IdentityKind::Tagged;
+    // Its CIDR is unique in the VPC: a repeated CreateSubnet answers InvalidSubnet.Conflict.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["subnet_id", "availability_zone", "cidr_block"];
     type Spec = SubnetSpec;
     type Live = SubnetLive;
 
@@ -38,22 +44,17 @@ impl Kind for Subnet {
         vec![spec.vpc.clone()]
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         who: &Identity,
         _spec: &SubnetSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<SubnetLive>, AwsError> {
-        let subnets = ctx.inventory.subnets().await?;
-        let found = inventory::pick(
-            subnets,
-            who.id.as_str(),
-            recorded,
-            |subnet| subnet.subnet_id(),
-            |subnet| subnet.tags(),
-            "DescribeSubnets",
-        )?;
+        let found = ctx
+            .inventory
+            .find::<aws_sdk_ec2::types::Subnet>(ctx, who, lookup)
+            .await?;
         Ok(found.map(|subnet| SubnetLive {
             subnet_id: subnet.subnet_id().unwrap_or_default().to_string(),
             vpc_id: subnet.vpc_id().unwrap_or_default().to_string(),
@@ -64,6 +65,7 @@ impl Kind for Subnet {
                 .state()
                 .map(|state| state.as_str().to_string())
                 .unwrap_or_default(),
+            tags: tags::from_ec2(subnet.tags()),
         }))
     }
 
@@ -99,37 +101,24 @@ impl Kind for Subnet {
         who: &Identity,
         spec: &SubnetSpec,
         resolver: &Resolver,
-    ) -> Result<SubnetLive, AwsError> {
-        let vpc_id = resolver.get(&spec.vpc);
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ec2
             .create_subnet()
-            .vpc_id(&vpc_id)
+            .vpc_id(resolver.get(&spec.vpc))
             .cidr_block(&spec.cidr)
             .availability_zone(&spec.availability_zone)
-            .tag_specifications(ec2_tag_spec(who, ResourceType::Subnet))
+            .tag_specifications(tags::ec2_spec(&who.tags, ResourceType::Subnet))
             .send()
             .await
             .op("CreateSubnet")?;
-        let subnet_id = output
+        Ok(output
             .subnet()
             .and_then(|subnet| subnet.subnet_id())
             .unwrap_or_default()
-            .to_string();
-        let mut live = SubnetLive {
-            subnet_id,
-            vpc_id,
-            cidr: spec.cidr.clone(),
-            availability_zone: spec.availability_zone.clone(),
-            map_public_ip_on_launch: false,
-            state: "available".into(),
-        };
-        if spec.map_public_ip_on_launch {
-            set_map_public_ip(ctx, &live.subnet_id, true).await?;
-            live.map_public_ip_on_launch = true;
-        }
-        Ok(live)
+            .to_string())
     }
 
     async fn update(
@@ -139,16 +128,26 @@ impl Kind for Subnet {
         live: &SubnetLive,
         changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<SubnetLive, AwsError> {
-        let mut live = live.clone();
+    ) -> Result<Option<String>, AwsError> {
         if changes
             .iter()
             .any(|change| change.field == "map_public_ip_on_launch")
         {
             set_map_public_ip(ctx, &live.subnet_id, spec.map_public_ip_on_launch).await?;
-            live.map_public_ip_on_launch = spec.map_public_ip_on_launch;
         }
-        Ok(live)
+        Ok(None)
+    }
+
+    fn tags(live: &SubnetLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &SubnetLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ec2(&ctx.aws.ec2, &live.subnet_id, changes).await
     }
 
     fn physical_id(live: &SubnetLive) -> String {

@@ -2,7 +2,8 @@
 //! (RDS and ElastiCache endpoints and ECS service discovery resolve through them).
 
 use super::{
-    compare, ec2_tag_spec, inventory, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver,
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
@@ -19,6 +20,7 @@ pub struct VpcLive {
     pub state: String,
     pub dns_support: bool,
     pub dns_hostnames: bool,
+    pub tags: Tags,
 }
 
 pub struct Vpc;
@@ -61,6 +63,10 @@ async fn set_attribute(
 
 impl Kind for Vpc {
     const KIND: &'static str = "ec2:vpc";
+    const IDENTITY: IdentityKind = IdentityKind::Tagged;
+    // CreateVpc takes no client token and nothing in it is unique.
+    const CREATE: CreateSafety = CreateSafety::LookFirst;
+    const OUTPUTS: &'static [&'static str] = &["vpc_id", "cidr_block"];
     type Spec = VpcSpec;
     type Live = VpcLive;
 
@@ -68,22 +74,17 @@ impl Kind for Vpc {
         Vec::new()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         who: &Identity,
         _spec: &VpcSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<VpcLive>, AwsError> {
-        let vpcs = ctx.inventory.vpcs().await?;
-        let Some(vpc) = inventory::pick(
-            vpcs,
-            who.id.as_str(),
-            recorded,
-            |vpc| vpc.vpc_id(),
-            |vpc| vpc.tags(),
-            "DescribeVpcs",
-        )?
+        let Some(vpc) = ctx
+            .inventory
+            .find::<aws_sdk_ec2::types::Vpc>(ctx, who, lookup)
+            .await?
         else {
             return Ok(None);
         };
@@ -100,6 +101,7 @@ impl Kind for Vpc {
             vpc_id,
             dns_support,
             dns_hostnames,
+            tags: tags::from_ec2(vpc.tags()),
         }))
     }
 
@@ -128,30 +130,22 @@ impl Kind for Vpc {
         who: &Identity,
         spec: &VpcSpec,
         _resolver: &Resolver,
-    ) -> Result<VpcLive, AwsError> {
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ec2
             .create_vpc()
             .cidr_block(&spec.cidr)
-            .tag_specifications(ec2_tag_spec(who, ResourceType::Vpc))
+            .tag_specifications(tags::ec2_spec(&who.tags, ResourceType::Vpc))
             .send()
             .await
             .op("CreateVpc")?;
-        let vpc_id = output
+        Ok(output
             .vpc()
             .and_then(|vpc| vpc.vpc_id())
             .unwrap_or_default()
-            .to_string();
-        set_attribute(ctx, &vpc_id, VpcAttributeName::EnableDnsSupport).await?;
-        set_attribute(ctx, &vpc_id, VpcAttributeName::EnableDnsHostnames).await?;
-        Ok(VpcLive {
-            vpc_id,
-            cidr: spec.cidr.clone(),
-            state: "available".into(),
-            dns_support: true,
-            dns_hostnames: true,
-        })
+            .to_string())
     }
 
     async fn update(
@@ -161,22 +155,27 @@ impl Kind for Vpc {
         live: &VpcLive,
         changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<VpcLive, AwsError> {
-        let mut live = live.clone();
+    ) -> Result<Option<String>, AwsError> {
         for change in changes {
             match change.field.as_str() {
                 "enable_dns_support" => {
-                    set_attribute(ctx, &live.vpc_id, VpcAttributeName::EnableDnsSupport).await?;
-                    live.dns_support = true;
+                    set_attribute(ctx, &live.vpc_id, VpcAttributeName::EnableDnsSupport).await?
                 }
                 "enable_dns_hostnames" => {
-                    set_attribute(ctx, &live.vpc_id, VpcAttributeName::EnableDnsHostnames).await?;
-                    live.dns_hostnames = true;
+                    set_attribute(ctx, &live.vpc_id, VpcAttributeName::EnableDnsHostnames).await?
                 }
                 _ => {}
             }
         }
-        Ok(live)
+        Ok(None)
+    }
+
+    fn tags(live: &VpcLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(ctx: &Ctx<'_>, live: &VpcLive, changes: &TagChanges) -> Result<(), AwsError> {
+        tags::set_ec2(&ctx.aws.ec2, &live.vpc_id, changes).await
     }
 
     fn physical_id(live: &VpcLive) -> String {

@@ -11,7 +11,7 @@ pub mod network;
 
 use crate::config::Environment;
 use crate::graph::{Graph, GraphError, LogicalId, Node};
-use crate::resources::{Identity, Spec, TAG_ENV, TAG_ID, TAG_STACK};
+use crate::resources::{Identity, Spec, Tags, TAG_ENV, TAG_ID, TAG_STACK};
 use crate::state::release::Release;
 
 /// The application's services, as named in ECS and in logical ids.
@@ -50,17 +50,16 @@ impl Declared {
 /// The identity every resource of `env` gets: `Name` `<stack>-<env>-<id>` and the macroctl tags.
 pub fn identity(env: &Environment, id: &str) -> Identity {
     let name = format!("{}-{}-{id}", env.stack, env.name);
-    let mut tags = vec![
-        ("Name".to_string(), name.clone()),
-        (TAG_STACK.to_string(), env.stack.clone()),
-        (TAG_ENV.to_string(), env.name.clone()),
-        (TAG_ID.to_string(), id.to_string()),
-    ];
-    for (key, value) in &env.tags {
-        if !tags.iter().any(|(existing, _)| existing == key) {
-            tags.push((key.clone(), value.clone()));
-        }
-    }
+    // The environment's own tags first, so macroctl's identity tags always win.
+    let mut tags: Tags = env
+        .tags
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    tags.insert("Name".to_string(), name.clone());
+    tags.insert(TAG_STACK.to_string(), env.stack.clone());
+    tags.insert(TAG_ENV.to_string(), env.name.clone());
+    tags.insert(TAG_ID.to_string(), id.to_string());
     Identity {
         id: LogicalId::new(id),
         name,
@@ -76,6 +75,7 @@ pub fn desired(
     let mut declared = network::declare(env);
     declared.extend(data::declare(env));
     declared.extend(app::declare(env, current));
+    check_outputs(&declared)?;
     let nodes = declared
         .into_iter()
         .map(|resource| {
@@ -99,6 +99,32 @@ pub fn desired(
         })
         .collect();
     Graph::build(nodes)
+}
+
+/// Every reference names an output its target's kind declares. (A reference to an id that
+/// is not declared at all is left to `Graph::build`, which reports it as a dependency.)
+fn check_outputs(declared: &[Declared]) -> Result<(), GraphError> {
+    let by_id: std::collections::HashMap<&str, &Spec> = declared
+        .iter()
+        .map(|resource| (resource.id.as_str(), &resource.spec))
+        .collect();
+    for resource in declared {
+        for reference in resource.spec.refs() {
+            let Some(target) = by_id.get(reference.id.as_str()) else {
+                continue;
+            };
+            if !target.declared_outputs().contains(&reference.output) {
+                return Err(GraphError::UnknownOutput {
+                    node: LogicalId::new(&resource.id),
+                    target: reference.id.clone(),
+                    output: reference.output.to_string(),
+                    kind: target.kind(),
+                    outputs: target.declared_outputs().to_vec(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The short AZ label used in logical ids: `a` for `us-east-1a`.

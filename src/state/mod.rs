@@ -7,7 +7,10 @@
 //! * `save` is atomic and durable (temp file + fsync + rename + directory fsync) and keeps the
 //!   previous version as `<env>.json.backup`;
 //! * `load` never modifies or deletes a file it cannot parse, and its errors say how to recover;
-//! * `serial` counts saves and `lineage` identifies one state history, so copies can be told apart.
+//! * `serial` counts saves and `lineage` identifies one state history, so copies can be told apart;
+//! * before every create, the *intent* (logical id, client token, start time) is saved first —
+//!   a write-ahead log, as a saga executor keeps — so a run killed while the create was in
+//!   flight tells the next run to look for what it may have made before making anything.
 //!
 //! Concurrent runs against the same environment are serialized by [`lock`].
 
@@ -21,8 +24,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the state file layout written by this build of macroctl.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the state file layout written by this build of macroctl. Version 2 added
+/// `intents`, and `created_at` / `managed_tags` per resource; version 1 files load as they are.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything macroctl knows about one environment of one stack.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,9 +43,24 @@ pub struct State {
     pub env: String,
     /// Keyed by logical id.
     pub resources: BTreeMap<String, ResourceState>,
-    /// Reserved for release history.
+    /// Release history.
     #[serde(default)]
     pub releases: Vec<release::Release>,
+    /// Creates begun but not known to have finished, by logical id (the write-ahead log).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub intents: BTreeMap<String, Intent>,
+}
+
+/// A create macroctl is about to make (or made, without learning the outcome).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intent {
+    /// e.g. "ec2:vpc".
+    pub kind: String,
+    /// The client token of this create: the same for every retry of it, new for a new one.
+    pub token: String,
+    /// RFC 3339 UTC with milliseconds.
+    pub started_at: String,
 }
 
 /// One provisioned AWS resource.
@@ -58,6 +77,15 @@ pub struct ResourceState {
     pub outputs: BTreeMap<String, String>,
     /// RFC 3339 UTC.
     pub updated_at: String,
+    /// When macroctl created it (RFC 3339 UTC, milliseconds); absent for adopted resources.
+    /// A resource created moments ago may not be visible yet (eventual consistency): a read
+    /// that misses it then is retried instead of taken as "deleted".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The tag keys macroctl set on it: a key removed from `[environment.tags]` is removed
+    /// from the resource, and tags others added are left alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed_tags: Vec<String>,
 }
 
 impl State {
@@ -71,6 +99,7 @@ impl State {
             env: env.to_string(),
             resources: BTreeMap::new(),
             releases: Vec::new(),
+            intents: BTreeMap::new(),
         }
     }
 
@@ -305,6 +334,24 @@ impl StateStore {
     }
 }
 
+/// Current time as RFC 3339 UTC with milliseconds, e.g. `2026-11-28T18:20:00.123Z`.
+pub fn now_rfc3339_millis() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format).unwrap_or_else(|_| now.to_string())
+}
+
+/// How long ago an RFC 3339 time was; `None` when it does not parse (or is in the future).
+pub fn age_of(rfc3339: &str) -> Option<std::time::Duration> {
+    let then =
+        time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+            .ok()?;
+    let age = time::OffsetDateTime::now_utc() - then;
+    age.try_into().ok()
+}
+
 /// Current time as RFC 3339 UTC with second precision, e.g. `2026-11-28T18:20:00Z`.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -366,6 +413,8 @@ mod tests {
             arn: None,
             outputs: BTreeMap::from([("cidr".to_string(), "10.0.0.0/16".to_string())]),
             updated_at: now_rfc3339(),
+            created_at: None,
+            managed_tags: Vec::new(),
         }
     }
 
@@ -507,14 +556,14 @@ mod tests {
     fn too_new_schema_is_rejected_even_with_new_fields() {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::new(dir.path(), "staging");
-        let json = r#"{"schema_version": 2, "future_field": [], "serial": 1}"#;
+        let json = r#"{"schema_version": 3, "future_field": [], "serial": 1}"#;
         fs::write(store.path(), json).unwrap();
         let err = store.load().unwrap_err();
         assert!(
             matches!(
                 err,
                 StateError::TooNew {
-                    found: 2,
+                    found: 3,
                     supported: SCHEMA_VERSION,
                     ..
                 }

@@ -1,0 +1,702 @@
+//! The convergence layer: what the engine does for every resource, whatever its kind.
+//!
+//! Real AWS is not the emulator: it loses responses after performing the call, answers
+//! `...NotFound` for an id it has just returned, refuses an IAM role for seconds after
+//! creating it, throttles, fails with 5xx, and takes minutes per resource. This module handles
+//! all of that once, for every kind, so a kind stays a plain mapping between its spec and the
+//! API (see `resources::Kind`):
+//!
+//! * **Finding** ([`observe`]): the physical id recorded in state first, else the kind's
+//!   identity (tags, a unique name, or parent and key). A resource recorded moments ago that
+//!   does not show up is looked for again (eventual consistency) instead of taken as deleted.
+//! * **Ownership**: a resource found whose tags name another stack or environment — or, found
+//!   by name rather than by id, that carries no macroctl tags at all — is refused, never
+//!   adopted. (Kinds that carry no tags, like route table associations, belong to a parent
+//!   whose tags were checked.)
+//! * **Creating** ([`create`]): the intent (token, time) is saved *before* the call; the call
+//!   is made once, without the SDK's blind retries; throttling is retried with backoff; an
+//!   unknown outcome (lost response, 5xx) and "already exists" are answered by looking for
+//!   what the call may have made before trying again; NotFound on something created moments
+//!   ago and IAM roles not propagated yet are waited out for a bounded time. The new id is
+//!   recorded at once and the resource read back until AWS shows it.
+//! * **Updating** ([`update`]): the same retries; after an unknown outcome or a "duplicate"
+//!   answer the resource is read again and only what is still different is asked for.
+//! * **Settling** ([`settle`]): polling until the resource is ready, at an interval that
+//!   grows with the time already waited, stopped at once by the run's [`Cancel`].
+//! * **Tags**: editing `[environment.tags]` changes the tags of every existing resource.
+
+use super::retry::{poll_interval, Backoff, Cancel, Cancelled};
+use super::Session;
+use crate::aws::{AwsClients, AwsError, ErrorClass};
+use crate::graph::{LogicalId, Node};
+use crate::output::{format_elapsed, Event};
+use crate::resources::tags::{self, Owner};
+use crate::resources::{
+    CreateSafety, Ctx, FieldChange, Live, Lookup, Readiness, Resolver, TagChanges,
+};
+use crate::stack::Resource;
+use crate::state::{age_of, now_rfc3339_millis, Intent};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Why one resource failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeFailure {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("could not record it in state: {0}")]
+    State(#[from] crate::state::StateError),
+    #[error("{0}")]
+    Refused(String),
+    /// The run was stopped (Ctrl-C, SIGTERM, or a failure elsewhere) while this resource was
+    /// waiting; what it waited for is kept, and the next `up` resumes.
+    #[error("stopped while {0}; run `up` again to resume")]
+    Interrupted(String),
+}
+
+impl NodeFailure {
+    fn interrupted(what: impl Into<String>) -> impl FnOnce(Cancelled) -> NodeFailure {
+        let what = what.into();
+        move |_| NodeFailure::Interrupted(what)
+    }
+}
+
+/// One run's engine: the session, the signal that stops its waits, and what it has changed.
+pub struct Converger<'a> {
+    pub session: &'a Session<'a>,
+    pub cancel: &'a Cancel,
+    /// Single-attempt clients for mutating calls (the engine owns their retries).
+    once: AwsClients,
+    /// Resources created or changed by this run, and when.
+    fresh: RefCell<HashMap<LogicalId, Instant>>,
+}
+
+/// What reading one resource found.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub live: Option<Live>,
+    /// Something worth saying, e.g. that the id recorded in state no longer exists.
+    pub note: Option<String>,
+}
+
+impl<'a> Converger<'a> {
+    pub fn new(session: &'a Session<'a>, cancel: &'a Cancel) -> Self {
+        Self {
+            session,
+            cancel,
+            once: session.aws.single_attempt(),
+            fresh: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn consistency(&self) -> Duration {
+        self.session.settings.consistency_timeout
+    }
+
+    /// For reads that may answer from this run's listings.
+    fn cached(&self) -> Ctx<'_> {
+        self.session.ctx()
+    }
+
+    /// For reads that must see AWS as it is now.
+    fn direct(&self) -> Ctx<'_> {
+        Ctx {
+            cached: false,
+            ..self.session.ctx()
+        }
+    }
+
+    /// For mutating calls: one attempt each.
+    fn mutating(&self) -> Ctx<'_> {
+        Ctx {
+            aws: &self.once,
+            cached: false,
+            ..self.session.ctx()
+        }
+    }
+
+    fn mark_fresh(&self, id: &LogicalId) {
+        self.fresh.borrow_mut().insert(id.clone(), Instant::now());
+    }
+
+    /// Whether the resource, or one it refers to, was created or changed by this run within
+    /// the consistency timeout: then a NotFound may be AWS not showing it yet.
+    fn touches_fresh(&self, node: &Node<Resource>) -> bool {
+        let fresh = self.fresh.borrow();
+        let recent = |id: &LogicalId| {
+            fresh
+                .get(id)
+                .is_some_and(|at| at.elapsed() < self.consistency())
+        };
+        recent(&node.id) || node.deps.iter().any(recent)
+    }
+
+    /// The IAM roles this resource refers to that this run created or changed moments ago.
+    fn fresh_roles(&self, node: &Node<Resource>) -> Vec<String> {
+        let fresh = self.fresh.borrow();
+        node.deps
+            .iter()
+            .filter(|id| {
+                fresh
+                    .get(*id)
+                    .is_some_and(|at| at.elapsed() < self.consistency())
+            })
+            .filter(|id| {
+                self.session
+                    .graph
+                    .node(id)
+                    .is_some_and(|dep| dep.payload.spec.kind() == "iam:role")
+            })
+            .map(|id| id.to_string())
+            .collect()
+    }
+
+    fn waiting(&self, node: &Node<Resource>, message: String) {
+        self.session.reporter.report(Event::NodeWaiting {
+            id: node.id.to_string(),
+            kind: node.payload.spec.kind().to_string(),
+            message,
+        });
+    }
+
+    /// Refuses a resource whose tags say it is not this environment's.
+    fn check_owner(
+        &self,
+        node: &Node<Resource>,
+        live: &Live,
+        found_by_identity: bool,
+    ) -> Result<(), NodeFailure> {
+        let Some(tags) = live.tags() else {
+            return Ok(());
+        };
+        let env = &self.session.env;
+        match tags::owner(tags, &env.stack, &env.name) {
+            Owner::Ours => Ok(()),
+            Owner::Other { stack, env: other } => Err(NodeFailure::Refused(format!(
+                "{} is tagged {}={stack}, {}={other}: it belongs to another stack or environment, and macroctl never adopts or changes it; give this environment other names (stack or env) or remove the other resource",
+                live.physical_id(),
+                crate::resources::TAG_STACK,
+                crate::resources::TAG_ENV,
+            ))),
+            // Found by name (or under its parent), not by our tags: without macroctl's tags it
+            // is someone else's.
+            Owner::Untagged if found_by_identity => {
+                Err(NodeFailure::Refused(format!(
+                    "{} exists but was not made by macroctl (it has no {} / {} tags), so macroctl leaves it alone; delete or rename it, or tag it {}={}, {}={}, {}={} to let macroctl manage it",
+                    live.physical_id(),
+                    crate::resources::TAG_STACK,
+                    crate::resources::TAG_ENV,
+                    crate::resources::TAG_STACK,
+                    env.stack,
+                    crate::resources::TAG_ENV,
+                    env.name,
+                    crate::resources::TAG_ID,
+                    node.id
+                )))
+            }
+            Owner::Untagged => Ok(()),
+        }
+    }
+
+    /// Reads one resource for a plan: by its recorded id, else by identity.
+    pub async fn observe(
+        &self,
+        node: &Node<Resource>,
+        resolver: &Resolver,
+    ) -> Result<Observed, NodeFailure> {
+        let resource = &node.payload;
+        let state = &self.session.state;
+        let mut note = None;
+        if let Some(entry) = state.resource(node.id.as_str()) {
+            let recorded = entry.physical_id.as_str();
+            let created_recently = entry
+                .created_at
+                .as_deref()
+                .and_then(age_of)
+                .is_some_and(|age| age < self.consistency());
+            let mut live = resource
+                .spec
+                .read(&self.cached(), &resource.identity, Lookup::Id(recorded), resolver)
+                .await
+                .or_else(absent_if_not_found)?;
+            if live.is_none() && created_recently {
+                // Created moments ago (a run killed right after the create, say): AWS may
+                // not show it yet. Looking again beats making a second one.
+                live = self
+                    .look_again(node, resolver, Lookup::Id(recorded), self.consistency())
+                    .await?;
+            }
+            if let Some(live) = live {
+                self.check_owner(node, &live, false)?;
+                return Ok(Observed {
+                    live: Some(live),
+                    note: None,
+                });
+            }
+            note = Some(format!("{recorded}, recorded in state, no longer exists"));
+        }
+        let live = resource
+            .spec
+            .read(&self.cached(), &resource.identity, Lookup::Identity, resolver)
+            .await
+            .or_else(absent_if_not_found)?;
+        match &live {
+            Some(live) => self.check_owner(node, live, true)?,
+            None => {
+                if let Some(intent) = state.intents.get(node.id.as_str()) {
+                    note = Some(format!(
+                        "a create begun at {} did not finish; up looks for what it made before creating",
+                        intent.started_at
+                    ));
+                }
+            }
+        }
+        Ok(Observed { live, note })
+    }
+
+    /// Reads a resource directly, again and again, until it shows up or `within` has passed.
+    async fn look_again(
+        &self,
+        node: &Node<Resource>,
+        resolver: &Resolver,
+        lookup: Lookup<'_>,
+        within: Duration,
+    ) -> Result<Option<Live>, NodeFailure> {
+        let resource = &node.payload;
+        let started = Instant::now();
+        let mut backoff = Backoff::patient();
+        loop {
+            let live = resource
+                .spec
+                .read(&self.direct(), &resource.identity, lookup, resolver)
+                .await
+                .or_else(absent_if_not_found)?;
+            if live.is_some() || started.elapsed() >= within {
+                return Ok(live);
+            }
+            let what = match lookup {
+                Lookup::Id(id) => format!("AWS to show {id}"),
+                Lookup::Identity => "AWS to show what an unfinished create made".to_string(),
+            };
+            self.waiting(
+                node,
+                format!(
+                    "waiting for {what} (eventual consistency, {} of at most {})",
+                    format_elapsed(started.elapsed()),
+                    format_elapsed(within)
+                ),
+            );
+            let delay = backoff.next_delay().min(within.saturating_sub(started.elapsed()));
+            self.cancel
+                .sleep(delay)
+                .await
+                .map_err(NodeFailure::interrupted(format!("waiting for {what}")))?;
+        }
+    }
+
+    /// Creates the resource: intent first, one call at a time, retried the safe way, then
+    /// read back. Returns what AWS shows.
+    pub async fn create(
+        &self,
+        node: &Node<Resource>,
+        resolver: &Resolver,
+        recorder: &super::StateRecorder<'_>,
+    ) -> Result<Live, NodeFailure> {
+        let resource = &node.payload;
+        let spec = &resource.spec;
+        let id = node.id.as_str();
+        let safety = spec.create_safety();
+        let (intent, resumed) = match recorder.intent(id) {
+            Some(intent) => (intent, true),
+            None => {
+                let started_at = now_rfc3339_millis();
+                let intent = Intent {
+                    kind: spec.kind().to_string(),
+                    token: client_token(
+                        &self.session.env.stack,
+                        &self.session.env.name,
+                        id,
+                        &recorder.lineage(),
+                        &started_at,
+                    ),
+                    started_at,
+                };
+                recorder.begin(id, &intent)?;
+                (intent, false)
+            }
+        };
+        if resumed {
+            // A run stopped while this create was in flight: it may have been performed.
+            let within = match safety {
+                CreateSafety::LookFirst => self
+                    .consistency()
+                    .saturating_sub(age_of(&intent.started_at).unwrap_or_default()),
+                CreateSafety::Idempotent => Duration::ZERO,
+            };
+            if let Some(live) = self.look_again(node, resolver, Lookup::Identity, within).await? {
+                return self.adopt(node, live, recorder);
+            }
+        }
+        let mut throttled = Backoff::new();
+        let mut waiting = Backoff::patient();
+        let mut unknown_outcomes = 0;
+        let started = Instant::now();
+        loop {
+            let attempt = spec
+                .create(&self.mutating(), &resource.identity, resolver, &intent.token)
+                .await;
+            let err = match attempt {
+                Ok(physical_id) => {
+                    recorder.created(id, spec.kind(), &physical_id)?;
+                    self.mark_fresh(&node.id);
+                    return self.read_back(node, resolver, &physical_id).await;
+                }
+                Err(err) => err,
+            };
+            match err.class() {
+                ErrorClass::Throttled if throttled.attempts() < 10 => {
+                    let delay = throttled.next_delay();
+                    self.retry_after(node, &err, delay, "throttled").await?;
+                }
+                ErrorClass::AlreadyExists => {
+                    // Usually our own earlier attempt whose answer was lost; AWS may need a
+                    // moment to show it.
+                    match self
+                        .look_again(node, resolver, Lookup::Identity, self.consistency())
+                        .await?
+                    {
+                        Some(live) => return self.adopt(node, live, recorder),
+                        None => return Err(err.into()),
+                    }
+                }
+                ErrorClass::Unknown if unknown_outcomes < 5 => {
+                    unknown_outcomes += 1;
+                    let within = match safety {
+                        CreateSafety::LookFirst => self.consistency(),
+                        CreateSafety::Idempotent => Duration::ZERO,
+                    };
+                    self.waiting(
+                        node,
+                        format!("{err}: the outcome is unknown, looking before trying again"),
+                    );
+                    if let Some(live) =
+                        self.look_again(node, resolver, Lookup::Identity, within).await?
+                    {
+                        return self.adopt(node, live, recorder);
+                    }
+                }
+                ErrorClass::NotFound
+                    if self.touches_fresh(node) && started.elapsed() < self.consistency() =>
+                {
+                    let delay = waiting.next_delay();
+                    self.retry_after(node, &err, delay, "AWS does not show a resource created moments ago yet").await?;
+                }
+                ErrorClass::PropagationPending
+                    if !self.fresh_roles(node).is_empty()
+                        && started.elapsed() < self.consistency() =>
+                {
+                    let delay = waiting.next_delay();
+                    let roles = self.fresh_roles(node).join(", ");
+                    self.retry_after(node, &err, delay, &format!("IAM role {roles} to propagate")).await?;
+                }
+                _ => return Err(err.into()),
+            }
+        }
+    }
+
+    /// Reports why a call is repeated and waits before it (stoppably).
+    async fn retry_after(
+        &self,
+        node: &Node<Resource>,
+        err: &AwsError,
+        delay: Duration,
+        why: &str,
+    ) -> Result<(), NodeFailure> {
+        self.waiting(
+            node,
+            format!("retrying in {}: {why} ({err})", format_elapsed(delay)),
+        );
+        self.cancel
+            .sleep(delay)
+            .await
+            .map_err(NodeFailure::interrupted(format!("retrying {} ({why})", err.operation)))
+    }
+
+    /// Takes over a resource found after an unfinished create: checks it is ours, records it.
+    fn adopt(
+        &self,
+        node: &Node<Resource>,
+        live: Live,
+        recorder: &super::StateRecorder<'_>,
+    ) -> Result<Live, NodeFailure> {
+        self.check_owner(node, &live, true)?;
+        recorder.created(node.id.as_str(), live.kind(), &live.physical_id())?;
+        self.mark_fresh(&node.id);
+        Ok(live)
+    }
+
+    /// Reads a resource just created or changed, until AWS shows it.
+    async fn read_back(
+        &self,
+        node: &Node<Resource>,
+        resolver: &Resolver,
+        physical_id: &str,
+    ) -> Result<Live, NodeFailure> {
+        let live = self
+            .look_again(node, resolver, Lookup::Id(physical_id), self.consistency())
+            .await?;
+        live.ok_or_else(|| {
+            NodeFailure::Refused(format!(
+                "AWS still does not show {physical_id} {} after its creation; run `up` again (it will be found, not created twice)",
+                format_elapsed(self.consistency())
+            ))
+        })
+    }
+
+    /// Applies field changes, retried the safe way, and reads the result back.
+    pub async fn update(
+        &self,
+        node: &Node<Resource>,
+        live: Live,
+        changes: Vec<FieldChange>,
+        resolver: &Resolver,
+    ) -> Result<Live, NodeFailure> {
+        let resource = &node.payload;
+        let mut live = live;
+        let mut changes = changes;
+        let mut throttled = Backoff::new();
+        let mut waiting = Backoff::patient();
+        let mut rereads = 0;
+        let started = Instant::now();
+        loop {
+            let attempt = resource
+                .spec
+                .update(&self.mutating(), &resource.identity, &live, &changes, resolver)
+                .await;
+            let err = match attempt {
+                Ok(new_id) => {
+                    self.mark_fresh(&node.id);
+                    let physical_id = new_id.unwrap_or_else(|| live.physical_id());
+                    return self.read_after_update(node, resolver, &physical_id).await;
+                }
+                Err(err) => err,
+            };
+            match err.class() {
+                ErrorClass::Throttled if throttled.attempts() < 10 => {
+                    let delay = throttled.next_delay();
+                    self.retry_after(node, &err, delay, "throttled").await?;
+                }
+                ErrorClass::AlreadyExists | ErrorClass::Unknown if rereads < 8 => {
+                    // Part of it may be done already (a rule added, a route created, whose
+                    // answer was lost): read again and ask only for what is still missing.
+                    rereads += 1;
+                    if err.class() == ErrorClass::AlreadyExists && rereads > 1 {
+                        // AWS says it is there but does not show it yet.
+                        let delay = waiting.next_delay();
+                        self.retry_after(node, &err, delay, "AWS does not show it yet").await?;
+                    }
+                    live = self
+                        .read_after_update(node, resolver, &live.physical_id())
+                        .await?;
+                    changes = field_changes(resource, &live, resolver);
+                    if changes.is_empty() {
+                        return Ok(live);
+                    }
+                    if let Some(change) = changes.iter().find(|change| change.replace) {
+                        return Err(refuse_replace(&live, change));
+                    }
+                }
+                ErrorClass::NotFound
+                    if self.touches_fresh(node) && started.elapsed() < self.consistency() =>
+                {
+                    let delay = waiting.next_delay();
+                    self.retry_after(node, &err, delay, "AWS does not show a resource changed moments ago yet").await?;
+                }
+                ErrorClass::PropagationPending
+                    if !self.fresh_roles(node).is_empty()
+                        && started.elapsed() < self.consistency() =>
+                {
+                    let delay = waiting.next_delay();
+                    let roles = self.fresh_roles(node).join(", ");
+                    self.retry_after(node, &err, delay, &format!("IAM role {roles} to propagate")).await?;
+                }
+                _ => return Err(err.into()),
+            }
+        }
+    }
+
+    /// After a change: by id (the new one, when the change made a new version), falling back
+    /// to the identity (a replaced association has a new id the call's answer may not carry).
+    async fn read_after_update(
+        &self,
+        node: &Node<Resource>,
+        resolver: &Resolver,
+        physical_id: &str,
+    ) -> Result<Live, NodeFailure> {
+        let resource = &node.payload;
+        if let Some(live) = self
+            .look_again(node, resolver, Lookup::Id(physical_id), Duration::ZERO)
+            .await?
+        {
+            return Ok(live);
+        }
+        if let Some(live) = resource
+            .spec
+            .read(&self.direct(), &resource.identity, Lookup::Identity, resolver)
+            .await
+            .or_else(absent_if_not_found)?
+        {
+            return Ok(live);
+        }
+        self.read_back(node, resolver, physical_id).await
+    }
+
+    /// Brings the resource's tags to the desired ones, retried the safe way (tagging is
+    /// idempotent).
+    pub async fn set_tags(
+        &self,
+        node: &Node<Resource>,
+        live: &Live,
+        changes: &TagChanges,
+    ) -> Result<(), NodeFailure> {
+        let mut backoff = Backoff::new();
+        let started = Instant::now();
+        loop {
+            let err = match live.set_tags(&self.mutating(), changes).await {
+                Ok(()) => return Ok(()),
+                Err(err) => err,
+            };
+            let retry = match err.class() {
+                ErrorClass::Throttled | ErrorClass::Unknown => backoff.attempts() < 10,
+                ErrorClass::NotFound => {
+                    self.touches_fresh(node) && started.elapsed() < self.consistency()
+                }
+                _ => false,
+            };
+            if !retry {
+                return Err(err.into());
+            }
+            let delay = backoff.next_delay();
+            self.retry_after(node, &err, delay, "tagging").await?;
+        }
+    }
+
+    /// Waits until the resource is ready for its dependents. `changed`: this run created or
+    /// changed it, so a resource still applying the change (`Busy`) is waited for too.
+    pub async fn settle(
+        &self,
+        node: &Node<Resource>,
+        live: Live,
+        changed: bool,
+        resolver: &Resolver,
+    ) -> Result<Live, NodeFailure> {
+        let resource = &node.payload;
+        let started = Instant::now();
+        let mut live = live;
+        loop {
+            let why = match live.readiness() {
+                Readiness::Ready => return Ok(live),
+                Readiness::Busy(_) if !changed => return Ok(live),
+                Readiness::Busy(why) | Readiness::Pending(why) => why,
+                Readiness::Failed(why) => {
+                    return Err(NodeFailure::Refused(format!("{why}; it will not become usable by waiting")))
+                }
+            };
+            let elapsed = started.elapsed();
+            let timeout = self.session.settings.wait_timeout;
+            if elapsed >= timeout {
+                return Err(NodeFailure::Refused(format!(
+                    "gave up after {} waiting for {} to become ready (still {why}); raise --wait-timeout, or check it in the AWS console",
+                    format_elapsed(elapsed),
+                    live.physical_id()
+                )));
+            }
+            self.waiting(node, format!("waiting: {why} ({})", format_elapsed(elapsed)));
+            let delay = poll_interval(elapsed).min(timeout - elapsed);
+            self.cancel
+                .sleep(delay)
+                .await
+                .map_err(NodeFailure::interrupted(format!("waiting for {why}")))?;
+            let physical_id = live.physical_id();
+            live = resource
+                .spec
+                .read(&self.direct(), &resource.identity, Lookup::Id(&physical_id), resolver)
+                .await
+                .or_else(absent_if_not_found)?
+                .ok_or_else(|| {
+                    NodeFailure::Refused(format!(
+                        "{physical_id} disappeared while macroctl waited for it ({why})"
+                    ))
+                })?;
+        }
+    }
+}
+
+/// The field changes `up` makes for a resource: the kind's own, then its tags.
+pub fn field_changes(resource: &Resource, live: &Live, resolver: &Resolver) -> Vec<FieldChange> {
+    resource.spec.diff(live, resolver)
+}
+
+/// The tag changes that bring `live` to `resource`'s desired tags, given the keys macroctl set
+/// on it before.
+pub fn tag_changes(resource: &Resource, live: &Live, managed: &[String]) -> TagChanges {
+    match live.tags() {
+        Some(live_tags) => tags::changes(&resource.identity.tags, live_tags, managed),
+        None => TagChanges::default(),
+    }
+}
+
+/// The keys macroctl manages on a resource of this kind (none where it carries no tags).
+pub fn managed_tag_keys(resource: &Resource, live: &Live) -> Vec<String> {
+    match live.tags() {
+        Some(_) => resource.identity.tags.keys().cloned().collect(),
+        None => Vec::new(),
+    }
+}
+
+pub fn refuse_replace(live: &Live, change: &FieldChange) -> NodeFailure {
+    NodeFailure::Refused(format!(
+        "{} would have to be replaced to change {} ({} → {}); macroctl does not replace resources in place",
+        live.physical_id(),
+        change.field,
+        change.old,
+        change.new
+    ))
+}
+
+/// A NotFound from a read means "absent" (the kinds map most of them to `None` themselves).
+fn absent_if_not_found(err: AwsError) -> Result<Option<Live>, NodeFailure> {
+    if err.class() == ErrorClass::NotFound {
+        Ok(None)
+    } else {
+        Err(err.into())
+    }
+}
+
+/// A client token for one create intent: 32 hex characters (every API's limits allow that:
+/// EC2 ≤ 64, ECS ≤ 36, Secrets Manager 32–64), the same for every retry of the intent and new
+/// for a new one (the start time is part of it, as is the state's lineage).
+pub fn client_token(stack: &str, env: &str, id: &str, lineage: &str, started_at: &str) -> String {
+    let first = crate::resources::stable_hash(&[stack, env, id, lineage, started_at]);
+    let second = crate::resources::stable_hash(&[started_at, lineage, id, env, stack, "macroctl"]);
+    format!("{first:016x}{second:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_tokens_are_stable_per_intent_and_new_per_intent() {
+        let a = client_token("macro-ai", "staging", "vpc", "lineage", "2026-12-01T10:00:00.000Z");
+        let again = client_token("macro-ai", "staging", "vpc", "lineage", "2026-12-01T10:00:00.000Z");
+        let later = client_token("macro-ai", "staging", "vpc", "lineage", "2026-12-01T10:00:00.001Z");
+        let other = client_token("macro-ai", "prod", "vpc", "lineage", "2026-12-01T10:00:00.000Z");
+        assert_eq!(a, again);
+        assert_ne!(a, later);
+        assert_ne!(a, other);
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}
