@@ -34,8 +34,8 @@ pub enum Error {
         failed: usize,
         summary: String,
     },
-    #[error("environment {env}: interrupted; resources that were being changed finished and were recorded in state")]
-    Interrupted { env: String },
+    #[error("environment {env}: interrupted; calls already sent finished and were recorded in state{}", pending_text(.pending))]
+    Interrupted { env: String, pending: Vec<String> },
     /// The user asked for something macroctl will not do as asked.
     #[error("{message}")]
     Refused { message: String, hint: String },
@@ -43,6 +43,14 @@ pub enum Error {
     Usage(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+}
+
+fn pending_text(pending: &[String]) -> String {
+    if pending.is_empty() {
+        String::new()
+    } else {
+        format!("; still pending: {}", pending.join(", "))
+    }
 }
 
 // Boxed: these carry paths and holder details, and errors travel through every `Result`.
@@ -83,9 +91,10 @@ impl Error {
             Error::ResourcesFailed { .. } => Some(
                 "fix the cause and run the same command again: finished resources are recorded, nothing is created twice".into(),
             ),
-            Error::Interrupted { .. } => {
-                Some("run the same command again to continue where it stopped".into())
-            }
+            Error::Interrupted { .. } => Some(
+                "run the same command again: it finds what was created and resumes waiting for it"
+                    .into(),
+            ),
             Error::Refused { hint, .. } if !hint.is_empty() => Some(hint.clone()),
             _ => None,
         }

@@ -198,7 +198,9 @@ pub fn classify(
         if ALREADY_EXISTS_CODES.contains(&code) {
             return ErrorClass::AlreadyExists;
         }
-        if PROPAGATION_PHRASES.iter().any(|phrase| lower.contains(phrase))
+        if PROPAGATION_PHRASES
+            .iter()
+            .any(|phrase| lower.contains(phrase))
             && matches!(
                 code,
                 "ClientException"

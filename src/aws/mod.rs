@@ -111,7 +111,12 @@ impl AwsClients {
                 "no AWS credentials provider is configured",
             ));
         }
-        Ok(Self::build(&shared, region, ApiCallCounter::default(), None))
+        Ok(Self::build(
+            &shared,
+            region,
+            ApiCallCounter::default(),
+            None,
+        ))
     }
 
     /// The same clients (credentials, endpoint, call counter), without the SDK's retries: for

@@ -77,16 +77,21 @@ pub fn plan_text(plan: &Plan) -> String {
     out
 }
 
-/// Succeeded / failed / skipped, with each failure's error.
+/// Succeeded / failed / stopped / skipped, with each failure's error and what each stopped
+/// resource was waiting for.
 pub fn summary_text(summary: &RunSummary<ResourceError>) -> String {
     let mut out = String::new();
-    let failed = summary.failed();
+    let (stopped, failed): (Vec<_>, Vec<_>) = summary
+        .failed()
+        .into_iter()
+        .partition(|(_, error)| error.is_interrupted());
     let skipped = summary.skipped();
     let _ = writeln!(
         out,
-        "{} succeeded, {} failed, {} skipped{}",
+        "{} succeeded, {} failed, {} stopped while waiting, {} skipped{}",
         summary.succeeded().len(),
         failed.len(),
+        stopped.len(),
         skipped.len(),
         if summary.cancelled {
             " (interrupted)"
@@ -96,6 +101,9 @@ pub fn summary_text(summary: &RunSummary<ResourceError>) -> String {
     );
     for (_, error) in failed {
         let _ = writeln!(out, "  failed: {error}");
+    }
+    for (id, error) in stopped {
+        let _ = writeln!(out, "  pending: {id} ({}): {}", error.kind, error.source);
     }
     if !skipped.is_empty() {
         let names: Vec<&str> = skipped.iter().map(|id| id.as_str()).collect();
@@ -108,11 +116,16 @@ pub fn summary_text(summary: &RunSummary<ResourceError>) -> String {
 pub fn summary_json(summary: &RunSummary<ResourceError>) -> serde_json::Value {
     serde_json::json!({
         "succeeded": summary.succeeded().iter().map(|id| id.as_str()).collect::<Vec<_>>(),
-        "failed": summary.failed().iter().map(|(id, error)| serde_json::json!({
+        "failed": summary.failed().iter().filter(|(_, error)| !error.is_interrupted()).map(|(id, error)| serde_json::json!({
             "id": id.as_str(),
             "kind": error.kind,
             "error": error.source.to_string(),
             "aws_error_code": error.code(),
+        })).collect::<Vec<_>>(),
+        "pending": summary.failed().iter().filter(|(_, error)| error.is_interrupted()).map(|(id, error)| serde_json::json!({
+            "id": id.as_str(),
+            "kind": error.kind,
+            "waiting_for": error.source.to_string(),
         })).collect::<Vec<_>>(),
         "skipped": summary.skipped().iter().map(|id| id.as_str()).collect::<Vec<_>>(),
         "cancelled": summary.cancelled,

@@ -100,8 +100,15 @@ pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
             }
         }
     }
-    if summary.cancelled {
-        return Err(Error::Interrupted { env });
+    let real_failures = summary
+        .failed()
+        .iter()
+        .any(|(_, error)| !error.is_interrupted());
+    if summary.cancelled && !real_failures {
+        return Err(Error::Interrupted {
+            pending: pending(&summary),
+            env,
+        });
     }
     if !summary.is_success() {
         return Err(already_reported(&env, &summary));
@@ -132,19 +139,39 @@ fn confirm(env: &str, plan: &ops::Plan) -> Result<(), Error> {
     Ok(())
 }
 
+/// What stopped resources were waiting for: `database (waiting for DB instance creating)`.
+fn pending(summary: &RunSummary<ResourceError>) -> Vec<String> {
+    summary
+        .failed()
+        .iter()
+        .filter_map(|(id, error)| match &error.source {
+            engine::NodeFailure::Interrupted(what) => Some(format!("{id} ({what})")),
+            _ => None,
+        })
+        .collect()
+}
+
 fn already_reported(env: &str, summary: &RunSummary<ResourceError>) -> Error {
-    let failed = summary.failed();
+    let failed: Vec<_> = summary
+        .failed()
+        .into_iter()
+        .filter(|(_, error)| !error.is_interrupted())
+        .collect();
+    let mut text: Vec<String> = failed
+        .iter()
+        .map(|(id, error)| match error.code() {
+            Some(code) => format!("{id}: {code}"),
+            None => id.to_string(),
+        })
+        .collect();
+    let pending = pending(summary);
+    if !pending.is_empty() {
+        text.push(format!("still pending: {}", pending.join(", ")));
+    }
     Error::ResourcesFailed {
         env: env.to_string(),
         failed: failed.len(),
-        summary: failed
-            .iter()
-            .map(|(id, error)| match error.code() {
-                Some(code) => format!("{id}: {code}"),
-                None => id.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
+        summary: text.join("; "),
     }
 }
 

@@ -217,7 +217,12 @@ impl<'a> Converger<'a> {
                 .is_some_and(|age| age < self.consistency());
             let mut live = resource
                 .spec
-                .read(&self.cached(), &resource.identity, Lookup::Id(recorded), resolver)
+                .read(
+                    &self.cached(),
+                    &resource.identity,
+                    Lookup::Id(recorded),
+                    resolver,
+                )
                 .await
                 .or_else(absent_if_not_found)?;
             if live.is_none() && created_recently {
@@ -238,7 +243,12 @@ impl<'a> Converger<'a> {
         }
         let live = resource
             .spec
-            .read(&self.cached(), &resource.identity, Lookup::Identity, resolver)
+            .read(
+                &self.cached(),
+                &resource.identity,
+                Lookup::Identity,
+                resolver,
+            )
             .await
             .or_else(absent_if_not_found)?;
         match &live {
@@ -287,7 +297,9 @@ impl<'a> Converger<'a> {
                     format_elapsed(within)
                 ),
             );
-            let delay = backoff.next_delay().min(within.saturating_sub(started.elapsed()));
+            let delay = backoff
+                .next_delay()
+                .min(within.saturating_sub(started.elapsed()));
             self.cancel
                 .sleep(delay)
                 .await
@@ -334,7 +346,10 @@ impl<'a> Converger<'a> {
                     .saturating_sub(age_of(&intent.started_at).unwrap_or_default()),
                 CreateSafety::Idempotent => Duration::ZERO,
             };
-            if let Some(live) = self.look_again(node, resolver, Lookup::Identity, within).await? {
+            if let Some(live) = self
+                .look_again(node, resolver, Lookup::Identity, within)
+                .await?
+            {
                 return self.adopt(node, live, recorder);
             }
         }
@@ -344,7 +359,12 @@ impl<'a> Converger<'a> {
         let started = Instant::now();
         loop {
             let attempt = spec
-                .create(&self.mutating(), &resource.identity, resolver, &intent.token)
+                .create(
+                    &self.mutating(),
+                    &resource.identity,
+                    resolver,
+                    &intent.token,
+                )
                 .await;
             let err = match attempt {
                 Ok(physical_id) => {
@@ -380,8 +400,9 @@ impl<'a> Converger<'a> {
                         node,
                         format!("{err}: the outcome is unknown, looking before trying again"),
                     );
-                    if let Some(live) =
-                        self.look_again(node, resolver, Lookup::Identity, within).await?
+                    if let Some(live) = self
+                        .look_again(node, resolver, Lookup::Identity, within)
+                        .await?
                     {
                         return self.adopt(node, live, recorder);
                     }
@@ -390,7 +411,13 @@ impl<'a> Converger<'a> {
                     if self.touches_fresh(node) && started.elapsed() < self.consistency() =>
                 {
                     let delay = waiting.next_delay();
-                    self.retry_after(node, &err, delay, "AWS does not show a resource created moments ago yet").await?;
+                    self.retry_after(
+                        node,
+                        &err,
+                        delay,
+                        "AWS does not show a resource created moments ago yet",
+                    )
+                    .await?;
                 }
                 ErrorClass::PropagationPending
                     if !self.fresh_roles(node).is_empty()
@@ -398,7 +425,8 @@ impl<'a> Converger<'a> {
                 {
                     let delay = waiting.next_delay();
                     let roles = self.fresh_roles(node).join(", ");
-                    self.retry_after(node, &err, delay, &format!("IAM role {roles} to propagate")).await?;
+                    self.retry_after(node, &err, delay, &format!("IAM role {roles} to propagate"))
+                        .await?;
                 }
                 _ => return Err(err.into()),
             }
@@ -420,7 +448,10 @@ impl<'a> Converger<'a> {
         self.cancel
             .sleep(delay)
             .await
-            .map_err(NodeFailure::interrupted(format!("retrying {} ({why})", err.operation)))
+            .map_err(NodeFailure::interrupted(format!(
+                "retrying {} ({why})",
+                err.operation
+            )))
     }
 
     /// Takes over a resource found after an unfinished create: checks it is ours, records it.
@@ -472,7 +503,13 @@ impl<'a> Converger<'a> {
         loop {
             let attempt = resource
                 .spec
-                .update(&self.mutating(), &resource.identity, &live, &changes, resolver)
+                .update(
+                    &self.mutating(),
+                    &resource.identity,
+                    &live,
+                    &changes,
+                    resolver,
+                )
                 .await;
             let err = match attempt {
                 Ok(new_id) => {
@@ -494,7 +531,8 @@ impl<'a> Converger<'a> {
                     if err.class() == ErrorClass::AlreadyExists && rereads > 1 {
                         // AWS says it is there but does not show it yet.
                         let delay = waiting.next_delay();
-                        self.retry_after(node, &err, delay, "AWS does not show it yet").await?;
+                        self.retry_after(node, &err, delay, "AWS does not show it yet")
+                            .await?;
                     }
                     live = self
                         .read_after_update(node, resolver, &live.physical_id())
@@ -511,7 +549,13 @@ impl<'a> Converger<'a> {
                     if self.touches_fresh(node) && started.elapsed() < self.consistency() =>
                 {
                     let delay = waiting.next_delay();
-                    self.retry_after(node, &err, delay, "AWS does not show a resource changed moments ago yet").await?;
+                    self.retry_after(
+                        node,
+                        &err,
+                        delay,
+                        "AWS does not show a resource changed moments ago yet",
+                    )
+                    .await?;
                 }
                 ErrorClass::PropagationPending
                     if !self.fresh_roles(node).is_empty()
@@ -519,7 +563,8 @@ impl<'a> Converger<'a> {
                 {
                     let delay = waiting.next_delay();
                     let roles = self.fresh_roles(node).join(", ");
-                    self.retry_after(node, &err, delay, &format!("IAM role {roles} to propagate")).await?;
+                    self.retry_after(node, &err, delay, &format!("IAM role {roles} to propagate"))
+                        .await?;
                 }
                 _ => return Err(err.into()),
             }
@@ -543,7 +588,12 @@ impl<'a> Converger<'a> {
         }
         if let Some(live) = resource
             .spec
-            .read(&self.direct(), &resource.identity, Lookup::Identity, resolver)
+            .read(
+                &self.direct(),
+                &resource.identity,
+                Lookup::Identity,
+                resolver,
+            )
             .await
             .or_else(absent_if_not_found)?
         {
@@ -600,7 +650,9 @@ impl<'a> Converger<'a> {
                 Readiness::Busy(_) if !changed => return Ok(live),
                 Readiness::Busy(why) | Readiness::Pending(why) => why,
                 Readiness::Failed(why) => {
-                    return Err(NodeFailure::Refused(format!("{why}; it will not become usable by waiting")))
+                    return Err(NodeFailure::Refused(format!(
+                        "{why}; it will not become usable by waiting"
+                    )))
                 }
             };
             let elapsed = started.elapsed();
@@ -612,7 +664,10 @@ impl<'a> Converger<'a> {
                     live.physical_id()
                 )));
             }
-            self.waiting(node, format!("waiting: {why} ({})", format_elapsed(elapsed)));
+            self.waiting(
+                node,
+                format!("waiting: {why} ({})", format_elapsed(elapsed)),
+            );
             let delay = poll_interval(elapsed).min(timeout - elapsed);
             self.cancel
                 .sleep(delay)
@@ -621,7 +676,12 @@ impl<'a> Converger<'a> {
             let physical_id = live.physical_id();
             live = resource
                 .spec
-                .read(&self.direct(), &resource.identity, Lookup::Id(&physical_id), resolver)
+                .read(
+                    &self.direct(),
+                    &resource.identity,
+                    Lookup::Id(&physical_id),
+                    resolver,
+                )
                 .await
                 .or_else(absent_if_not_found)?
                 .ok_or_else(|| {
@@ -689,10 +749,34 @@ mod tests {
 
     #[test]
     fn client_tokens_are_stable_per_intent_and_new_per_intent() {
-        let a = client_token("macro-ai", "staging", "vpc", "lineage", "2026-12-01T10:00:00.000Z");
-        let again = client_token("macro-ai", "staging", "vpc", "lineage", "2026-12-01T10:00:00.000Z");
-        let later = client_token("macro-ai", "staging", "vpc", "lineage", "2026-12-01T10:00:00.001Z");
-        let other = client_token("macro-ai", "prod", "vpc", "lineage", "2026-12-01T10:00:00.000Z");
+        let a = client_token(
+            "macro-ai",
+            "staging",
+            "vpc",
+            "lineage",
+            "2026-12-01T10:00:00.000Z",
+        );
+        let again = client_token(
+            "macro-ai",
+            "staging",
+            "vpc",
+            "lineage",
+            "2026-12-01T10:00:00.000Z",
+        );
+        let later = client_token(
+            "macro-ai",
+            "staging",
+            "vpc",
+            "lineage",
+            "2026-12-01T10:00:00.001Z",
+        );
+        let other = client_token(
+            "macro-ai",
+            "prod",
+            "vpc",
+            "lineage",
+            "2026-12-01T10:00:00.000Z",
+        );
         assert_eq!(a, again);
         assert_ne!(a, later);
         assert_ne!(a, other);

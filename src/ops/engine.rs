@@ -130,68 +130,68 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
     let options = ExecOptions {
         parallelism: session.settings.parallelism,
     };
-    let summary = execute(
-        &session.graph,
-        &options,
-        std::future::pending::<()>(),
-        |node| {
-            let converger = &converger;
-            let resolver = &resolver;
-            let planned = &planned;
-            async move {
-                let resource = &node.payload;
-                let kind = resource.spec.kind();
-                let observed = converger
-                    .observe(node, resolver)
-                    .await
-                    .map_err(|source| ResourceError {
-                        env: session.env.name.clone(),
-                        id: node.id.to_string(),
-                        kind,
-                        source,
-                    })?;
-                let (action, changes) = match &observed.live {
-                    None => (Action::Create, Vec::new()),
-                    Some(live) => {
-                        resolver.set(&node.id, live.outputs());
-                        let managed = session
-                            .state
-                            .resource(node.id.as_str())
-                            .map(|entry| entry.managed_tags.clone())
-                            .unwrap_or_default();
-                        let mut changes = converge::field_changes(resource, live, resolver);
-                        let tag_changes = converge::tag_changes(resource, live, &managed);
-                        if let Some(live_tags) = live.tags() {
-                            changes.extend(tags::field_changes(&tag_changes, live_tags));
+    let summary =
+        execute(
+            &session.graph,
+            &options,
+            std::future::pending::<()>(),
+            |node| {
+                let converger = &converger;
+                let resolver = &resolver;
+                let planned = &planned;
+                async move {
+                    let resource = &node.payload;
+                    let kind = resource.spec.kind();
+                    let observed = converger.observe(node, resolver).await.map_err(|source| {
+                        ResourceError {
+                            env: session.env.name.clone(),
+                            id: node.id.to_string(),
+                            kind,
+                            source,
                         }
-                        let action = if changes.is_empty() {
-                            Action::NoOp
-                        } else if changes.iter().any(|change| change.replace) {
-                            Action::Replace
-                        } else {
-                            Action::Update
-                        };
-                        (action, changes)
-                    }
-                };
-                planned.borrow_mut().insert(
-                    node.id.clone(),
-                    PlannedResource {
-                        id: node.id.to_string(),
-                        kind,
-                        action,
-                        physical_id: observed.live.as_ref().map(Live::physical_id),
-                        status: observed.live.as_ref().map(Live::status),
-                        changes,
-                        note: observed.note,
-                        live: observed.live,
-                    },
-                );
-                Ok::<(), ResourceError>(())
-            }
-        },
-    )
-    .await;
+                    })?;
+                    let (action, changes) = match &observed.live {
+                        None => (Action::Create, Vec::new()),
+                        Some(live) => {
+                            resolver.set(&node.id, live.outputs());
+                            let managed = session
+                                .state
+                                .resource(node.id.as_str())
+                                .map(|entry| entry.managed_tags.clone())
+                                .unwrap_or_default();
+                            let mut changes = converge::field_changes(resource, live, resolver);
+                            let tag_changes = converge::tag_changes(resource, live, &managed);
+                            if let Some(live_tags) = live.tags() {
+                                changes.extend(tags::field_changes(&tag_changes, live_tags));
+                            }
+                            let action = if changes.is_empty() {
+                                Action::NoOp
+                            } else if changes.iter().any(|change| change.replace) {
+                                Action::Replace
+                            } else {
+                                Action::Update
+                            };
+                            (action, changes)
+                        }
+                    };
+                    planned.borrow_mut().insert(
+                        node.id.clone(),
+                        PlannedResource {
+                            id: node.id.to_string(),
+                            kind,
+                            action,
+                            physical_id: observed.live.as_ref().map(Live::physical_id),
+                            status: observed.live.as_ref().map(Live::status),
+                            changes,
+                            note: observed.note,
+                            live: observed.live,
+                        },
+                    );
+                    Ok::<(), ResourceError>(())
+                }
+            },
+        )
+        .await;
     if !summary.is_success() {
         return Err(summary);
     }
@@ -250,9 +250,15 @@ pub async fn apply(
             let kind = node.payload.spec.kind();
             let started = Instant::now();
             let mut action = Action::NoOp;
-            let outcome =
-                apply_node(converger, node, plan.get(&node.id), resolver, recorder, &mut action)
-                    .await;
+            let outcome = apply_node(
+                converger,
+                node,
+                plan.get(&node.id),
+                resolver,
+                recorder,
+                &mut action,
+            )
+            .await;
             let elapsed_ms = started.elapsed().as_millis();
             match outcome {
                 Ok(live) => {
@@ -315,17 +321,38 @@ async fn apply_node(
     };
     let mut live = converger.settle(node, live, changed, resolver).await?;
     // Re-diff with the ids of dependencies created in this run: "(known after apply)" becomes
-    // either nothing or a concrete change.
-    let changes = converge::field_changes(resource, &live, resolver);
-    if !changes.is_empty() {
+    // either nothing or a concrete change. Some changes take more than one round (AWS takes
+    // one ElastiCache change at a time): diff again after each, while it makes progress.
+    let mut previous: Option<Vec<FieldChange>> = None;
+    for _round in 0..MAX_UPDATE_ROUNDS {
+        let changes = converge::field_changes(resource, &live, resolver);
+        if changes.is_empty() {
+            break;
+        }
         if let Some(change) = changes.iter().find(|change| change.replace) {
             *action = Action::Replace;
             return Err(converge::refuse_replace(&live, change));
+        }
+        if previous.as_ref() == Some(&changes) {
+            session.reporter.report(Event::Warning {
+                message: format!(
+                    "{} ({}): still differs after it was updated: {}; AWS may apply it later",
+                    node.id,
+                    resource.spec.kind(),
+                    changes
+                        .iter()
+                        .map(|change| change.field.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+            break;
         }
         if *action == Action::NoOp {
             *action = Action::Update;
             report_start(session, &node.id, resource.spec.kind(), *action);
         }
+        previous = Some(changes.clone());
         live = converger.update(node, live, changes, resolver).await?;
         live = converger.settle(node, live, true, resolver).await?;
     }
@@ -349,6 +376,9 @@ async fn apply_node(
     )?;
     Ok(live)
 }
+
+/// Updates of one resource in one run, at most (each is followed by a wait and a new diff).
+const MAX_UPDATE_ROUNDS: usize = 3;
 
 fn report_start(session: &Session<'_>, id: &LogicalId, kind: &str, action: Action) {
     session.reporter.report(Event::NodeStarted {

@@ -111,8 +111,7 @@ impl<'r> Session<'r> {
             None => None,
         };
         let store = StateStore::new(&settings.state_dir, &env.name);
-        let state = store.load_or_new(&env.stack)?;
-        let graph = stack::desired(&env, state.releases.current())?;
+        let mut state = store.load_or_new(&env.stack)?;
         let aws_error = |source| Error::Aws {
             env: env.name.clone(),
             source,
@@ -123,6 +122,22 @@ impl<'r> Session<'r> {
         AwsClients::check_credentials(&settings.aws)
             .await
             .map_err(aws_error)?;
+        if state.releases.is_empty() {
+            let cluster = format!("{}-{}", env.stack, env.name);
+            if let Some(release) = release::adopt_running(&aws, &cluster)
+                .await
+                .map_err(aws_error)?
+            {
+                reporter.report(crate::output::Event::Info {
+                    message: format!(
+                        "{}: the state holds no release history, but ECS runs the services: rebuilt it from what runs (release {}, command `adopt`), so nothing deployed is changed",
+                        env.name, release.id
+                    ),
+                });
+                state.releases.push(release);
+            }
+        }
+        let graph = stack::desired(&env, state.releases.current())?;
         let inventory = Inventory::new(aws.ec2.clone(), &env.stack, &env.name);
         Ok(Session {
             env,

@@ -9,7 +9,9 @@
 //! are not rewritten, so a no-op run leaves the file and its serial alone.
 
 use crate::resources::Live;
-use crate::state::{now_rfc3339, now_rfc3339_millis, Intent, ResourceState, State, StateError, StateStore};
+use crate::state::{
+    now_rfc3339, now_rfc3339_millis, Intent, ResourceState, State, StateError, StateStore,
+};
 use std::cell::RefCell;
 
 pub struct StateRecorder<'s> {
@@ -70,7 +72,12 @@ impl<'s> StateRecorder<'s> {
 
     /// Records `live` as resource `id` (with the tag keys macroctl manages on it) and ends any
     /// intent, saving only when something changed.
-    pub fn record(&self, id: &str, live: &Live, managed_tags: Vec<String>) -> Result<(), StateError> {
+    pub fn record(
+        &self,
+        id: &str,
+        live: &Live,
+        managed_tags: Vec<String>,
+    ) -> Result<(), StateError> {
         let mut state = self.state.borrow_mut();
         let outputs = live.outputs();
         let physical_id = live.physical_id();
@@ -84,10 +91,11 @@ impl<'s> StateRecorder<'s> {
         if unchanged {
             return Ok(());
         }
-        // Keep the creation time while it still matters (eventual consistency), and only
-        // for the resource it was recorded for.
+        // Keep the creation time for the resource it was recorded for: the same id, or the
+        // entry `created` made moments ago (no outputs yet), whose id may have been the name
+        // a create returns rather than the ARN a read reports.
         let created_at = previous
-            .filter(|entry| entry.physical_id == physical_id)
+            .filter(|entry| entry.physical_id == physical_id || entry.outputs.is_empty())
             .and_then(|entry| entry.created_at.clone());
         state.intents.remove(id);
         state.resources.insert(

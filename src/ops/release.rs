@@ -171,15 +171,47 @@ async fn point_service_at(
     Ok(())
 }
 
-/// Appends `release` (marking unfinished earlier ones superseded) and saves the state.
+/// Appends `release` (marking unfinished earlier ones superseded), points the recorded task
+/// definitions at the revisions it runs, and saves the state.
 fn record(session: &mut Session<'_>, release: Release) -> Result<(), StateError> {
     for earlier in &mut session.state.releases {
         if earlier.outcome == Outcome::InProgress {
             earlier.outcome = Outcome::Superseded;
         }
     }
+    record_task_definitions(&mut session.state, &release);
     session.state.releases.push(release);
     session.store.save(&mut session.state)
+}
+
+/// The recorded task definition of each service of `release` becomes the revision the release
+/// runs: the next `plan` then reads that revision (and shows nothing to change) instead of the
+/// one `up` last registered, which would read like a deploy to undo.
+fn record_task_definitions(state: &mut crate::state::State, release: &Release) {
+    for (service, entry) in &release.services {
+        let id = crate::stack::app::task_definition_id(service);
+        let Some(resource) = state.resources.get_mut(&id) else {
+            continue;
+        };
+        if resource.physical_id == entry.task_definition {
+            continue;
+        }
+        let arn = &entry.task_definition;
+        resource.physical_id = arn.clone();
+        resource.outputs.insert("arn".into(), arn.clone());
+        if let Some((family, revision)) = arn
+            .rsplit('/')
+            .next()
+            .and_then(|tail| tail.rsplit_once(':'))
+        {
+            resource.outputs.insert("family".into(), family.to_string());
+            resource
+                .outputs
+                .insert("revision".into(), revision.to_string());
+        }
+        resource.created_at = None;
+        resource.updated_at = now_rfc3339();
+    }
 }
 
 /// Sets the outcome of release `id` and saves the state.
@@ -472,6 +504,94 @@ pub async fn wait_for_rollout(
         tokio::time::sleep(Duration::from_secs(2).min(timeout.saturating_sub(started.elapsed())))
             .await;
     }
+}
+
+/// When the state has no release history but ECS runs the services (the state file was lost,
+/// or the environment was made before releases were recorded), the history is rebuilt from
+/// what runs: one release, `command: "adopt"`, naming each service's task definition and
+/// image. Without it, `up` would "correct" every service to the environment file's default
+/// image — silently deploying whatever `:latest` is — instead of keeping what `deploy` and
+/// `rollback` put there.
+pub async fn adopt_running(
+    aws: &crate::aws::AwsClients,
+    cluster: &str,
+) -> Result<Option<Release>, AwsError> {
+    let output = aws
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(SERVICES.iter().map(|s| s.to_string()).collect()))
+        .send()
+        .await
+        .op("DescribeServices");
+    let output = match output {
+        Ok(output) => output,
+        Err(err) if err.is_not_found() => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    let running: Vec<&Service> = output
+        .services()
+        .iter()
+        .filter(|service| service.status() == Some("ACTIVE"))
+        .collect();
+    if running.is_empty() {
+        return Ok(None);
+    }
+    let mut services = BTreeMap::new();
+    let mut settled = true;
+    for live in running {
+        let name = live.service_name().unwrap_or_default().to_string();
+        let task_definition = live.task_definition().unwrap_or_default().to_string();
+        let definition = aws
+            .ecs
+            .describe_task_definition()
+            .task_definition(&task_definition)
+            .send()
+            .await
+            .op("DescribeTaskDefinition")?;
+        let image = definition
+            .task_definition()
+            .and_then(|definition| {
+                definition
+                    .container_definitions()
+                    .iter()
+                    .find(|container| container.name() == Some(name.as_str()))
+                    .and_then(|container| container.image())
+            })
+            .unwrap_or_default()
+            .to_string();
+        settled &= live
+            .deployments()
+            .iter()
+            .find(|deployment| deployment.status() == Some("PRIMARY"))
+            .is_some_and(|primary| {
+                primary.rollout_state()
+                    == Some(&aws_sdk_ecs::types::DeploymentRolloutState::Completed)
+            });
+        services.insert(
+            name,
+            ServiceRelease {
+                image,
+                task_definition,
+            },
+        );
+    }
+    let now = now_rfc3339();
+    Ok(Some(Release {
+        id: 1,
+        created_at: now.clone(),
+        created_by: who(),
+        command: "adopt".into(),
+        services,
+        outcome: if settled {
+            Outcome::Healthy
+        } else {
+            Outcome::InProgress
+        },
+        finished_at: settled.then_some(now),
+        rollback_to: None,
+        reason: Some("rebuilt from what ECS runs: the state held no release history".into()),
+    }))
 }
 
 /// After `up`: when the services now run something the release history does not describe (the

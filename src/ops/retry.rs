@@ -161,7 +161,9 @@ mod tests {
         let mut backoff = Backoff::new();
         let delays: Vec<Duration> = (0..10).map(|_| backoff.next_delay()).collect();
         assert!(delays[0] >= Duration::from_millis(100) && delays[0] <= Duration::from_millis(200));
-        assert!(delays[3] >= Duration::from_millis(800) && delays[3] <= Duration::from_millis(1600));
+        assert!(
+            delays[3] >= Duration::from_millis(800) && delays[3] <= Duration::from_millis(1600)
+        );
         assert!(delays[9] >= Duration::from_secs(10) && delays[9] <= Duration::from_secs(20));
         assert_eq!(backoff.attempts(), 10);
     }
@@ -181,6 +183,9 @@ mod tests {
             );
         }
         assert_eq!(poll_interval(Duration::ZERO), Duration::from_millis(500));
-        assert_eq!(poll_interval(Duration::from_secs(3600)), Duration::from_secs(30));
+        assert_eq!(
+            poll_interval(Duration::from_secs(3600)),
+            Duration::from_secs(30)
+        );
     }
 }

@@ -1,17 +1,27 @@
 //! CloudWatch metric alarms (CPU and memory of the services, load balancer 5xx and latency,
 //! database CPU and storage ...), notifying the alerts SNS topic.
 //!
-//! `PutMetricAlarm` creates an alarm or replaces its whole configuration, so any difference is
-//! fixed with one call. An alarm is found by its deterministic name (`DescribeAlarms`).
+//! `PutMetricAlarm` creates an alarm or replaces its whole configuration, so it is both the
+//! create (with the identity tags) and the update: any difference is fixed with the same one
+//! call, and repeating it is harmless. It answers nothing, so the create returns the alarm's
+//! name, by which the engine reads it back. An alarm is read by its name (`DescribeAlarms`):
+//! the one in the ARN recorded in state, else the deterministic name; its tags come from
+//! `ListTagsForResource` (AWS ignores the tags of a `PutMetricAlarm` on an existing alarm, so
+//! tags are changed only through `set_tags`).
+//!
 //! Compared: every configured field: description, namespace, metric, dimensions (order
 //! ignored), statistic, period, evaluation periods, threshold (numerically), comparison,
 //! missing-data treatment and the alarm / OK actions (order ignored). A field CloudWatch does
-//! not report is unknown, not a difference. Tags are set on creation (AWS ignores them when
-//! an existing alarm is updated).
+//! not report is unknown, not a difference. The alarm's state (`OK`, `ALARM`,
+//! `INSUFFICIENT_DATA`) is what the metric says, not whether the alarm is usable: an alarm is
+//! ready as soon as it exists.
 
-use super::{wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
-use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statistic, Tag};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
+use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statistic};
 
 /// A dimension's value: written out, or an output of another resource (e.g. the load
 /// balancer's `arn_suffix`).
@@ -66,6 +76,7 @@ pub struct AlarmLive {
     pub alarm_actions: Vec<String>,
     /// Sorted.
     pub ok_actions: Vec<String>,
+    pub tags: Tags,
 }
 
 pub struct Alarm;
@@ -143,7 +154,14 @@ fn live_of(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmLive {
         treat_missing_data: alarm.treat_missing_data().map(str::to_string),
         alarm_actions: sorted(alarm.alarm_actions()),
         ok_actions: sorted(alarm.ok_actions()),
+        tags: Tags::new(),
     }
+}
+
+/// The alarm name in an alarm ARN (`arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME`); anything
+/// else is taken as a name.
+fn name_of(id: &str) -> &str {
+    id.split_once(":alarm:").map_or(id, |(_, name)| name)
 }
 
 async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<AlarmLive>, AwsError> {
@@ -156,27 +174,44 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<AlarmLive>, AwsErr
         .send()
         .await
         .op("DescribeAlarms")?;
-    Ok(output
+    let Some(mut live) = output
         .metric_alarms()
         .iter()
         .find(|alarm| alarm.alarm_name() == Some(name))
-        .map(live_of))
+        .map(live_of)
+    else {
+        return Ok(None);
+    };
+    // ResourceNotFound: deleted since the describe.
+    let Some(listed) = ctx
+        .aws
+        .cloudwatch
+        .list_tags_for_resource()
+        .resource_arn(&live.arn)
+        .send()
+        .await
+        .op("ListTagsForResource")
+        .found()?
+    else {
+        return Ok(None);
+    };
+    live.tags = tags::from_cloudwatch(listed.tags());
+    Ok(Some(live))
 }
 
-/// Creates or replaces the alarm's configuration; `with_tags` on creation only.
+/// Creates the alarm or replaces its configuration; `create_tags` are for a create (AWS
+/// ignores them on an existing alarm).
 async fn put(
     ctx: &Ctx<'_>,
-    who: &Identity,
     spec: &AlarmSpec,
     resolver: &Resolver,
-    with_tags: bool,
-) -> Result<AlarmLive, AwsError> {
+    create_tags: Option<&Tags>,
+) -> Result<(), AwsError> {
     let dimensions: Vec<Dimension> = desired_dimensions(spec, resolver)
         .into_iter()
         .map(|(name, value)| Dimension::builder().name(name).value(value).build())
         .collect();
-    let mut request = ctx
-        .aws
+    ctx.aws
         .cloudwatch
         .put_metric_alarm()
         .alarm_name(&spec.name)
@@ -192,34 +227,21 @@ async fn put(
         .comparison_operator(ComparisonOperator::from(spec.comparison.as_str()))
         .treat_missing_data(&spec.treat_missing_data)
         .set_alarm_actions(Some(resolved(&spec.alarm_actions, resolver)))
-        .set_ok_actions(Some(resolved(&spec.ok_actions, resolver)));
-    if with_tags {
-        let tags: Vec<Tag> = who
-            .tags
-            .iter()
-            .map(|(key, value)| Tag::builder().key(key).value(value).build())
-            .collect();
-        request = request.set_tags(Some(tags));
-    }
-    request.send().await.op("PutMetricAlarm")?;
-    // PutMetricAlarm returns nothing: read the ARN and state back.
-    wait_until(
-        ctx,
-        who,
-        Alarm::KIND,
-        &format!("alarm {} to become visible", spec.name),
-        "DescribeAlarms",
-        || async {
-            Ok(describe(ctx, &spec.name)
-                .await?
-                .ok_or_else(|| "not visible yet".to_string()))
-        },
-    )
-    .await
+        .set_ok_actions(Some(resolved(&spec.ok_actions, resolver)))
+        .set_tags(create_tags.map(tags::to_cloudwatch))
+        .send()
+        .await
+        .op("PutMetricAlarm")?;
+    Ok(())
 }
 
 impl Kind for Alarm {
     const KIND: &'static str = "cloudwatch:alarm";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // PutMetricAlarm on an existing name replaces that alarm's configuration: a repeat can
+    // never make a second alarm.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "name"];
     type Spec = AlarmSpec;
     type Live = AlarmLive;
 
@@ -237,19 +259,27 @@ impl Kind for Alarm {
         refs
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &AlarmSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<AlarmLive>, AwsError> {
-        // The name is deterministic; the recorded ARN ends with it.
-        describe(ctx, &spec.name).await
+        let name = match lookup {
+            // The ARN recorded in state, or the name the create returns.
+            Lookup::Id(id) => name_of(id),
+            Lookup::Identity => &spec.name,
+        };
+        describe(ctx, name).await
     }
 
     fn diff(spec: &AlarmSpec, live: &AlarmLive, resolver: &Resolver) -> Vec<FieldChange> {
         let mut changes = Vec::new();
+        // PutMetricAlarm with another name would make a second alarm, not rename this one.
+        if live.name != spec.name {
+            changes.push(FieldChange::replace("name", &live.name, &spec.name));
+        }
         let mut text = |field: &str, old: Option<&str>, new: &str| {
             if let Some(old) = old {
                 if old != new {
@@ -315,25 +345,42 @@ impl Kind for Alarm {
         changes
     }
 
+    /// Puts the alarm with its tags. PutMetricAlarm answers nothing, so the name is what the
+    /// engine reads back with (until DescribeAlarms shows it).
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &AlarmSpec,
         resolver: &Resolver,
-    ) -> Result<AlarmLive, AwsError> {
-        // Repeating it after an interrupted run simply puts the same configuration again.
-        put(ctx, who, spec, resolver, true).await
+        _token: &str,
+    ) -> Result<String, AwsError> {
+        put(ctx, spec, resolver, Some(&who.tags)).await?;
+        Ok(spec.name.clone())
     }
 
+    /// Puts the whole configuration again: one call, whatever changed, safe to repeat.
     async fn update(
         ctx: &Ctx<'_>,
-        who: &Identity,
+        _who: &Identity,
         spec: &AlarmSpec,
         _live: &AlarmLive,
         _changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<AlarmLive, AwsError> {
-        put(ctx, who, spec, resolver, false).await
+    ) -> Result<Option<String>, AwsError> {
+        put(ctx, spec, resolver, None).await?;
+        Ok(None)
+    }
+
+    fn tags(live: &AlarmLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &AlarmLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_cloudwatch(&ctx.aws.cloudwatch, &live.arn, changes).await
     }
 
     fn physical_id(live: &AlarmLive) -> String {
@@ -354,7 +401,6 @@ impl Kind for Alarm {
 
 #[cfg(test)]
 mod tests {
-    use super::super::log_group::test_emulator::{identity, unique, Emulator};
     use super::*;
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:macro-ai-test-alerts";
@@ -421,6 +467,7 @@ mod tests {
             treat_missing_data: Some("notBreaching".into()),
             alarm_actions: vec![TOPIC.into()],
             ok_actions: vec![TOPIC.into()],
+            tags: Tags::new(),
         }
     }
 
@@ -456,60 +503,29 @@ mod tests {
         let changes = Alarm::diff(&super::tests::spec(), &live(), &Resolver::default());
         let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, vec!["dimensions", "alarm_actions", "ok_actions"]);
+        // Another name would be another alarm.
+        let mut renamed = super::tests::spec();
+        renamed.name = "macro-ai-test-api-cpu-higher".into();
+        let changes = Alarm::diff(&renamed, &live(), &resolver());
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].replace && changes[0].field == "name");
     }
 
-    /// Against moto: create, converge (empty diff, no writes), change one field.
-    #[tokio::test]
-    #[ignore = "needs a moto server: MACROCTL_MOTO_ENDPOINT"]
-    async fn emulator_create_converge_update() {
-        let emulator = Emulator::connect().await;
-        let ctx = emulator.ctx();
-        let resolver = resolver();
-        let mut spec = spec();
-        spec.name = unique("macro-ai-test-api-cpu-high");
-        let who = identity("alarm-api-cpu", &spec.name);
-        assert!(Alarm::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
-        let created = Alarm::create(&ctx, &who, &spec, &resolver).await.unwrap();
-        assert!(created.arn.ends_with(&format!(":alarm:{}", spec.name)));
-        let writes = emulator.writes();
-        let found = Alarm::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(Alarm::diff(&spec, &found, &resolver), vec![]);
-        assert_eq!(emulator.writes(), writes);
-        assert!(["OK", "ALARM", "INSUFFICIENT_DATA"].contains(&Alarm::status(&found).as_str()));
-        // Every field was reported by the emulator (so the comparison is real).
-        assert!(found.description.is_some() && found.treat_missing_data.is_some());
-        assert!(found.threshold.is_some() && found.statistic.is_some());
-        spec.threshold = 85.5;
-        let changes = Alarm::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "threshold");
-        Alarm::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let found = Alarm::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(Alarm::diff(&spec, &found, &resolver).is_empty());
-        assert_eq!(found.threshold, Some(85.5));
-        let tags = emulator
-            .aws
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(&found.arn)
-            .send()
-            .await
-            .unwrap();
-        assert!(tags
-            .tags()
-            .iter()
-            .any(|tag| tag.key() == Some(crate::resources::TAG_ID)
-                && tag.value() == Some("alarm-api-cpu")));
+    #[test]
+    fn outputs_are_the_declared_ones_and_ids_name_the_alarm() {
+        let live = live();
+        let keys: Vec<String> = Alarm::outputs(&live).into_keys().collect();
+        assert_eq!(keys, Alarm::OUTPUTS);
+        assert_eq!(name_of(&live.arn), live.name);
+        assert_eq!(name_of(&live.name), live.name);
+        // Ready whatever the metric says.
+        let alarming = AlarmLive {
+            state: "ALARM".into(),
+            ..live
+        };
+        assert_eq!(
+            Alarm::readiness(&alarming),
+            crate::resources::Readiness::Ready
+        );
     }
 }

@@ -2,10 +2,18 @@
 //! the `redis` security group, with replicas, multi-AZ and automatic failover where the
 //! environment asks for them (prod). Replicas are given as `ReplicasPerNodeGroup`, which both
 //! AWS and the emulator understand (moto mishandles `NumCacheClusters`).
+//!
+//! Found by its id, which is unique in the account and region and is its physical id; no
+//! ElastiCache Describe carries tags, so they are read with `ListTagsForResource` on the
+//! group's ARN. The create does not wait: the group is `Pending` while `creating`, and the
+//! engine waits for it.
 
-use super::cache_subnet_group::elasticache_tags;
-use super::{compare, wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Readiness, Ref, Resolver, TagChanges, Tags,
+};
 use crate::aws::{AwsError, Found, IntoAwsError};
+use crate::output::Event;
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, MultiAzStatus};
 
 #[derive(Debug, Clone)]
@@ -37,6 +45,8 @@ pub struct CacheReplicationGroupLive {
     pub transit_encryption: bool,
     pub endpoint: String,
     pub port: i32,
+    /// Read with `ListTagsForResource` (see [`CacheReplicationGroup::read`]).
+    pub tags: Tags,
 }
 
 pub struct CacheReplicationGroup;
@@ -70,55 +80,35 @@ fn live_of(group: &aws_sdk_elasticache::types::ReplicationGroup) -> CacheReplica
         port: endpoint
             .and_then(|endpoint| endpoint.port())
             .unwrap_or_default(),
+        tags: Tags::new(),
     }
 }
 
-async fn describe(ctx: &Ctx<'_>, id: &str) -> Result<Option<CacheReplicationGroupLive>, AwsError> {
-    Ok(ctx
-        .aws
-        .elasticache
-        .describe_replication_groups()
-        .replication_group_id(id)
-        .send()
-        .await
-        .op("DescribeReplicationGroups")
-        .found()?
-        .and_then(|output| output.replication_groups().first().map(live_of)))
+/// What a group `status` means for what depends on it.
+fn readiness_of(id: &str, status: &str) -> Readiness {
+    let why = || format!("replication group {id} is {status}");
+    match status {
+        "creating" => Readiness::Pending(why()),
+        "modifying" | "snapshotting" => Readiness::Busy(why()),
+        "create-failed" | "deleting" => Readiness::Failed(why()),
+        _ => Readiness::Ready,
+    }
 }
 
-async fn wait_available(
-    ctx: &Ctx<'_>,
-    who: &Identity,
-    id: &str,
-) -> Result<CacheReplicationGroupLive, AwsError> {
-    wait_until(
-        ctx,
-        who,
-        CacheReplicationGroup::KIND,
-        &format!("replication group {id} to become available"),
-        "DescribeReplicationGroups",
-        || async {
-            match describe(ctx, id).await? {
-                Some(live) if live.status == "available" => Ok(Ok(live)),
-                Some(live) if matches!(live.status.as_str(), "create-failed" | "deleting") => {
-                    Err(AwsError::other(
-                        "DescribeReplicationGroups",
-                        format!(
-                            "replication group {id} is {} instead of available",
-                            live.status
-                        ),
-                    ))
-                }
-                Some(live) => Ok(Err(live.status)),
-                None => Ok(Err("not visible yet".to_string())),
-            }
-        },
-    )
-    .await
-}
+/// The changes `ModifyReplicationGroup` applies (the replica count has calls of its own).
+const MODIFIED_FIELDS: &[&str] = &[
+    "node_type",
+    "multi_az",
+    "automatic_failover",
+    "transit_encryption",
+];
 
 impl Kind for CacheReplicationGroup {
     const KIND: &'static str = "elasticache:replication-group";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The id is unique: a repeat answers ReplicationGroupAlreadyExists.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["id", "arn", "endpoint", "port"];
     type Spec = CacheReplicationGroupSpec;
     type Live = CacheReplicationGroupLive;
 
@@ -126,14 +116,36 @@ impl Kind for CacheReplicationGroup {
         vec![spec.subnet_group.clone(), spec.security_group.clone()]
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &CacheReplicationGroupSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<CacheReplicationGroupLive>, AwsError> {
-        describe(ctx, &spec.id).await
+        // The physical id is the group id.
+        let id = match lookup {
+            Lookup::Id(id) => id,
+            Lookup::Identity => &spec.id,
+        };
+        let Some(output) = ctx
+            .aws
+            .elasticache
+            .describe_replication_groups()
+            .replication_group_id(id)
+            .send()
+            .await
+            .op("DescribeReplicationGroups")
+            .found()?
+        else {
+            return Ok(None);
+        };
+        let Some(group) = output.replication_groups().first() else {
+            return Ok(None);
+        };
+        let mut live = live_of(group);
+        live.tags = tags::list_elasticache(&ctx.aws.elasticache, &live.arn).await?;
+        Ok(Some(live))
     }
 
     fn diff(
@@ -190,8 +202,10 @@ impl Kind for CacheReplicationGroup {
         who: &Identity,
         spec: &CacheReplicationGroupSpec,
         resolver: &Resolver,
-    ) -> Result<CacheReplicationGroupLive, AwsError> {
-        ctx.aws
+        _token: &str,
+    ) -> Result<String, AwsError> {
+        let output = ctx
+            .aws
             .elasticache
             .create_replication_group()
             .replication_group_id(&spec.id)
@@ -208,13 +222,22 @@ impl Kind for CacheReplicationGroup {
             .port(spec.port)
             .cache_subnet_group_name(resolver.get(&spec.subnet_group))
             .security_group_ids(resolver.get(&spec.security_group))
-            .set_tags(Some(elasticache_tags(who)))
+            .set_tags(Some(tags::to_elasticache(&who.tags)))
             .send()
             .await
             .op("CreateReplicationGroup")?;
-        wait_available(ctx, who, &spec.id).await
+        Ok(output
+            .replication_group()
+            .and_then(|group| group.replication_group_id())
+            .unwrap_or(&spec.id)
+            .to_string())
     }
 
+    /// Makes *one* of the calls the changes need, because ElastiCache takes no other change to
+    /// a group while it is `modifying`: more replicas first (multi-AZ and failover need them),
+    /// else `ModifyReplicationGroup` (turning failover off must come before going down to no
+    /// replica), else fewer replicas. Each call sets absolute values, so repeating it is
+    /// harmless. What is left shows in the next diff.
     async fn update(
         ctx: &Ctx<'_>,
         who: &Identity,
@@ -222,60 +245,84 @@ impl Kind for CacheReplicationGroup {
         live: &CacheReplicationGroupLive,
         changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<CacheReplicationGroupLive, AwsError> {
+    ) -> Result<Option<String>, AwsError> {
         let elasticache = &ctx.aws.elasticache;
-        if changes.iter().any(|change| change.field == "replicas") {
-            if spec.replicas > live.replicas {
-                elasticache
-                    .increase_replica_count()
-                    .replication_group_id(&live.id)
-                    .new_replica_count(spec.replicas)
-                    .apply_immediately(true)
-                    .send()
-                    .await
-                    .op("IncreaseReplicaCount")?;
-            } else {
-                elasticache
-                    .decrease_replica_count()
-                    .replication_group_id(&live.id)
-                    .new_replica_count(spec.replicas)
-                    .apply_immediately(true)
-                    .send()
-                    .await
-                    .op("DecreaseReplicaCount")?;
+        let replicas = changes.iter().any(|change| change.field == "replicas");
+        let modified: Vec<&str> = changes
+            .iter()
+            .map(|change| change.field.as_str())
+            .filter(|field| MODIFIED_FIELDS.contains(field))
+            .collect();
+        let left_for_later = |first: &str, rest: &str| {
+            ctx.reporter.report(Event::Info {
+                message: format!(
+                    "{}: {first} is changed first; ElastiCache takes no other change to the group while it applies that, so the change of {rest} waits for the next `up`",
+                    who.id
+                ),
+            });
+        };
+        if replicas && spec.replicas > live.replicas {
+            elasticache
+                .increase_replica_count()
+                .replication_group_id(&live.id)
+                .new_replica_count(spec.replicas)
+                .apply_immediately(true)
+                .send()
+                .await
+                .op("IncreaseReplicaCount")?;
+            if !modified.is_empty() {
+                left_for_later("the replica count", &modified.join(", "));
             }
-            wait_available(ctx, who, &live.id).await?;
+            return Ok(None);
         }
-        let mut request = elasticache
-            .modify_replication_group()
-            .replication_group_id(&live.id)
-            .apply_immediately(true);
-        let mut modify = false;
-        for change in changes {
-            request = match change.field.as_str() {
-                "node_type" => request.cache_node_type(&spec.node_type),
-                "multi_az" => request.multi_az_enabled(spec.multi_az),
-                "automatic_failover" => request.automatic_failover_enabled(spec.automatic_failover),
-                "transit_encryption" => request.transit_encryption_enabled(true),
-                _ => continue,
-            };
-            modify = true;
-        }
-        if modify {
+        if !modified.is_empty() {
+            let mut request = elasticache
+                .modify_replication_group()
+                .replication_group_id(&live.id)
+                .apply_immediately(true);
+            for field in &modified {
+                request = match *field {
+                    "node_type" => request.cache_node_type(&spec.node_type),
+                    "multi_az" => request.multi_az_enabled(spec.multi_az),
+                    "automatic_failover" => {
+                        request.automatic_failover_enabled(spec.automatic_failover)
+                    }
+                    _ => request.transit_encryption_enabled(true),
+                };
+            }
             request.send().await.op("ModifyReplicationGroup")?;
+            if replicas {
+                left_for_later(&modified.join(", "), "the replica count");
+            }
+            return Ok(None);
         }
-        wait_available(ctx, who, &live.id).await
+        if replicas {
+            elasticache
+                .decrease_replica_count()
+                .replication_group_id(&live.id)
+                .new_replica_count(spec.replicas)
+                .apply_immediately(true)
+                .send()
+                .await
+                .op("DecreaseReplicaCount")?;
+        }
+        Ok(None)
     }
 
-    async fn settle(
+    fn readiness(live: &CacheReplicationGroupLive) -> Readiness {
+        readiness_of(&live.id, &live.status)
+    }
+
+    fn tags(live: &CacheReplicationGroupLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
         ctx: &Ctx<'_>,
-        who: &Identity,
-        live: CacheReplicationGroupLive,
-    ) -> Result<CacheReplicationGroupLive, AwsError> {
-        if live.status != "creating" {
-            return Ok(live);
-        }
-        wait_available(ctx, who, &live.id).await
+        live: &CacheReplicationGroupLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_elasticache(&ctx.aws.elasticache, &live.arn, changes).await
     }
 
     fn physical_id(live: &CacheReplicationGroupLive) -> String {
@@ -293,5 +340,85 @@ impl Kind for CacheReplicationGroup {
 
     fn status(live: &CacheReplicationGroupLive) -> String {
         format!("{} {}:{}", live.status, live.endpoint, live.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> CacheReplicationGroupSpec {
+        CacheReplicationGroupSpec {
+            id: "macro-ai-dev-redis".into(),
+            description: "Redis".into(),
+            engine: "redis".into(),
+            engine_version: "7.1".into(),
+            node_type: "cache.t4g.micro".into(),
+            replicas: 1,
+            multi_az: true,
+            automatic_failover: true,
+            port: 6379,
+            subnet_group: Ref::new("cache-subnets", "name"),
+            security_group: Ref::new("sg-redis", "group_id"),
+        }
+    }
+
+    fn live() -> CacheReplicationGroupLive {
+        CacheReplicationGroupLive {
+            id: "macro-ai-dev-redis".into(),
+            arn: "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:macro-ai-dev-redis"
+                .into(),
+            status: "available".into(),
+            engine: "redis".into(),
+            node_type: "cache.t4g.micro".into(),
+            replicas: 1,
+            multi_az: true,
+            automatic_failover: true,
+            at_rest_encryption: true,
+            transit_encryption: true,
+            endpoint: "master.macro-ai-dev-redis.abc.use1.cache.amazonaws.com".into(),
+            port: 6379,
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = CacheReplicationGroup::outputs(&live());
+        let mut declared = CacheReplicationGroup::OUTPUTS.to_vec();
+        declared.sort();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
+    }
+
+    #[test]
+    fn diff_replaces_only_what_cannot_change_in_place() {
+        let resolver = Resolver::default();
+        assert!(CacheReplicationGroup::diff(&spec(), &live(), &resolver).is_empty());
+        let changes = CacheReplicationGroup::diff(
+            &spec(),
+            &CacheReplicationGroupLive {
+                replicas: 0,
+                at_rest_encryption: false,
+                ..live()
+            },
+            &resolver,
+        );
+        let replace: Vec<(&str, bool)> = changes
+            .iter()
+            .map(|change| (change.field.as_str(), change.replace))
+            .collect();
+        assert_eq!(replace, [("replicas", false), ("at_rest_encryption", true)]);
+    }
+
+    #[test]
+    fn readiness_by_status() {
+        let at = |status: &str| readiness_of("redis", status);
+        assert_eq!(at("available"), Readiness::Ready);
+        assert!(matches!(at("creating"), Readiness::Pending(why) if why.contains("creating")));
+        assert!(matches!(at("modifying"), Readiness::Busy(_)));
+        assert!(matches!(at("create-failed"), Readiness::Failed(_)));
     }
 }

@@ -1,6 +1,14 @@
 //! The ElastiCache cache subnet group: the isolated database subnets Redis nodes live in.
+//!
+//! Found by its name, which is unique in the account and region and is its physical id.
+//! No ElastiCache Describe carries tags, so they are read with `ListTagsForResource` on the
+//! group's ARN. The subnets are compared as a sorted set and changed in place with
+//! `ModifyCacheSubnetGroup` (which sets the whole list, so repeating it is harmless).
 
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
 use crate::aws::{AwsError, Found, IntoAwsError};
 
 #[derive(Debug, Clone)]
@@ -13,25 +21,19 @@ pub struct CacheSubnetGroupSpec {
 #[derive(Debug, Clone)]
 pub struct CacheSubnetGroupLive {
     pub name: String,
+    pub arn: String,
     pub subnet_ids: Vec<String>,
+    pub tags: Tags,
 }
 
 pub struct CacheSubnetGroup;
 
-pub fn elasticache_tags(who: &Identity) -> Vec<aws_sdk_elasticache::types::Tag> {
-    who.tags
-        .iter()
-        .map(|(key, value)| {
-            aws_sdk_elasticache::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
-
 impl Kind for CacheSubnetGroup {
     const KIND: &'static str = "elasticache:cache-subnet-group";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The name is unique: a repeat answers CacheSubnetGroupAlreadyExists.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["name"];
     type Spec = CacheSubnetGroupSpec;
     type Live = CacheSubnetGroupLive;
 
@@ -39,18 +41,23 @@ impl Kind for CacheSubnetGroup {
         spec.subnets.clone()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &CacheSubnetGroupSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<CacheSubnetGroupLive>, AwsError> {
+        // The physical id is the name.
+        let name = match lookup {
+            Lookup::Id(name) => name,
+            Lookup::Identity => &spec.name,
+        };
         let Some(output) = ctx
             .aws
             .elasticache
             .describe_cache_subnet_groups()
-            .cache_subnet_group_name(&spec.name)
+            .cache_subnet_group_name(name)
             .send()
             .await
             .op("DescribeCacheSubnetGroups")
@@ -58,20 +65,25 @@ impl Kind for CacheSubnetGroup {
         else {
             return Ok(None);
         };
-        Ok(output.cache_subnet_groups().first().map(|group| {
-            let mut subnet_ids: Vec<String> = group
-                .subnets()
-                .iter()
-                .filter_map(|subnet| subnet.subnet_identifier().map(str::to_string))
-                .collect();
-            subnet_ids.sort();
-            CacheSubnetGroupLive {
-                name: group
-                    .cache_subnet_group_name()
-                    .unwrap_or_default()
-                    .to_string(),
-                subnet_ids,
-            }
+        let Some(group) = output.cache_subnet_groups().first() else {
+            return Ok(None);
+        };
+        let mut subnet_ids: Vec<String> = group
+            .subnets()
+            .iter()
+            .filter_map(|subnet| subnet.subnet_identifier().map(str::to_string))
+            .collect();
+        subnet_ids.sort();
+        let arn = group.arn().unwrap_or_default().to_string();
+        let tags = tags::list_elasticache(&ctx.aws.elasticache, &arn).await?;
+        Ok(Some(CacheSubnetGroupLive {
+            name: group
+                .cache_subnet_group_name()
+                .unwrap_or_default()
+                .to_string(),
+            arn,
+            subnet_ids,
+            tags,
         }))
     }
 
@@ -97,22 +109,19 @@ impl Kind for CacheSubnetGroup {
         who: &Identity,
         spec: &CacheSubnetGroupSpec,
         resolver: &Resolver,
-    ) -> Result<CacheSubnetGroupLive, AwsError> {
-        let subnet_ids = resolver.sorted(&spec.subnets);
+        _token: &str,
+    ) -> Result<String, AwsError> {
         ctx.aws
             .elasticache
             .create_cache_subnet_group()
             .cache_subnet_group_name(&spec.name)
             .cache_subnet_group_description(&spec.description)
-            .set_subnet_ids(Some(subnet_ids.clone()))
-            .set_tags(Some(elasticache_tags(who)))
+            .set_subnet_ids(Some(resolver.sorted(&spec.subnets)))
+            .set_tags(Some(tags::to_elasticache(&who.tags)))
             .send()
             .await
             .op("CreateCacheSubnetGroup")?;
-        Ok(CacheSubnetGroupLive {
-            name: spec.name.clone(),
-            subnet_ids,
-        })
+        Ok(spec.name.clone())
     }
 
     async fn update(
@@ -120,22 +129,32 @@ impl Kind for CacheSubnetGroup {
         _who: &Identity,
         spec: &CacheSubnetGroupSpec,
         live: &CacheSubnetGroupLive,
-        _changes: &[FieldChange],
+        changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<CacheSubnetGroupLive, AwsError> {
-        let subnet_ids = resolver.sorted(&spec.subnets);
-        ctx.aws
-            .elasticache
-            .modify_cache_subnet_group()
-            .cache_subnet_group_name(&spec.name)
-            .set_subnet_ids(Some(subnet_ids.clone()))
-            .send()
-            .await
-            .op("ModifyCacheSubnetGroup")?;
-        Ok(CacheSubnetGroupLive {
-            subnet_ids,
-            ..live.clone()
-        })
+    ) -> Result<Option<String>, AwsError> {
+        if changes.iter().any(|change| change.field == "subnet_ids") {
+            ctx.aws
+                .elasticache
+                .modify_cache_subnet_group()
+                .cache_subnet_group_name(&live.name)
+                .set_subnet_ids(Some(resolver.sorted(&spec.subnets)))
+                .send()
+                .await
+                .op("ModifyCacheSubnetGroup")?;
+        }
+        Ok(None)
+    }
+
+    fn tags(live: &CacheSubnetGroupLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &CacheSubnetGroupLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_elasticache(&ctx.aws.elasticache, &live.arn, changes).await
     }
 
     fn physical_id(live: &CacheSubnetGroupLive) -> String {
@@ -148,5 +167,55 @@ impl Kind for CacheSubnetGroup {
 
     fn status(live: &CacheSubnetGroupLive) -> String {
         format!("{} subnets", live.subnet_ids.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(subnet_ids: &[&str]) -> CacheSubnetGroupLive {
+        CacheSubnetGroupLive {
+            name: "macro-ai-dev-redis".into(),
+            arn: "arn:aws:elasticache:us-east-1:123456789012:subnetgroup:macro-ai-dev-redis".into(),
+            subnet_ids: subnet_ids.iter().map(|id| id.to_string()).collect(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = CacheSubnetGroup::outputs(&live(&[]));
+        let mut declared = CacheSubnetGroup::OUTPUTS.to_vec();
+        declared.sort();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
+    }
+
+    #[test]
+    fn subnets_are_compared_as_a_set() {
+        let resolver = Resolver::default();
+        resolver.set(
+            &"db-a".into(),
+            Outputs::from([("subnet_id".into(), "subnet-b".into())]),
+        );
+        resolver.set(
+            &"db-b".into(),
+            Outputs::from([("subnet_id".into(), "subnet-a".into())]),
+        );
+        let spec = CacheSubnetGroupSpec {
+            name: "macro-ai-dev-redis".into(),
+            description: "cache subnets".into(),
+            subnets: vec![Ref::new("db-a", "subnet_id"), Ref::new("db-b", "subnet_id")],
+        };
+        assert!(
+            CacheSubnetGroup::diff(&spec, &live(&["subnet-a", "subnet-b"]), &resolver).is_empty()
+        );
+        let changes = CacheSubnetGroup::diff(&spec, &live(&["subnet-a"]), &resolver);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].new, "subnet-a,subnet-b");
+        assert!(!changes[0].replace);
     }
 }

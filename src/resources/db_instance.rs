@@ -1,15 +1,21 @@
 //! The RDS PostgreSQL instance (pgvector ships with PostgreSQL ≥ 15 on RDS).
 //!
+//! Found by its identifier, which is unique in the account and region and is its physical
+//! id; `DescribeDBInstances` carries its tags (`TagList`). The create is one
+//! `CreateDBInstance` with everything the spec says and the master password read from the
+//! credentials secret (which goes nowhere else); it does not wait: the instance is `Pending`
+//! while `creating` (5–15 minutes on AWS), and the engine waits for it.
+//!
 //! Every modifiable difference becomes one `ModifyDBInstance`, applied at once or in the
 //! maintenance window per the environment (`--apply-immediately` overrides). Differences AWS
 //! cannot apply in place (another engine, a smaller disk, a downgrade, turning encryption
 //! off) are `replace`, which `up` refuses. Pending modifications count as the live value, so
-//! a change waiting for the maintenance window is not requested again on every run. The master
-//! password is read from the credentials secret at creation and goes nowhere else.
+//! a change waiting for the maintenance window is not requested again on every run (and a
+//! `ModifyDBInstance` whose answer was lost is not asked for twice).
 
-use super::db_subnet_group::rds_tags;
 use super::{
-    compare, secret, wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver,
+    compare, secret, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup,
+    Outputs, Readiness, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
@@ -61,6 +67,7 @@ pub struct DbInstanceLive {
     pub security_groups: Vec<String>,
     /// Fields with a modification waiting for the maintenance window.
     pub pending: Vec<String>,
+    pub tags: Tags,
 }
 
 pub struct DbInstance;
@@ -158,61 +165,8 @@ fn live_of(instance: &aws_sdk_rds::types::DbInstance) -> DbInstanceLive {
             .to_string(),
         security_groups,
         pending: pending_fields,
+        tags: tags::from_rds(instance.tag_list()),
     }
-}
-
-async fn describe(ctx: &Ctx<'_>, identifier: &str) -> Result<Option<DbInstanceLive>, AwsError> {
-    Ok(ctx
-        .aws
-        .rds
-        .describe_db_instances()
-        .db_instance_identifier(identifier)
-        .send()
-        .await
-        .op("DescribeDBInstances")
-        .found()?
-        .and_then(|output| output.db_instances().first().map(live_of)))
-}
-
-/// Waits until the instance is `available`, showing its status meanwhile.
-async fn wait_available(
-    ctx: &Ctx<'_>,
-    who: &Identity,
-    identifier: &str,
-) -> Result<DbInstanceLive, AwsError> {
-    wait_until(
-        ctx,
-        who,
-        DbInstance::KIND,
-        &format!("DB instance {identifier} to become available"),
-        "DescribeDBInstances",
-        || async {
-            match describe(ctx, identifier).await? {
-                Some(live) if live.status == "available" => Ok(Ok(live)),
-                Some(live)
-                    if matches!(
-                        live.status.as_str(),
-                        "failed"
-                            | "incompatible-parameters"
-                            | "incompatible-network"
-                            | "storage-full"
-                            | "deleting"
-                    ) =>
-                {
-                    Err(AwsError::other(
-                        "DescribeDBInstances",
-                        format!(
-                            "DB instance {identifier} is {} instead of available",
-                            live.status
-                        ),
-                    ))
-                }
-                Some(live) => Ok(Err(live.status)),
-                None => Ok(Err("not visible yet".to_string())),
-            }
-        },
-    )
-    .await
 }
 
 fn changes_of(
@@ -315,8 +269,47 @@ fn changes_of(
     changes
 }
 
+/// What an instance `status` means for what depends on it.
+fn readiness_of(identifier: &str, status: &str) -> Readiness {
+    let why = || format!("DB instance {identifier} is {status}");
+    match status {
+        // Not usable yet, and will be.
+        "creating" | "starting" | "rebooting" | "renaming" | "moving-to-vpc"
+        | "converting-to-vpc" => Readiness::Pending(why()),
+        // Usable, but applying a change (waited for only after this run changed it).
+        "modifying"
+        | "backing-up"
+        | "maintenance"
+        | "upgrading"
+        | "configuring-enhanced-monitoring"
+        | "configuring-iam-database-auth"
+        | "configuring-log-exports"
+        | "configuring-activity-stream"
+        | "resetting-master-credentials"
+        | "storage-config-upgrade" => Readiness::Busy(why()),
+        // Will not become available by waiting.
+        "failed"
+        | "storage-full"
+        | "deleting"
+        | "delete-precheck"
+        | "restore-error"
+        | "insufficient-capacity"
+        | "inaccessible-encryption-credentials"
+        | "inaccessible-encryption-credentials-recoverable" => Readiness::Failed(why()),
+        other if other.starts_with("incompatible-") => Readiness::Failed(why()),
+        // `available`; `storage-optimization` (usable, and lasting up to hours after a storage
+        // change: the change itself is done); `stopped` / `stopping` (someone stopped it on
+        // purpose: `up` goes on as it always did, and `status` shows it).
+        _ => Readiness::Ready,
+    }
+}
+
 impl Kind for DbInstance {
     const KIND: &'static str = "rds:db-instance";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The identifier is unique: a repeat answers DBInstanceAlreadyExists.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["identifier", "arn", "endpoint", "port"];
     type Spec = DbInstanceSpec;
     type Live = DbInstanceLive;
 
@@ -329,28 +322,46 @@ impl Kind for DbInstance {
         ]
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &DbInstanceSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<DbInstanceLive>, AwsError> {
-        describe(ctx, &spec.identifier).await
+        // The physical id is the identifier.
+        let identifier = match lookup {
+            Lookup::Id(identifier) => identifier,
+            Lookup::Identity => &spec.identifier,
+        };
+        Ok(ctx
+            .aws
+            .rds
+            .describe_db_instances()
+            .db_instance_identifier(identifier)
+            .send()
+            .await
+            .op("DescribeDBInstances")
+            .found()?
+            .and_then(|output| output.db_instances().first().map(live_of)))
     }
 
     fn diff(spec: &DbInstanceSpec, live: &DbInstanceLive, resolver: &Resolver) -> Vec<FieldChange> {
         changes_of(spec, live, resolver)
     }
 
+    /// Reads the master password from the credentials secret (a read), then makes the one
+    /// `CreateDBInstance`, with the tags. Since it does not wait, the pgvector instructions
+    /// are printed here, once, when the instance is first asked for.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &DbInstanceSpec,
         resolver: &Resolver,
-    ) -> Result<DbInstanceLive, AwsError> {
-        let credentials =
-            secret::read_object(&ctx.aws.secrets, &resolver.get(&spec.credentials)).await?;
+        _token: &str,
+    ) -> Result<String, AwsError> {
+        let credentials_secret = resolver.get(&spec.credentials);
+        let credentials = secret::read_object(&ctx.aws.secrets, &credentials_secret).await?;
         let password = secret::SecretValue::new(
             credentials
                 .get("password")
@@ -363,7 +374,9 @@ impl Kind for DbInstance {
                 })?
                 .to_string(),
         );
-        ctx.aws
+        drop(credentials);
+        let output = ctx
+            .aws
             .rds
             .create_db_instance()
             .db_instance_identifier(&spec.identifier)
@@ -388,24 +401,26 @@ impl Kind for DbInstance {
             .vpc_security_group_ids(resolver.get(&spec.security_group))
             .copy_tags_to_snapshot(true)
             .auto_minor_version_upgrade(true)
-            .set_tags(Some(rds_tags(who)))
+            .set_tags(Some(tags::to_rds(&who.tags)))
             .send()
             .await
             .op("CreateDBInstance")?;
-        let live = wait_available(ctx, who, &spec.identifier).await?;
+        let identifier = output
+            .db_instance()
+            .and_then(|instance| instance.db_instance_identifier())
+            .unwrap_or(&spec.identifier)
+            .to_string();
         ctx.reporter.report(Event::Info {
             message: format!(
-                "{}: PostgreSQL is available at {}:{}. pgvector is installed per database by SQL, not by AWS: connect as {} (password in secret {}) and run `CREATE EXTENSION IF NOT EXISTS vector;`",
-                who.id,
-                live.endpoint,
-                live.port,
-                spec.master_username,
-                resolver.get(&spec.credentials)
+                "{}: PostgreSQL instance {identifier} is being created (several minutes on AWS); `macroctl status` shows its endpoint once it is available. pgvector is installed per database by SQL, not by AWS: connect as {} (password in secret {credentials_secret}) and run `CREATE EXTENSION IF NOT EXISTS vector;`",
+                who.id, spec.master_username,
             ),
         });
-        Ok(live)
+        Ok(identifier)
     }
 
+    /// One `ModifyDBInstance` with every changed field (setting a field to the value it is
+    /// being changed to again is harmless).
     async fn update(
         ctx: &Ctx<'_>,
         who: &Identity,
@@ -413,7 +428,7 @@ impl Kind for DbInstance {
         live: &DbInstanceLive,
         changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<DbInstanceLive, AwsError> {
+    ) -> Result<Option<String>, AwsError> {
         let apply_immediately = spec.apply_immediately || ctx.apply_immediately;
         let mut request = ctx
             .aws
@@ -421,6 +436,7 @@ impl Kind for DbInstance {
             .modify_db_instance()
             .db_instance_identifier(&live.identifier)
             .apply_immediately(apply_immediately);
+        let mut modified = Vec::new();
         for change in changes {
             request = match change.field.as_str() {
                 "engine_version" => request
@@ -448,8 +464,12 @@ impl Kind for DbInstance {
                 "vpc_security_group_ids" => {
                     request.vpc_security_group_ids(resolver.get(&spec.security_group))
                 }
-                _ => request,
+                _ => continue,
             };
+            modified.push(change.field.as_str());
+        }
+        if modified.is_empty() {
+            return Ok(None);
         }
         request.send().await.op("ModifyDBInstance")?;
         if !apply_immediately {
@@ -457,24 +477,27 @@ impl Kind for DbInstance {
                 message: format!(
                     "{}: modification of {} scheduled for the next maintenance window (use --apply-immediately to apply it now)",
                     who.id,
-                    changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>().join(", ")
+                    modified.join(", ")
                 ),
             });
         }
-        wait_available(ctx, who, &live.identifier).await
+        Ok(None)
     }
 
-    async fn settle(
+    fn readiness(live: &DbInstanceLive) -> Readiness {
+        readiness_of(&live.identifier, &live.status)
+    }
+
+    fn tags(live: &DbInstanceLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
         ctx: &Ctx<'_>,
-        who: &Identity,
-        live: DbInstanceLive,
-    ) -> Result<DbInstanceLive, AwsError> {
-        // A run killed while the instance was being created waits for it again; other
-        // transient states (backing-up, modifying) do not block anything that depends on it.
-        if live.status != "creating" {
-            return Ok(live);
-        }
-        wait_available(ctx, who, &live.identifier).await
+        live: &DbInstanceLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_rds(&ctx.aws.rds, &live.arn, changes).await
     }
 
     fn physical_id(live: &DbInstanceLive) -> String {
@@ -496,5 +519,152 @@ impl Kind for DbInstance {
             status.push_str(&format!(" (pending: {})", live.pending.join(", ")));
         }
         status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolver() -> Resolver {
+        let resolver = Resolver::default();
+        let outputs = |pairs: &[(&str, &str)]| -> Outputs {
+            pairs
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect()
+        };
+        resolver.set(
+            &"db-subnets".into(),
+            outputs(&[("name", "macro-ai-dev-db")]),
+        );
+        resolver.set(
+            &"db-parameters".into(),
+            outputs(&[("name", "macro-ai-dev-postgres16")]),
+        );
+        resolver.set(&"sg-db".into(), outputs(&[("group_id", "sg-1")]));
+        resolver
+    }
+
+    fn spec() -> DbInstanceSpec {
+        DbInstanceSpec {
+            identifier: "macro-ai-dev-postgres".into(),
+            engine_version: "16.4".into(),
+            instance_class: "db.t4g.micro".into(),
+            allocated_storage_gib: 20,
+            max_allocated_storage_gib: 100,
+            storage_type: "gp3".into(),
+            multi_az: false,
+            deletion_protection: false,
+            backup_retention_days: 1,
+            performance_insights: false,
+            database_name: "app".into(),
+            master_username: "app".into(),
+            port: 5432,
+            apply_immediately: true,
+            subnet_group: Ref::new("db-subnets", "name"),
+            parameter_group: Ref::new("db-parameters", "name"),
+            security_group: Ref::new("sg-db", "group_id"),
+            credentials: Ref::new("db-credentials", "arn"),
+        }
+    }
+
+    /// What AWS reports for `spec()`, converged.
+    fn live() -> DbInstanceLive {
+        DbInstanceLive {
+            identifier: "macro-ai-dev-postgres".into(),
+            arn: "arn:aws:rds:us-east-1:123456789012:db:macro-ai-dev-postgres".into(),
+            status: "available".into(),
+            engine: "postgres".into(),
+            engine_version: "16.4".into(),
+            instance_class: "db.t4g.micro".into(),
+            allocated_storage_gib: 20,
+            max_allocated_storage_gib: 100,
+            storage_type: "gp3".into(),
+            multi_az: false,
+            deletion_protection: false,
+            backup_retention_days: 1,
+            performance_insights: None,
+            storage_encrypted: true,
+            publicly_accessible: false,
+            endpoint: "macro-ai-dev-postgres.abc.us-east-1.rds.amazonaws.com".into(),
+            port: 5432,
+            subnet_group: "macro-ai-dev-db".into(),
+            parameter_group: "macro-ai-dev-postgres16".into(),
+            security_groups: vec!["sg-1".into()],
+            pending: Vec::new(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = DbInstance::outputs(&live());
+        let mut declared = DbInstance::OUTPUTS.to_vec();
+        declared.sort();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
+    }
+
+    #[test]
+    fn a_converged_instance_has_no_changes() {
+        assert_eq!(DbInstance::diff(&spec(), &live(), &resolver()), Vec::new());
+    }
+
+    #[test]
+    fn what_aws_cannot_change_in_place_is_a_replacement() {
+        let resolver = resolver();
+        let field = |live: DbInstanceLive| DbInstance::diff(&spec(), &live, &resolver);
+        // A downgrade, a smaller disk, encryption off: replacements.
+        let newer = field(DbInstanceLive {
+            engine_version: "16.10".into(),
+            ..live()
+        });
+        assert!(newer[0].replace, "{newer:?}");
+        let bigger = field(DbInstanceLive {
+            allocated_storage_gib: 50,
+            ..live()
+        });
+        assert!(bigger[0].replace, "{bigger:?}");
+        let unencrypted = field(DbInstanceLive {
+            storage_encrypted: false,
+            ..live()
+        });
+        assert!(unencrypted[0].replace, "{unencrypted:?}");
+        // An upgrade, a bigger disk, a longer retention: in place.
+        let older = field(DbInstanceLive {
+            engine_version: "16.3".into(),
+            allocated_storage_gib: 10,
+            backup_retention_days: 0,
+            ..live()
+        });
+        assert_eq!(older.len(), 3);
+        assert!(older.iter().all(|change| !change.replace), "{older:?}");
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(version_less("16.4", "16.10"));
+        assert!(version_less("16.10", "17.1"));
+        assert!(!version_less("16.4", "16.4"));
+    }
+
+    #[test]
+    fn readiness_by_status() {
+        let at = |status: &str| readiness_of("db", status);
+        assert_eq!(at("available"), Readiness::Ready);
+        assert!(matches!(at("creating"), Readiness::Pending(why) if why.contains("creating")));
+        assert!(matches!(at("modifying"), Readiness::Busy(_)));
+        assert!(matches!(at("backing-up"), Readiness::Busy(_)));
+        assert!(matches!(at("failed"), Readiness::Failed(_)));
+        assert!(matches!(
+            at("incompatible-parameters"),
+            Readiness::Failed(_)
+        ));
+        assert!(matches!(at("storage-full"), Readiness::Failed(_)));
+        assert!(matches!(at("deleting"), Readiness::Failed(_)));
+        assert_eq!(at("storage-optimization"), Readiness::Ready);
     }
 }

@@ -1,9 +1,17 @@
 //! The RDS DB parameter group for the engine family (`postgres16`). Owning it from the start
 //! means tuning PostgreSQL later is a parameter change, not an instance replacement (moving
 //! an instance to a new group needs a reboot).
+//!
+//! Found by its name, which is unique in the account and region and is its physical id.
+//! `DescribeDBParameterGroups` does not carry tags, so they are read with
+//! `ListTagsForResource` on the group's ARN. Nothing is changed in place: the family cannot
+//! be (a new major version is a new group, named after it), and macroctl sets no parameters
+//! yet.
 
-use super::db_subnet_group::rds_tags;
-use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Ref, Resolver, TagChanges, Tags,
+};
 use crate::aws::{AwsError, Found, IntoAwsError};
 
 #[derive(Debug, Clone)]
@@ -16,13 +24,19 @@ pub struct DbParameterGroupSpec {
 #[derive(Debug, Clone)]
 pub struct DbParameterGroupLive {
     pub name: String,
+    pub arn: String,
     pub family: String,
+    pub tags: Tags,
 }
 
 pub struct DbParameterGroup;
 
 impl Kind for DbParameterGroup {
     const KIND: &'static str = "rds:db-parameter-group";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The name is unique: a repeat answers DBParameterGroupAlreadyExists.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["name"];
     type Spec = DbParameterGroupSpec;
     type Live = DbParameterGroupLive;
 
@@ -30,18 +44,27 @@ impl Kind for DbParameterGroup {
         Vec::new()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &DbParameterGroupSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<DbParameterGroupLive>, AwsError> {
+        // The physical id is the name, and the name carries the major version: a recorded
+        // group of another name is the previous major's, which the instance leaves when it is
+        // upgraded (a major upgrade needs a group of the new family). It is not this
+        // resource, which is then found, or created, by the name the spec gives.
+        let name = match lookup {
+            Lookup::Id(name) if name != spec.name => return Ok(None),
+            Lookup::Id(name) => name,
+            Lookup::Identity => &spec.name,
+        };
         let Some(output) = ctx
             .aws
             .rds
             .describe_db_parameter_groups()
-            .db_parameter_group_name(&spec.name)
+            .db_parameter_group_name(name)
             .send()
             .await
             .op("DescribeDBParameterGroups")
@@ -49,19 +72,27 @@ impl Kind for DbParameterGroup {
         else {
             return Ok(None);
         };
-        Ok(output
-            .db_parameter_groups()
-            .first()
-            .map(|group| DbParameterGroupLive {
-                name: group
-                    .db_parameter_group_name()
-                    .unwrap_or_default()
-                    .to_string(),
-                family: group
-                    .db_parameter_group_family()
-                    .unwrap_or_default()
-                    .to_string(),
-            }))
+        // AWS answers DBParameterGroupNotFound for an unknown name; moto an empty list.
+        let Some(group) = output.db_parameter_groups().first() else {
+            return Ok(None);
+        };
+        let arn = group
+            .db_parameter_group_arn()
+            .unwrap_or_default()
+            .to_string();
+        let tags = tags::list_rds(&ctx.aws.rds, &arn).await?;
+        Ok(Some(DbParameterGroupLive {
+            name: group
+                .db_parameter_group_name()
+                .unwrap_or_default()
+                .to_string(),
+            arn,
+            family: group
+                .db_parameter_group_family()
+                .unwrap_or_default()
+                .to_string(),
+            tags,
+        }))
     }
 
     fn diff(
@@ -79,32 +110,43 @@ impl Kind for DbParameterGroup {
         who: &Identity,
         spec: &DbParameterGroupSpec,
         _resolver: &Resolver,
-    ) -> Result<DbParameterGroupLive, AwsError> {
+        _token: &str,
+    ) -> Result<String, AwsError> {
         ctx.aws
             .rds
             .create_db_parameter_group()
             .db_parameter_group_name(&spec.name)
             .db_parameter_group_family(&spec.family)
             .description(&spec.description)
-            .set_tags(Some(rds_tags(who)))
+            .set_tags(Some(tags::to_rds(&who.tags)))
             .send()
             .await
             .op("CreateDBParameterGroup")?;
-        Ok(DbParameterGroupLive {
-            name: spec.name.clone(),
-            family: spec.family.clone(),
-        })
+        Ok(spec.name.clone())
     }
 
+    /// Nothing is updatable: the only compared field, the family, is a replacement.
     async fn update(
         _ctx: &Ctx<'_>,
         _who: &Identity,
         _spec: &DbParameterGroupSpec,
-        live: &DbParameterGroupLive,
+        _live: &DbParameterGroupLive,
         _changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<DbParameterGroupLive, AwsError> {
-        Ok(live.clone())
+    ) -> Result<Option<String>, AwsError> {
+        Ok(None)
+    }
+
+    fn tags(live: &DbParameterGroupLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &DbParameterGroupLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_rds(&ctx.aws.rds, &live.arn, changes).await
     }
 
     fn physical_id(live: &DbParameterGroupLive) -> String {
@@ -117,5 +159,44 @@ impl Kind for DbParameterGroup {
 
     fn status(live: &DbParameterGroupLive) -> String {
         live.family.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(family: &str) -> DbParameterGroupLive {
+        DbParameterGroupLive {
+            name: "macro-ai-dev-postgres16".into(),
+            arn: "arn:aws:rds:us-east-1:123456789012:pg:macro-ai-dev-postgres16".into(),
+            family: family.into(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = DbParameterGroup::outputs(&live("postgres16"));
+        let mut declared = DbParameterGroup::OUTPUTS.to_vec();
+        declared.sort();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
+    }
+
+    #[test]
+    fn another_family_is_a_replacement() {
+        let spec = DbParameterGroupSpec {
+            name: "macro-ai-dev-postgres16".into(),
+            family: "postgres16".into(),
+            description: "PostgreSQL parameters".into(),
+        };
+        let resolver = Resolver::default();
+        assert!(DbParameterGroup::diff(&spec, &live("postgres16"), &resolver).is_empty());
+        let changes = DbParameterGroup::diff(&spec, &live("postgres15"), &resolver);
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].replace);
     }
 }

@@ -1,7 +1,15 @@
 //! The RDS DB subnet group: the isolated database subnets (one per AZ, at least two, as RDS
 //! requires) the instance may be placed in.
+//!
+//! Found by its name, which is unique in the account and region and is its physical id.
+//! `DescribeDBSubnetGroups` does not carry tags, so they are read with `ListTagsForResource`
+//! on the group's ARN. The subnets are compared as a sorted set and changed in place with
+//! `ModifyDBSubnetGroup` (which sets the whole list, so repeating it is harmless).
 
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
 use crate::aws::{AwsError, Found, IntoAwsError};
 
 #[derive(Debug, Clone)]
@@ -14,26 +22,20 @@ pub struct DbSubnetGroupSpec {
 #[derive(Debug, Clone)]
 pub struct DbSubnetGroupLive {
     pub name: String,
+    pub arn: String,
     pub subnet_ids: Vec<String>,
     pub status: String,
+    pub tags: Tags,
 }
 
 pub struct DbSubnetGroup;
 
-pub fn rds_tags(who: &Identity) -> Vec<aws_sdk_rds::types::Tag> {
-    who.tags
-        .iter()
-        .map(|(key, value)| {
-            aws_sdk_rds::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
-
 impl Kind for DbSubnetGroup {
     const KIND: &'static str = "rds:db-subnet-group";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The name is unique: a repeat answers DBSubnetGroupAlreadyExists.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["name"];
     type Spec = DbSubnetGroupSpec;
     type Live = DbSubnetGroupLive;
 
@@ -41,18 +43,23 @@ impl Kind for DbSubnetGroup {
         spec.subnets.clone()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &DbSubnetGroupSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<DbSubnetGroupLive>, AwsError> {
+        // The physical id is the name.
+        let name = match lookup {
+            Lookup::Id(name) => name,
+            Lookup::Identity => &spec.name,
+        };
         let Some(output) = ctx
             .aws
             .rds
             .describe_db_subnet_groups()
-            .db_subnet_group_name(&spec.name)
+            .db_subnet_group_name(name)
             .send()
             .await
             .op("DescribeDBSubnetGroups")
@@ -60,21 +67,26 @@ impl Kind for DbSubnetGroup {
         else {
             return Ok(None);
         };
-        Ok(output.db_subnet_groups().first().map(|group| {
-            let mut subnet_ids: Vec<String> = group
-                .subnets()
-                .iter()
-                .filter_map(|subnet| subnet.subnet_identifier().map(str::to_string))
-                .collect();
-            subnet_ids.sort();
-            DbSubnetGroupLive {
-                name: group.db_subnet_group_name().unwrap_or_default().to_string(),
-                subnet_ids,
-                status: group
-                    .subnet_group_status()
-                    .unwrap_or("Complete")
-                    .to_string(),
-            }
+        let Some(group) = output.db_subnet_groups().first() else {
+            return Ok(None);
+        };
+        let mut subnet_ids: Vec<String> = group
+            .subnets()
+            .iter()
+            .filter_map(|subnet| subnet.subnet_identifier().map(str::to_string))
+            .collect();
+        subnet_ids.sort();
+        let arn = group.db_subnet_group_arn().unwrap_or_default().to_string();
+        let tags = tags::list_rds(&ctx.aws.rds, &arn).await?;
+        Ok(Some(DbSubnetGroupLive {
+            name: group.db_subnet_group_name().unwrap_or_default().to_string(),
+            arn,
+            subnet_ids,
+            status: group
+                .subnet_group_status()
+                .unwrap_or("Complete")
+                .to_string(),
+            tags,
         }))
     }
 
@@ -100,23 +112,19 @@ impl Kind for DbSubnetGroup {
         who: &Identity,
         spec: &DbSubnetGroupSpec,
         resolver: &Resolver,
-    ) -> Result<DbSubnetGroupLive, AwsError> {
-        let subnet_ids = resolver.sorted(&spec.subnets);
+        _token: &str,
+    ) -> Result<String, AwsError> {
         ctx.aws
             .rds
             .create_db_subnet_group()
             .db_subnet_group_name(&spec.name)
             .db_subnet_group_description(&spec.description)
-            .set_subnet_ids(Some(subnet_ids.clone()))
-            .set_tags(Some(rds_tags(who)))
+            .set_subnet_ids(Some(resolver.sorted(&spec.subnets)))
+            .set_tags(Some(tags::to_rds(&who.tags)))
             .send()
             .await
             .op("CreateDBSubnetGroup")?;
-        Ok(DbSubnetGroupLive {
-            name: spec.name.clone(),
-            subnet_ids,
-            status: "Complete".into(),
-        })
+        Ok(spec.name.clone())
     }
 
     async fn update(
@@ -124,22 +132,32 @@ impl Kind for DbSubnetGroup {
         _who: &Identity,
         spec: &DbSubnetGroupSpec,
         live: &DbSubnetGroupLive,
-        _changes: &[FieldChange],
+        changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<DbSubnetGroupLive, AwsError> {
-        let subnet_ids = resolver.sorted(&spec.subnets);
-        ctx.aws
-            .rds
-            .modify_db_subnet_group()
-            .db_subnet_group_name(&spec.name)
-            .set_subnet_ids(Some(subnet_ids.clone()))
-            .send()
-            .await
-            .op("ModifyDBSubnetGroup")?;
-        Ok(DbSubnetGroupLive {
-            subnet_ids,
-            ..live.clone()
-        })
+    ) -> Result<Option<String>, AwsError> {
+        if changes.iter().any(|change| change.field == "subnet_ids") {
+            ctx.aws
+                .rds
+                .modify_db_subnet_group()
+                .db_subnet_group_name(&live.name)
+                .set_subnet_ids(Some(resolver.sorted(&spec.subnets)))
+                .send()
+                .await
+                .op("ModifyDBSubnetGroup")?;
+        }
+        Ok(None)
+    }
+
+    fn tags(live: &DbSubnetGroupLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &DbSubnetGroupLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_rds(&ctx.aws.rds, &live.arn, changes).await
     }
 
     fn physical_id(live: &DbSubnetGroupLive) -> String {
@@ -156,5 +174,54 @@ impl Kind for DbSubnetGroup {
             live.status.to_lowercase(),
             live.subnet_ids.len()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(subnet_ids: &[&str]) -> DbSubnetGroupLive {
+        DbSubnetGroupLive {
+            name: "macro-ai-dev-db".into(),
+            arn: "arn:aws:rds:us-east-1:123456789012:subgrp:macro-ai-dev-db".into(),
+            subnet_ids: subnet_ids.iter().map(|id| id.to_string()).collect(),
+            status: "Complete".into(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = DbSubnetGroup::outputs(&live(&[]));
+        let mut declared = DbSubnetGroup::OUTPUTS.to_vec();
+        declared.sort();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
+    }
+
+    #[test]
+    fn subnets_are_compared_as_a_set() {
+        let resolver = Resolver::default();
+        resolver.set(
+            &"db-a".into(),
+            Outputs::from([("subnet_id".into(), "subnet-b".into())]),
+        );
+        resolver.set(
+            &"db-b".into(),
+            Outputs::from([("subnet_id".into(), "subnet-a".into())]),
+        );
+        let spec = DbSubnetGroupSpec {
+            name: "macro-ai-dev-db".into(),
+            description: "database subnets".into(),
+            subnets: vec![Ref::new("db-a", "subnet_id"), Ref::new("db-b", "subnet_id")],
+        };
+        assert!(DbSubnetGroup::diff(&spec, &live(&["subnet-a", "subnet-b"]), &resolver).is_empty());
+        let changes = DbSubnetGroup::diff(&spec, &live(&["subnet-a"]), &resolver);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].new, "subnet-a,subnet-b");
+        assert!(!changes[0].replace);
     }
 }

@@ -1,16 +1,25 @@
 //! ECR repositories: one per service image (`macro-ai-staging-api`), which the deploy pushes
 //! to and the task definitions pull from.
 //!
-//! A repository is found by its deterministic name (`DescribeRepositories`). Compared: scan
-//! on push (`PutImageScanningConfiguration`) and the lifecycle policy, one rule expiring all
-//! but the newest `keep_last_images` images, compared *semantically* (parsed JSON, keys in any
-//! order, rules by priority) with what `GetLifecyclePolicy` returns; an absent policy is
-//! created. `keep_last_images = 0` means no lifecycle policy: every image is kept.
-//! Turning scan on push off sends the flag explicitly (see [`explicit_scan_flag`]).
+//! A repository is read by its name (`DescribeRepositories`; its tags with
+//! `ListTagsForResource`, since the describe does not include them): the one in the ARN
+//! recorded in state, else the deterministic name. `CreateRepository` makes it with scan on
+//! push and its tags in one call (the name is unique: a repeat answers
+//! `RepositoryAlreadyExistsException`); the lifecycle policy is the update the engine makes
+//! next, because ECR sets it with a call of its own.
+//!
+//! Compared: scan on push (`PutImageScanningConfiguration`) and the lifecycle policy, one rule
+//! expiring all but the newest `keep_last_images` images, compared *semantically* (parsed
+//! JSON, keys in any order, rules by priority) with what `GetLifecyclePolicy` returns; an
+//! absent policy is created. `keep_last_images = 0` means no lifecycle policy: every image is
+//! kept. Turning scan on push off sends the flag explicitly (see [`explicit_scan_flag`]).
 
 use super::iam_role::canonical_json;
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ecr::types::ImageScanningConfiguration;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
@@ -34,6 +43,7 @@ pub struct EcrRepositoryLive {
     pub scan_on_push: Option<bool>,
     /// The normalised lifecycle policy; `None` when the repository has none.
     pub lifecycle_policy: Option<String>,
+    pub tags: Tags,
 }
 
 pub struct EcrRepository;
@@ -101,19 +111,6 @@ fn explicit_scan_flag(request: &mut HttpRequest) {
     *request.body_mut() = SdkBody::from(text);
 }
 
-fn ecr_tags(who: &Identity) -> Result<Vec<aws_sdk_ecr::types::Tag>, AwsError> {
-    who.tags
-        .iter()
-        .map(|(key, value)| {
-            aws_sdk_ecr::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|err| AwsError::other("CreateRepository", err.to_string()))
-        })
-        .collect()
-}
-
 fn live_of(repository: &aws_sdk_ecr::types::Repository) -> EcrRepositoryLive {
     EcrRepositoryLive {
         name: repository.repository_name().unwrap_or_default().to_string(),
@@ -123,50 +120,75 @@ fn live_of(repository: &aws_sdk_ecr::types::Repository) -> EcrRepositoryLive {
             .image_scanning_configuration()
             .map(|config| config.scan_on_push()),
         lifecycle_policy: None,
+        tags: Tags::new(),
     }
 }
 
+/// The repository name in a repository ARN (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`,
+/// where the name may itself contain `/`); anything else is taken as a name.
+fn name_of(id: &str) -> &str {
+    id.split_once(":repository/").map_or(id, |(_, name)| name)
+}
+
 async fn lifecycle_policy(ctx: &Ctx<'_>, name: &str) -> Result<Option<String>, AwsError> {
-    let result = ctx
+    // LifecyclePolicyNotFoundException: the repository has none.
+    let output = ctx
         .aws
         .ecr
         .get_lifecycle_policy()
         .repository_name(name)
         .send()
         .await
-        .op("GetLifecyclePolicy");
-    match result {
-        Ok(output) => Ok(output.lifecycle_policy_text().map(normalize_lifecycle)),
-        // LifecyclePolicyNotFoundException
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(err),
-    }
+        .op("GetLifecyclePolicy")
+        .found()?;
+    Ok(output
+        .as_ref()
+        .and_then(|output| output.lifecycle_policy_text())
+        .map(normalize_lifecycle))
 }
 
 async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<EcrRepositoryLive>, AwsError> {
-    let result = ctx
+    // RepositoryNotFoundException: absent.
+    let Some(output) = ctx
         .aws
         .ecr
         .describe_repositories()
         .repository_names(name)
         .send()
         .await
-        .op("DescribeRepositories");
-    let output = match result {
-        Ok(output) => output,
-        // RepositoryNotFoundException
-        Err(err) if err.is_not_found() => return Ok(None),
-        Err(err) => return Err(err),
+        .op("DescribeRepositories")
+        .found()?
+    else {
+        return Ok(None);
     };
     let Some(mut live) = output.repositories().first().map(live_of) else {
         return Ok(None);
     };
     live.lifecycle_policy = lifecycle_policy(ctx, name).await?;
+    let Some(listed) = ctx
+        .aws
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(&live.arn)
+        .send()
+        .await
+        .op("ListTagsForResource")
+        .found()?
+    else {
+        // Deleted since the describe.
+        return Ok(None);
+    };
+    live.tags = tags::from_ecr(listed.tags());
     Ok(Some(live))
 }
 
 impl Kind for EcrRepository {
     const KIND: &'static str = "ecr:repository";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // Repository names are unique in the registry: a repeat answers
+    // RepositoryAlreadyExistsException.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "name", "repository_uri"];
     type Spec = EcrRepositorySpec;
     type Live = EcrRepositoryLive;
 
@@ -174,15 +196,19 @@ impl Kind for EcrRepository {
         Vec::new()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &EcrRepositorySpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<EcrRepositoryLive>, AwsError> {
-        // The name is deterministic; the recorded ARN ends with it.
-        describe(ctx, &spec.name).await
+        let name = match lookup {
+            // The ARN recorded in state or returned by CreateRepository.
+            Lookup::Id(id) => name_of(id),
+            Lookup::Identity => &spec.name,
+        };
+        describe(ctx, name).await
     }
 
     fn diff(
@@ -214,13 +240,18 @@ impl Kind for EcrRepository {
         changes
     }
 
+    /// Creates the repository with scan on push and its tags; the lifecycle policy is the
+    /// update the engine makes next. Returns the repository's ARN.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &EcrRepositorySpec,
-        resolver: &Resolver,
-    ) -> Result<EcrRepositoryLive, AwsError> {
-        let result = ctx
+        _resolver: &Resolver,
+        _token: &str,
+    ) -> Result<String, AwsError> {
+        // A false flag is omitted by the SDK here too, which is harmless on create: scanning
+        // is off unless asked for, on AWS and on moto.
+        let output = ctx
             .aws
             .ecr
             .create_repository()
@@ -230,28 +261,19 @@ impl Kind for EcrRepository {
                     .scan_on_push(spec.scan_on_push)
                     .build(),
             )
-            .set_tags(Some(ecr_tags(who)?))
+            .set_tags(Some(tags::to_ecr(&who.tags, "CreateRepository")?))
             .send()
             .await
-            .op("CreateRepository");
-        let live = match result {
-            Ok(output) => output
-                .repository()
-                .map(live_of)
-                .ok_or_else(|| AwsError::other("CreateRepository", "ECR returned no repository"))?,
-            // Created by an interrupted run (or concurrently): converge what is there.
-            Err(err) if err.code() == Some("RepositoryAlreadyExistsException") => {
-                describe(ctx, &spec.name).await?.ok_or(err)?
-            }
-            Err(err) => return Err(err),
-        };
-        let changes = Self::diff(spec, &live, resolver);
-        if changes.is_empty() {
-            return Ok(live);
-        }
-        Self::update(ctx, who, spec, &live, &changes, resolver).await
+            .op("CreateRepository")?;
+        output
+            .repository()
+            .and_then(|repository| repository.repository_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::other("CreateRepository", "ECR returned no repository"))
     }
 
+    /// Each change is one call that is safe to repeat: the scanning configuration and the
+    /// lifecycle policy are put whole; deleting a policy already gone counts as done.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -259,9 +281,8 @@ impl Kind for EcrRepository {
         live: &EcrRepositoryLive,
         changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<EcrRepositoryLive, AwsError> {
+    ) -> Result<Option<String>, AwsError> {
         let ecr = &ctx.aws.ecr;
-        let mut live = live.clone();
         for change in changes {
             match change.field.as_str() {
                 "scan_on_push" => {
@@ -277,7 +298,6 @@ impl Kind for EcrRepository {
                         .send()
                         .await
                         .op("PutImageScanningConfiguration")?;
-                    live.scan_on_push = Some(spec.scan_on_push);
                 }
                 "lifecycle_policy" => match lifecycle_document(spec.keep_last_images) {
                     Some(document) => {
@@ -287,27 +307,33 @@ impl Kind for EcrRepository {
                             .send()
                             .await
                             .op("PutLifecyclePolicy")?;
-                        live.lifecycle_policy = Some(canonical_json(&document));
                     }
                     None => {
-                        let result = ecr
-                            .delete_lifecycle_policy()
+                        // LifecyclePolicyNotFoundException: already gone.
+                        ecr.delete_lifecycle_policy()
                             .repository_name(&live.name)
                             .send()
                             .await
-                            .op("DeleteLifecyclePolicy");
-                        match result {
-                            Ok(_) => {}
-                            Err(err) if err.is_not_found() => {}
-                            Err(err) => return Err(err),
-                        }
-                        live.lifecycle_policy = None;
+                            .op("DeleteLifecyclePolicy")
+                            .found()?;
                     }
                 },
                 _ => {}
             }
         }
-        Ok(live)
+        Ok(None)
+    }
+
+    fn tags(live: &EcrRepositoryLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &EcrRepositoryLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ecr(&ctx.aws.ecr, &live.arn, changes).await
     }
 
     fn physical_id(live: &EcrRepositoryLive) -> String {
@@ -339,7 +365,6 @@ impl Kind for EcrRepository {
 
 #[cfg(test)]
 mod tests {
-    use super::super::log_group::test_emulator::{identity, unique, Emulator};
     use super::*;
 
     fn spec() -> EcrRepositorySpec {
@@ -360,6 +385,7 @@ mod tests {
             repository_uri: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{}", spec.name),
             scan_on_push: Some(spec.scan_on_push),
             lifecycle_policy: desired_lifecycle(spec),
+            tags: Tags::new(),
         }
     }
 
@@ -415,62 +441,16 @@ mod tests {
         assert_eq!(changes[0].new, NO_POLICY);
     }
 
-    /// Against moto: create, converge (empty diff, no writes), change one field.
-    #[tokio::test]
-    #[ignore = "needs a moto server: MACROCTL_MOTO_ENDPOINT"]
-    async fn emulator_create_converge_update() {
-        let emulator = Emulator::connect().await;
-        let ctx = emulator.ctx();
-        let resolver = Resolver::default();
-        let mut spec = spec();
-        spec.name = unique("macro-ai-test-api");
-        let who = identity("ecr-api", &spec.name);
-        assert!(EcrRepository::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
-        let created = EcrRepository::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert!(created.repository_uri.ends_with(&spec.name));
-        let writes = emulator.writes();
-        let found = EcrRepository::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(EcrRepository::diff(&spec, &found, &resolver), vec![]);
-        assert_eq!(emulator.writes(), writes);
+    #[test]
+    fn outputs_are_the_declared_ones_and_ids_name_the_repository() {
+        let live = live(&spec());
+        let keys: Vec<String> = EcrRepository::outputs(&live).into_keys().collect();
+        assert_eq!(keys, EcrRepository::OUTPUTS);
+        assert_eq!(name_of(&live.arn), "macro-ai-test-api");
         assert_eq!(
-            EcrRepository::outputs(&found),
-            EcrRepository::outputs(&created)
+            name_of("arn:aws:ecr:us-east-1:123456789012:repository/team/api"),
+            "team/api"
         );
-        // Creating again (an interrupted run) converges instead of failing.
-        EcrRepository::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        spec.keep_last_images = 5;
-        let changes = EcrRepository::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "lifecycle_policy");
-        EcrRepository::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let found = EcrRepository::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(EcrRepository::diff(&spec, &found, &resolver).is_empty());
-        spec.scan_on_push = false;
-        let changes = EcrRepository::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        EcrRepository::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let found = EcrRepository::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(EcrRepository::diff(&spec, &found, &resolver).is_empty());
-        assert_eq!(found.scan_on_push, Some(false));
+        assert_eq!(name_of("macro-ai-test-api"), "macro-ai-test-api");
     }
 }

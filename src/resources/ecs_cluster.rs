@@ -1,7 +1,17 @@
 //! The ECS cluster the services run in, with Container Insights per environment.
+//!
+//! Found by its name, which is unique in the account and region. `CreateCluster` is
+//! idempotent on AWS (a repeat returns the existing cluster), so a create repeated after a
+//! lost response makes nothing twice; it carries the tags and the Container Insights setting.
+//! The setting is compared (not reported means unknown) and changed with `UpdateCluster`
+//! (the emulator does not implement `UpdateClusterSettings`; AWS takes both). Tags are read
+//! with the description (`include=TAGS`) and changed with TagResource / UntagResource.
 
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Readiness,
+    Ref, Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
 
 #[derive(Debug, Clone)]
@@ -18,21 +28,10 @@ pub struct EcsClusterLive {
     /// `None` when AWS does not report the setting.
     pub container_insights: Option<bool>,
     pub active_services: i32,
+    pub tags: Tags,
 }
 
 pub struct EcsCluster;
-
-pub fn ecs_tags(who: &Identity) -> Vec<aws_sdk_ecs::types::Tag> {
-    who.tags
-        .iter()
-        .map(|(key, value)| {
-            aws_sdk_ecs::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
 
 fn insights_setting(on: bool) -> ClusterSetting {
     ClusterSetting::builder()
@@ -41,8 +40,52 @@ fn insights_setting(on: bool) -> ClusterSetting {
         .build()
 }
 
+fn live_of(cluster: &aws_sdk_ecs::types::Cluster) -> EcsClusterLive {
+    EcsClusterLive {
+        arn: cluster.cluster_arn().unwrap_or_default().to_string(),
+        name: cluster.cluster_name().unwrap_or_default().to_string(),
+        status: cluster.status().unwrap_or_default().to_string(),
+        container_insights: cluster
+            .settings()
+            .iter()
+            .find(|setting| setting.name() == Some(&ClusterSettingName::ContainerInsights))
+            .and_then(|setting| setting.value())
+            // `enabled` or `enhanced`.
+            .map(|value| value != "disabled"),
+        active_services: cluster.active_services_count(),
+        tags: tags::from_ecs(cluster.tags()),
+    }
+}
+
+/// The cluster by name or ARN; `None` when absent or deleted (`INACTIVE`, which a create
+/// brings back).
+async fn describe(ctx: &Ctx<'_>, cluster: &str) -> Result<Option<EcsClusterLive>, AwsError> {
+    let output = ctx
+        .aws
+        .ecs
+        .describe_clusters()
+        .clusters(cluster)
+        .include(ClusterField::Settings)
+        .include(ClusterField::Tags)
+        .send()
+        .await
+        .op("DescribeClusters")
+        .found()?;
+    Ok(output.and_then(|output| {
+        output
+            .clusters()
+            .iter()
+            .find(|found| found.status().is_some_and(|status| status != "INACTIVE"))
+            .map(live_of)
+    }))
+}
+
 impl Kind for EcsCluster {
     const KIND: &'static str = "ecs:cluster";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // CreateCluster returns the existing cluster of that name instead of making a second.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "name"];
     type Spec = EcsClusterSpec;
     type Live = EcsClusterLive;
 
@@ -50,38 +93,18 @@ impl Kind for EcsCluster {
         Vec::new()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &EcsClusterSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<EcsClusterLive>, AwsError> {
-        let output = ctx
-            .aws
-            .ecs
-            .describe_clusters()
-            .clusters(&spec.name)
-            .include(ClusterField::Settings)
-            .send()
-            .await
-            .op("DescribeClusters")?;
-        Ok(output
-            .clusters()
-            .iter()
-            .find(|cluster| cluster.status() == Some("ACTIVE"))
-            .map(|cluster| EcsClusterLive {
-                arn: cluster.cluster_arn().unwrap_or_default().to_string(),
-                name: cluster.cluster_name().unwrap_or_default().to_string(),
-                status: cluster.status().unwrap_or_default().to_string(),
-                container_insights: cluster
-                    .settings()
-                    .iter()
-                    .find(|setting| setting.name() == Some(&ClusterSettingName::ContainerInsights))
-                    .and_then(|setting| setting.value())
-                    .map(|value| value != "disabled"),
-                active_services: cluster.active_services_count(),
-            }))
+        let cluster = match lookup {
+            Lookup::Id(arn) => arn,
+            Lookup::Identity => &spec.name,
+        };
+        describe(ctx, cluster).await
     }
 
     fn diff(
@@ -89,14 +112,20 @@ impl Kind for EcsCluster {
         live: &EcsClusterLive,
         _resolver: &Resolver,
     ) -> Vec<FieldChange> {
-        match live.container_insights {
-            Some(on) if on != spec.container_insights => vec![FieldChange::update(
-                "container_insights",
-                on,
-                spec.container_insights,
-            )],
-            _ => Vec::new(),
+        let mut changes = Vec::new();
+        if live.name != spec.name {
+            changes.push(FieldChange::replace("name", &live.name, &spec.name));
         }
+        if let Some(on) = live.container_insights {
+            if on != spec.container_insights {
+                changes.push(FieldChange::update(
+                    "container_insights",
+                    on,
+                    spec.container_insights,
+                ));
+            }
+        }
+        changes
     }
 
     async fn create(
@@ -104,28 +133,23 @@ impl Kind for EcsCluster {
         who: &Identity,
         spec: &EcsClusterSpec,
         _resolver: &Resolver,
-    ) -> Result<EcsClusterLive, AwsError> {
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .ecs
             .create_cluster()
             .cluster_name(&spec.name)
             .settings(insights_setting(spec.container_insights))
-            .set_tags(Some(ecs_tags(who)))
+            .set_tags(Some(tags::to_ecs(&who.tags)))
             .send()
             .await
             .op("CreateCluster")?;
-        let cluster = output.cluster();
-        Ok(EcsClusterLive {
-            arn: cluster
-                .and_then(|cluster| cluster.cluster_arn())
-                .unwrap_or_default()
-                .to_string(),
-            name: spec.name.clone(),
-            status: "ACTIVE".into(),
-            container_insights: Some(spec.container_insights),
-            active_services: 0,
-        })
+        output
+            .cluster()
+            .and_then(|cluster| cluster.cluster_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::other("CreateCluster", "AWS returned no cluster"))
     }
 
     async fn update(
@@ -133,21 +157,47 @@ impl Kind for EcsCluster {
         _who: &Identity,
         spec: &EcsClusterSpec,
         live: &EcsClusterLive,
-        _changes: &[FieldChange],
+        changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<EcsClusterLive, AwsError> {
-        ctx.aws
-            .ecs
-            .update_cluster_settings()
-            .cluster(&live.name)
-            .settings(insights_setting(spec.container_insights))
-            .send()
-            .await
-            .op("UpdateClusterSettings")?;
-        Ok(EcsClusterLive {
-            container_insights: Some(spec.container_insights),
-            ..live.clone()
-        })
+    ) -> Result<Option<String>, AwsError> {
+        if changes
+            .iter()
+            .any(|change| change.field == "container_insights")
+        {
+            ctx.aws
+                .ecs
+                .update_cluster()
+                .cluster(&live.arn)
+                .settings(insights_setting(spec.container_insights))
+                .send()
+                .await
+                .op("UpdateCluster")?;
+        }
+        Ok(None)
+    }
+
+    fn readiness(live: &EcsClusterLive) -> Readiness {
+        match live.status.as_str() {
+            "ACTIVE" => Readiness::Ready,
+            "PROVISIONING" => Readiness::Pending(format!("ECS cluster {} provisioning", live.name)),
+            other => Readiness::Failed(format!(
+                "ECS cluster {} is {}",
+                live.name,
+                other.to_lowercase()
+            )),
+        }
+    }
+
+    fn tags(live: &EcsClusterLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &EcsClusterLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ecs(&ctx.aws.ecs, &live.arn, changes).await
     }
 
     fn physical_id(live: &EcsClusterLive) -> String {
@@ -167,5 +217,74 @@ impl Kind for EcsCluster {
             live.status.to_lowercase(),
             live.active_services
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live() -> EcsClusterLive {
+        EcsClusterLive {
+            arn: "arn:aws:ecs:us-east-1:1:cluster/macro-ai-staging".into(),
+            name: "macro-ai-staging".into(),
+            status: "ACTIVE".into(),
+            container_insights: Some(true),
+            active_services: 2,
+            tags: Tags::new(),
+        }
+    }
+
+    fn spec(container_insights: bool) -> EcsClusterSpec {
+        EcsClusterSpec {
+            name: "macro-ai-staging".into(),
+            container_insights,
+        }
+    }
+
+    #[test]
+    fn container_insights_is_compared_when_reported() {
+        let resolver = Resolver::default();
+        assert_eq!(EcsCluster::diff(&spec(true), &live(), &resolver), vec![]);
+        let changes = EcsCluster::diff(&spec(false), &live(), &resolver);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "container_insights");
+        assert!(!changes[0].replace);
+        let unreported = EcsClusterLive {
+            container_insights: None,
+            ..live()
+        };
+        assert_eq!(
+            EcsCluster::diff(&spec(false), &unreported, &resolver),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = EcsCluster::outputs(&live());
+        let mut declared = EcsCluster::OUTPUTS.to_vec();
+        declared.sort_unstable();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
+    }
+
+    #[test]
+    fn usable_once_active() {
+        assert_eq!(EcsCluster::readiness(&live()), Readiness::Ready);
+        let with = |status: &str| EcsClusterLive {
+            status: status.into(),
+            ..live()
+        };
+        assert!(matches!(
+            EcsCluster::readiness(&with("PROVISIONING")),
+            Readiness::Pending(_)
+        ));
+        assert!(matches!(
+            EcsCluster::readiness(&with("FAILED")),
+            Readiness::Failed(_)
+        ));
     }
 }

@@ -2,10 +2,13 @@
 //!
 //! The circuit breaker's automatic rollback, 200% maximum / 100% minimum healthy, ECS
 //! deployment alarms (the ALB 5XX alarm) where configured, ECS Exec on, and a health-check
-//! grace period. `CreateService` on the emulator drops the deployment configuration, ECS Exec
-//! and the grace period, so the service is read back after creation and reconciled with one
-//! `UpdateService`, which is right against AWS too. When auto scaling owns the desired count,
-//! the count is only set at creation and never "corrected" by `up`.
+//! grace period. A service is found by its name in its cluster. `CreateService` carries the
+//! intent's client token (a repeat returns the same service) and the tags; what it does not
+//! keep (the emulator drops the deployment configuration, ECS Exec and the grace period)
+//! shows in the engine's read-back diff and is reconciled by `update` (`UpdateService`), which
+//! is right against AWS too. When auto scaling owns the desired count, the count is only set
+//! at creation and never "corrected" by `up`. `up` does not wait for rollouts (`deploy`
+//! does): a service is ready as soon as it exists.
 //!
 //! The deployment strategy ([`Strategy`]) is ECS's own `deploymentConfiguration.strategy`:
 //! `ROLLING`, or `BLUE_GREEN` with a bake time and, on the load balancer, an
@@ -17,13 +20,15 @@
 //! Values the service does not report (a strategy, a bake time, a rule or role ARN missing
 //! from the description) are unknown, never differences.
 
-use super::ecs_cluster::ecs_tags;
-use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Readiness, Ref, Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ecs::types::{
     AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms,
     DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentStrategy, LaunchType,
-    LoadBalancer, NetworkConfiguration, PropagateTags,
+    LoadBalancer, NetworkConfiguration, PropagateTags, ServiceField,
 };
 
 /// How ECS rolls out a new revision of the service.
@@ -126,6 +131,7 @@ pub struct EcsServiceLive {
     pub bake_time_minutes: Option<i32>,
     /// The rollout state of the primary deployment.
     pub rollout_state: Option<String>,
+    pub tags: Tags,
 }
 
 pub struct EcsService;
@@ -135,7 +141,7 @@ fn sorted(mut values: Vec<String>) -> Vec<String> {
     values
 }
 
-pub fn live_of(service: &aws_sdk_ecs::types::Service) -> EcsServiceLive {
+fn live_of(service: &aws_sdk_ecs::types::Service) -> EcsServiceLive {
     let vpc = service
         .network_configuration()
         .and_then(|network| network.awsvpc_configuration());
@@ -196,32 +202,42 @@ pub fn live_of(service: &aws_sdk_ecs::types::Service) -> EcsServiceLive {
             .find(|deployment| deployment.status() == Some("PRIMARY"))
             .and_then(|deployment| deployment.rollout_state())
             .map(|state| state.as_str().to_string()),
+        tags: tags::from_ecs(service.tags()),
     }
 }
 
-/// Reads one service; `None` unless it exists and is ACTIVE.
-pub async fn describe(
-    ecs: &aws_sdk_ecs::Client,
+/// The cluster in a service ARN (`arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`); `None`
+/// for the old format without it (`service/NAME`).
+fn cluster_of_arn(arn: &str) -> Option<&str> {
+    let (_, path) = arn.split_once(":service/")?;
+    path.rsplit_once('/').map(|(cluster, _)| cluster)
+}
+
+/// One service (by name or ARN) with its tags; `None` unless it exists and is ACTIVE or
+/// DRAINING (being deleted: reported, and never ready). An INACTIVE service is gone.
+async fn describe(
+    ctx: &Ctx<'_>,
     cluster: &str,
-    name: &str,
+    service: &str,
 ) -> Result<Option<EcsServiceLive>, AwsError> {
-    let result = ecs
+    let output = ctx
+        .aws
+        .ecs
         .describe_services()
         .cluster(cluster)
-        .services(name)
+        .services(service)
+        .include(ServiceField::Tags)
         .send()
         .await
-        .op("DescribeServices");
-    let output = match result {
-        Ok(output) => output,
-        Err(err) if err.is_not_found() => return Ok(None),
-        Err(err) => return Err(err),
-    };
-    Ok(output
-        .services()
-        .iter()
-        .find(|service| service.status() == Some("ACTIVE"))
-        .map(live_of))
+        .op("DescribeServices")
+        .found()?;
+    Ok(output.and_then(|output| {
+        output
+            .services()
+            .iter()
+            .find(|found| matches!(found.status(), Some("ACTIVE" | "DRAINING")))
+            .map(live_of)
+    }))
 }
 
 /// `a,b → container:port`: the target groups (sorted: which of a blue/green pair is
@@ -380,6 +396,10 @@ fn network_configuration(
 
 impl Kind for EcsService {
     const KIND: &'static str = "ecs:service";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // CreateService takes the intent's client token: a repeat returns the same service.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "name", "task_definition"];
     type Spec = EcsServiceSpec;
     type Live = EcsServiceLive;
 
@@ -408,17 +428,28 @@ impl Kind for EcsService {
         refs
     }
 
-    async fn find(
+    /// By ARN (in the cluster the ARN names, else the desired one), or by name in the
+    /// desired cluster.
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &EcsServiceSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         resolver: &Resolver,
     ) -> Result<Option<EcsServiceLive>, AwsError> {
-        let Some(cluster) = resolver.known(&spec.cluster) else {
-            return Ok(None);
+        let (cluster, service) = match lookup {
+            Lookup::Id(arn) => (
+                cluster_of_arn(arn)
+                    .map(str::to_string)
+                    .or_else(|| resolver.known(&spec.cluster)),
+                arn,
+            ),
+            Lookup::Identity => (resolver.known(&spec.cluster), spec.name.as_str()),
         };
-        describe(&ctx.aws.ecs, &cluster, &spec.name).await
+        match cluster {
+            Some(cluster) => describe(ctx, &cluster, service).await,
+            None => Ok(None),
+        }
     }
 
     fn diff(spec: &EcsServiceSpec, live: &EcsServiceLive, resolver: &Resolver) -> Vec<FieldChange> {
@@ -540,12 +571,13 @@ impl Kind for EcsService {
         who: &Identity,
         spec: &EcsServiceSpec,
         resolver: &Resolver,
-    ) -> Result<EcsServiceLive, AwsError> {
-        let cluster = resolver.get(&spec.cluster);
-        ctx.aws
+        token: &str,
+    ) -> Result<String, AwsError> {
+        let output = ctx
+            .aws
             .ecs
             .create_service()
-            .cluster(&cluster)
+            .cluster(resolver.get(&spec.cluster))
             .service_name(&spec.name)
             .task_definition(resolver.get(&spec.task_definition))
             .desired_count(spec.desired_count)
@@ -557,21 +589,16 @@ impl Kind for EcsService {
             .deployment_configuration(deployment_configuration(spec, resolver))
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
-            .set_tags(Some(ecs_tags(who)))
+            .set_tags(Some(tags::to_ecs(&who.tags)))
+            .client_token(token)
             .send()
             .await
             .op("CreateService")?;
-        let live = describe(&ctx.aws.ecs, &cluster, &spec.name)
-            .await?
-            .ok_or_else(|| {
-                AwsError::other("DescribeServices", "service not found after creation")
-            })?;
-        // Reconcile whatever CreateService did not keep.
-        let changes = Self::diff(spec, &live, resolver);
-        if changes.is_empty() {
-            return Ok(live);
-        }
-        Self::update(ctx, who, spec, &live, &changes, resolver).await
+        output
+            .service()
+            .and_then(|service| service.service_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::other("CreateService", "AWS returned no service"))
     }
 
     async fn update(
@@ -581,7 +608,9 @@ impl Kind for EcsService {
         live: &EcsServiceLive,
         changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<EcsServiceLive, AwsError> {
+    ) -> Result<Option<String>, AwsError> {
+        // Everything but the load balancer is sent every time: UpdateService of values that
+        // are already set changes nothing, so repeating it is harmless.
         let mut request = ctx
             .aws
             .ecs
@@ -604,11 +633,32 @@ impl Kind for EcsService {
         {
             request = request.load_balancers(load_balancer(spec, resolver, Some(live)));
         }
-        let output = request.send().await.op("UpdateService")?;
-        Ok(output
-            .service()
-            .map(live_of)
-            .unwrap_or_else(|| live.clone()))
+        request.send().await.op("UpdateService")?;
+        Ok(None)
+    }
+
+    /// Ready once it exists: `up` does not wait for rollouts (`deploy` does). A DRAINING
+    /// service is being deleted.
+    fn readiness(live: &EcsServiceLive) -> Readiness {
+        match live.status.as_str() {
+            "DRAINING" => Readiness::Failed(format!(
+                "ECS service {} is draining (being deleted)",
+                live.name
+            )),
+            _ => Readiness::Ready,
+        }
+    }
+
+    fn tags(live: &EcsServiceLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &EcsServiceLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ecs(&ctx.aws.ecs, &live.arn, changes).await
     }
 
     fn physical_id(live: &EcsServiceLive) -> String {

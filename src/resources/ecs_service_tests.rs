@@ -92,6 +92,7 @@ fn live() -> EcsServiceLive {
         strategy: Some("BLUE_GREEN".into()),
         bake_time_minutes: Some(5),
         rollout_state: Some("COMPLETED".into()),
+        tags: Tags::new(),
     }
 }
 
@@ -197,4 +198,74 @@ fn blue_green_is_sent_in_the_deployment_configuration_and_refs() {
         );
     }
     assert_eq!(EcsService::refs(&spec(Strategy::Rolling)).len(), 5);
+}
+
+#[test]
+fn desired_count_owned_by_auto_scaling_is_not_compared() {
+    let resolver = resolver();
+    let mut scaled = live();
+    scaled.desired_count = 7;
+    let mut managed = spec(blue_green());
+    assert_eq!(
+        fields(EcsService::diff(&managed, &scaled, &resolver)),
+        ["desired_count"]
+    );
+    managed.desired_count_managed = true;
+    assert_eq!(EcsService::diff(&managed, &scaled, &resolver), vec![]);
+}
+
+#[test]
+fn what_create_service_drops_shows_as_updates() {
+    // The emulator's CreateService keeps no deployment configuration, ECS Exec or grace
+    // period: the engine's read-back diff asks `update` for them.
+    let resolver = resolver();
+    let mut created = live();
+    created.health_check_grace_period_seconds = None;
+    created.enable_execute_command = false;
+    created.circuit_breaker = None;
+    created.maximum_percent = None;
+    created.minimum_healthy_percent = None;
+    created.strategy = None;
+    created.bake_time_minutes = None;
+    let changes = EcsService::diff(&spec(blue_green()), &created, &resolver);
+    assert_eq!(
+        fields(changes.clone()),
+        [
+            "health_check_grace_period_seconds",
+            "enable_execute_command",
+            "circuit_breaker",
+            "maximum_percent",
+            "minimum_healthy_percent"
+        ]
+    );
+    assert!(changes.iter().all(|change| !change.replace));
+}
+
+#[test]
+fn the_cluster_is_read_from_new_style_arns_only() {
+    assert_eq!(
+        cluster_of_arn("arn:aws:ecs:us-east-1:1:service/macro-ai-staging/api"),
+        Some("macro-ai-staging")
+    );
+    assert_eq!(cluster_of_arn("arn:aws:ecs:us-east-1:1:service/api"), None);
+}
+
+#[test]
+fn outputs_are_the_declared_ones_and_draining_is_final() {
+    let outputs = EcsService::outputs(&live());
+    let mut declared = EcsService::OUTPUTS.to_vec();
+    declared.sort_unstable();
+    assert_eq!(
+        outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+        declared
+    );
+    assert_eq!(EcsService::readiness(&live()), Readiness::Ready);
+    let draining = EcsServiceLive {
+        status: "DRAINING".into(),
+        ..live()
+    };
+    assert!(matches!(
+        EcsService::readiness(&draining),
+        Readiness::Failed(_)
+    ));
 }

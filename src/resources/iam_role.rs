@@ -1,15 +1,24 @@
 //! IAM roles: the ECS task execution role and one task role per service.
 //!
-//! A role is found by its deterministic name (`GetRole`). Compared: the description, the
-//! trust policy (who may assume the role: one AWS service), each managed policy attachment
-//! (attached / detached one by one) and each inline policy (put / deleted by name). Policy
-//! documents are compared *semantically*: IAM returns them URL-encoded and may reorder or
-//! reformat them, so both sides are normalised first (see [`normalize_policy`]): parsed as
-//! JSON, `Action` / `Resource` / principal and condition values turned into sorted sets,
-//! statement order ignored, `Version` kept. A converged role therefore diffs empty.
+//! A role is read by its name (`GetRole`, which reports its tags too): the one in the ARN
+//! recorded in state, else the deterministic name. `CreateRole` makes it with its trust
+//! policy, description and tags in one call (the name is unique: a repeat answers
+//! `EntityAlreadyExists`); the policies are the update the engine makes next, because IAM
+//! attaches them with calls of their own.
+//!
+//! Compared: the description, the trust policy (who may assume the role: one AWS service),
+//! each managed policy attachment (attached / detached one by one) and each inline policy
+//! (put / deleted by name); every one of those calls is safe to repeat. Policy documents are
+//! compared *semantically*: IAM returns them URL-encoded and may reorder or reformat them, so
+//! both sides are normalised first (see [`normalize_policy`]): parsed as JSON, `Action` /
+//! `Resource` / principal and condition values turned into sorted sets, statement order
+//! ignored, `Version` kept. A converged role therefore diffs empty.
 
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,6 +71,7 @@ pub struct IamRoleLive {
     pub managed_policy_arns: BTreeSet<String>,
     /// Policy name → normalised document.
     pub inline_policies: BTreeMap<String, String>,
+    pub tags: Tags,
 }
 
 pub struct IamRole;
@@ -224,17 +234,13 @@ fn desired_inline(spec: &IamRoleSpec, resolver: &Resolver) -> BTreeMap<String, (
         .collect()
 }
 
-fn iam_tags(who: &Identity) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError> {
-    who.tags
-        .iter()
-        .map(|(key, value)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|err| AwsError::other("CreateRole", err.to_string()))
-        })
-        .collect()
+/// The role name in a role ARN (`arn:aws:iam::ACCOUNT:role/PATH/NAME`); anything else is
+/// taken as a name.
+fn name_of(id: &str) -> &str {
+    match id.split_once(":role/") {
+        Some((_, path_and_name)) => path_and_name.rsplit('/').next().unwrap_or(path_and_name),
+        None => id,
+    }
 }
 
 /// A deletion of something already gone succeeded.
@@ -247,13 +253,17 @@ fn absent_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
 
 async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<IamRoleLive>, AwsError> {
     let iam = &ctx.aws.iam;
-    let role = match iam.get_role().role_name(name).send().await.op("GetRole") {
-        Ok(output) => match output.role {
-            Some(role) => role,
-            None => return Ok(None),
-        },
-        Err(err) if err.is_not_found() => return Ok(None),
-        Err(err) => return Err(err),
+    // NoSuchEntity: absent.
+    let Some(role) = iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .op("GetRole")
+        .found()?
+        .and_then(|output| output.role)
+    else {
+        return Ok(None);
     };
     let managed_policy_arns: BTreeSet<String> = iam
         .list_attached_role_policies()
@@ -294,11 +304,17 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<IamRoleLive>, AwsE
         trust_policy: role.assume_role_policy_document().map(normalize_policy),
         managed_policy_arns,
         inline_policies,
+        // GetRole reports every tag of the role (at most 50), on AWS and on moto alike.
+        tags: tags::from_iam(role.tags()),
     }))
 }
 
 impl Kind for IamRole {
     const KIND: &'static str = "iam:role";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // Role names are unique in the account: a repeat answers EntityAlreadyExists.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "name"];
     type Spec = IamRoleSpec;
     type Live = IamRoleLive;
 
@@ -314,15 +330,19 @@ impl Kind for IamRole {
             .collect()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &IamRoleSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<IamRoleLive>, AwsError> {
-        // The name is deterministic, and the recorded ARN ends with it.
-        describe(ctx, &spec.name).await
+        let name = match lookup {
+            // The ARN recorded in state or returned by CreateRole.
+            Lookup::Id(id) => name_of(id),
+            Lookup::Identity => &spec.name,
+        };
+        describe(ctx, name).await
     }
 
     fn diff(spec: &IamRoleSpec, live: &IamRoleLive, resolver: &Resolver) -> Vec<FieldChange> {
@@ -377,51 +397,35 @@ impl Kind for IamRole {
         changes
     }
 
+    /// Creates the role with its trust policy, description and tags; its policies are the
+    /// update the engine makes next. Returns the role's ARN.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &IamRoleSpec,
-        resolver: &Resolver,
-    ) -> Result<IamRoleLive, AwsError> {
-        let trust = trust_document(&spec.trusted_service);
+        _resolver: &Resolver,
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let mut request = ctx
             .aws
             .iam
             .create_role()
             .role_name(&spec.name)
-            .assume_role_policy_document(trust.to_string())
-            .set_tags(Some(iam_tags(who)?));
+            .assume_role_policy_document(trust_document(&spec.trusted_service).to_string())
+            .set_tags(Some(tags::to_iam(&who.tags, "CreateRole")?));
         if !spec.description.is_empty() {
             request = request.description(&spec.description);
         }
-        let live = match request.send().await.op("CreateRole") {
-            Ok(output) => {
-                let arn = output
-                    .role()
-                    .map(|role| role.arn().to_string())
-                    .unwrap_or_default();
-                IamRoleLive {
-                    name: spec.name.clone(),
-                    arn,
-                    description: Some(spec.description.clone()),
-                    trust_policy: Some(canonical_json(&normalize_document(trust))),
-                    managed_policy_arns: BTreeSet::new(),
-                    inline_policies: BTreeMap::new(),
-                }
-            }
-            // Created by an interrupted run (or concurrently): converge what is there.
-            Err(err) if err.code() == Some("EntityAlreadyExists") => {
-                describe(ctx, &spec.name).await?.ok_or(err)?
-            }
-            Err(err) => return Err(err),
-        };
-        let changes = Self::diff(spec, &live, resolver);
-        if changes.is_empty() {
-            return Ok(live);
-        }
-        Self::update(ctx, who, spec, &live, &changes, resolver).await
+        let output = request.send().await.op("CreateRole")?;
+        output
+            .role()
+            .map(|role| role.arn().to_string())
+            .ok_or_else(|| AwsError::other("CreateRole", "IAM returned no role"))
     }
 
+    /// Each change is one call that is safe to repeat: UpdateRole, UpdateAssumeRolePolicy,
+    /// AttachRolePolicy and PutRolePolicy set what they are given; detaching or deleting what
+    /// is already gone counts as done.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -429,74 +433,78 @@ impl Kind for IamRole {
         live: &IamRoleLive,
         changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<IamRoleLive, AwsError> {
+    ) -> Result<Option<String>, AwsError> {
         let iam = &ctx.aws.iam;
-        let mut live = live.clone();
+        let role = live.name.as_str();
         let desired = desired_inline(spec, resolver);
         for change in changes {
             let field = change.field.as_str();
             if field == "description" {
                 iam.update_role()
-                    .role_name(&live.name)
+                    .role_name(role)
                     .description(&spec.description)
                     .send()
                     .await
                     .op("UpdateRole")?;
-                live.description = Some(spec.description.clone());
             } else if field == "trust_policy" {
-                let trust = trust_document(&spec.trusted_service);
                 iam.update_assume_role_policy()
-                    .role_name(&live.name)
-                    .policy_document(trust.to_string())
+                    .role_name(role)
+                    .policy_document(trust_document(&spec.trusted_service).to_string())
                     .send()
                     .await
                     .op("UpdateAssumeRolePolicy")?;
-                live.trust_policy = Some(canonical_json(&normalize_document(trust)));
             } else if let Some(arn) = field.strip_prefix(MANAGED_PREFIX) {
                 if spec.managed_policy_arns.iter().any(|wanted| wanted == arn) {
                     iam.attach_role_policy()
-                        .role_name(&live.name)
+                        .role_name(role)
                         .policy_arn(arn)
                         .send()
                         .await
                         .op("AttachRolePolicy")?;
-                    live.managed_policy_arns.insert(arn.to_string());
                 } else {
                     absent_ok(
                         iam.detach_role_policy()
-                            .role_name(&live.name)
+                            .role_name(role)
                             .policy_arn(arn)
                             .send()
                             .await
                             .op("DetachRolePolicy"),
                     )?;
-                    live.managed_policy_arns.remove(arn);
                 }
             } else if let Some(name) = field.strip_prefix(INLINE_PREFIX) {
-                if let Some((document, normal)) = desired.get(name) {
+                if let Some((document, _)) = desired.get(name) {
                     iam.put_role_policy()
-                        .role_name(&live.name)
+                        .role_name(role)
                         .policy_name(name)
                         .policy_document(document.to_string())
                         .send()
                         .await
                         .op("PutRolePolicy")?;
-                    live.inline_policies
-                        .insert(name.to_string(), normal.clone());
                 } else {
                     absent_ok(
                         iam.delete_role_policy()
-                            .role_name(&live.name)
+                            .role_name(role)
                             .policy_name(name)
                             .send()
                             .await
                             .op("DeleteRolePolicy"),
                     )?;
-                    live.inline_policies.remove(name);
                 }
             }
         }
-        Ok(live)
+        Ok(None)
+    }
+
+    fn tags(live: &IamRoleLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &IamRoleLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_iam(&ctx.aws.iam, &live.name, changes).await
     }
 
     fn physical_id(live: &IamRoleLive) -> String {
@@ -521,7 +529,6 @@ impl Kind for IamRole {
 
 #[cfg(test)]
 mod tests {
-    use super::super::log_group::test_emulator::{identity, unique, Emulator};
     use super::*;
 
     const EXECUTION: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
@@ -578,6 +585,7 @@ mod tests {
             inline_policies: (spec.inline_policies.iter())
                 .map(|p| (p.name.clone(), normal(inline_document(p, resolver))))
                 .collect(),
+            tags: Tags::new(),
         }
     }
 
@@ -646,52 +654,14 @@ mod tests {
         assert_eq!(IamRole::refs(&spec), vec![Ref::new("secret-api", "arn")]);
     }
 
-    /// Against moto: create, converge (empty diff, no writes), change fields one by one.
-    #[tokio::test]
-    #[ignore = "needs a moto server: MACROCTL_MOTO_ENDPOINT"]
-    async fn emulator_create_converge_update() {
-        let emulator = Emulator::connect().await;
-        let (ctx, resolver, mut spec) = (emulator.ctx(), resolver(), spec());
-        spec.name = unique("macro-ai-test-role");
-        let who = identity("role-api-task", &spec.name);
-        let find = |spec: IamRoleSpec| {
-            let (ctx, who, resolver) = (&ctx, &who, &resolver);
-            async move {
-                IamRole::find(ctx, who, &spec, None, resolver)
-                    .await
-                    .unwrap()
-            }
-        };
-        assert!(find(spec.clone()).await.is_none());
-        let created = IamRole::create(&ctx, &who, &spec, &resolver).await.unwrap();
-        assert!(created.arn.ends_with(&format!(":role/{}", spec.name)));
-        let writes = emulator.writes();
-        let found = find(spec.clone()).await.unwrap();
-        assert_eq!(IamRole::diff(&spec, &found, &resolver), vec![]);
-        assert_eq!(found.managed_policy_arns.len(), 1);
-        // Creating again (an interrupted run) converges: only the refused CreateRole.
-        IamRole::create(&ctx, &who, &spec, &resolver).await.unwrap();
-        assert_eq!(emulator.writes(), writes + 1);
-        // One more action: exactly that inline policy changes. Then detach the managed
-        // policy and change the description.
-        let mut found = found;
-        for step in 0..2 {
-            if step == 0 {
-                spec.inline_policies[0].statements[1]
-                    .actions
-                    .push("logs:PutLogEvents".into());
-            } else {
-                spec.managed_policy_arns.clear();
-                spec.description = "changed".into();
-            }
-            let changes = IamRole::diff(&spec, &found, &resolver);
-            assert_eq!(changes.len(), step + 1, "{changes:?}");
-            IamRole::update(&ctx, &who, &spec, &found, &changes, &resolver)
-                .await
-                .unwrap();
-            found = find(spec.clone()).await.unwrap();
-            assert!(IamRole::diff(&spec, &found, &resolver).is_empty());
-        }
-        assert_eq!(found.description.as_deref(), Some("changed"));
+    #[test]
+    fn outputs_are_the_declared_ones_and_ids_name_the_role() {
+        let (spec, resolver) = (spec(), resolver());
+        let live = live_from(&spec, &resolver);
+        let keys: Vec<String> = IamRole::outputs(&live).into_keys().collect();
+        assert_eq!(keys, IamRole::OUTPUTS);
+        assert_eq!(name_of(&live.arn), spec.name);
+        assert_eq!(name_of("arn:aws:iam::123456789012:role/service/x"), "x");
+        assert_eq!(name_of("macro-ai-test-api-task"), "macro-ai-test-api-task");
     }
 }

@@ -99,7 +99,16 @@ macro_rules! ec2_item {
     };
 }
 
-ec2_item!(Vpc, vpcs, describe_vpcs, set_vpc_ids, set_filters, vpcs, vpc_id, "DescribeVpcs");
+ec2_item!(
+    Vpc,
+    vpcs,
+    describe_vpcs,
+    set_vpc_ids,
+    set_filters,
+    vpcs,
+    vpc_id,
+    "DescribeVpcs"
+);
 ec2_item!(
     Subnet,
     subnets,
@@ -285,10 +294,16 @@ impl Inventory {
             }
             Lookup::Identity => {
                 let mine = |item: &&T| {
-                    self.owns(item.tags()) && tag_value(item.tags(), TAG_ID) == Some(who.id.as_str())
+                    self.owns(item.tags())
+                        && tag_value(item.tags(), TAG_ID) == Some(who.id.as_str())
                 };
                 let candidates: Vec<T> = if ctx.cached {
-                    self.all::<T>().await?.iter().filter(mine).cloned().collect()
+                    self.all::<T>()
+                        .await?
+                        .iter()
+                        .filter(mine)
+                        .cloned()
+                        .collect()
                 } else {
                     let mut filters = self.owned_filters();
                     filters.push(tag_filter(TAG_ID, who.id.as_str()));
@@ -347,7 +362,9 @@ impl Inventory {
                 return Ok(rules);
             }
         }
-        Ok(of_group(&self.describe_rules(vec![group_id.to_string()]).await?))
+        Ok(of_group(
+            &self.describe_rules(vec![group_id.to_string()]).await?,
+        ))
     }
 
     async fn describe_rules(

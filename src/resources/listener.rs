@@ -1,15 +1,24 @@
 //! A load balancer listener: HTTP :80 (forwarding to the UI, or redirecting to HTTPS when the
 //! environment has a certificate) and HTTPS :443 with the certificate and a TLS 1.2+ policy.
 //!
-//! A listener has no name: it is found among its load balancer's listeners by port (the port
-//! is its identity, so it is never "changed"). Compared: protocol, certificate, TLS policy
-//! (HTTPS only) and the default action, all changed in place by one `ModifyListener`.
-//! Actions are compared by what they do (`forward to <arn>`, `redirect to HTTPS:443 (301)`),
-//! so the extra fields AWS fills in (weights, `#{host}` defaults) are not differences.
+//! A listener has no name: it is a child of its load balancer, identified by its port (one
+//! listener per port, so a repeated create answers DuplicateListener or returns the same
+//! listener). It is always looked for among the desired load balancer's listeners, by ARN or
+//! by port, so a listener of another load balancer is never taken for it. Created with the
+//! identity tags: ELBv2 listeners carry tags (AWS and the emulator report them through
+//! `DescribeTags`), so ownership is checked on the listener itself. Compared: port (when found
+//! by ARN), protocol, certificate, TLS policy (HTTPS only) and the default action, all changed
+//! in place by one `ModifyListener` that sends the whole desired configuration (harmless to
+//! repeat). Actions are compared by what they do (`forward to <arn>`, `redirect to
+//! HTTPS:443 (301)`), so the extra fields AWS fills in (weights, `#{host}` defaults) are not
+//! differences.
 
-use super::load_balancer::{compare_reported, elb_tags};
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::load_balancer::compare_reported;
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum,
@@ -52,6 +61,7 @@ pub struct ListenerLive {
     pub ssl_policy: String,
     /// [`action_summary`] of the default actions.
     pub default_action: String,
+    pub tags: Tags,
 }
 
 pub struct Listener;
@@ -133,7 +143,7 @@ fn is_https(protocol: &str) -> bool {
     protocol.eq_ignore_ascii_case("HTTPS")
 }
 
-fn live_of(listener: &aws_sdk_elasticloadbalancingv2::types::Listener) -> ListenerLive {
+fn live_of(listener: &aws_sdk_elasticloadbalancingv2::types::Listener, tags: Tags) -> ListenerLive {
     let certificates = listener.certificates();
     let certificate_arn = certificates
         .iter()
@@ -152,11 +162,40 @@ fn live_of(listener: &aws_sdk_elasticloadbalancingv2::types::Listener) -> Listen
         certificate_arn,
         ssl_policy: listener.ssl_policy().unwrap_or_default().to_string(),
         default_action: actions_summary(listener.default_actions()),
+        tags,
     }
+}
+
+/// The load balancer's listeners; `None` when AWS says the load balancer does not exist.
+async fn listeners_of(
+    ctx: &Ctx<'_>,
+    load_balancer_arn: &str,
+) -> Result<Option<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>, AwsError> {
+    let mut listeners = Vec::new();
+    let mut pages = ctx
+        .aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(load_balancer_arn)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page.op("DescribeListeners") {
+            Ok(page) => listeners.extend(page.listeners.unwrap_or_default()),
+            Err(err) if err.is_not_found() => return Ok(None),
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(Some(listeners))
 }
 
 impl Kind for Listener {
     const KIND: &'static str = "elbv2:listener";
+    const IDENTITY: IdentityKind = IdentityKind::Child;
+    // One listener per port: a repeat with the same settings returns the existing listener,
+    // one with other settings answers DuplicateListener.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "port"];
     type Spec = ListenerSpec;
     type Live = ListenerLive;
 
@@ -168,48 +207,45 @@ impl Kind for Listener {
         refs
     }
 
-    async fn find(
+    /// Among the desired load balancer's listeners: by ARN, or by port. A recorded listener
+    /// that is not on that load balancer (it was replaced) is not this one.
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &ListenerSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         resolver: &Resolver,
     ) -> Result<Option<ListenerLive>, AwsError> {
         // No load balancer yet: no listener either.
         let Some(load_balancer_arn) = resolver.known(&spec.load_balancer) else {
             return Ok(None);
         };
-        let mut listeners = Vec::new();
-        let mut pages = ctx
-            .aws
-            .elb
-            .describe_listeners()
-            .load_balancer_arn(&load_balancer_arn)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            match page.op("DescribeListeners") {
-                Ok(page) => listeners.extend(page.listeners.unwrap_or_default()),
-                Err(err) if err.is_not_found() => return Ok(None),
-                Err(err) => return Err(err),
-            }
-        }
-        let found = recorded
-            .and_then(|arn| {
-                listeners
-                    .iter()
-                    .find(|listener| listener.listener_arn() == Some(arn))
-            })
-            .or_else(|| {
-                listeners
-                    .iter()
-                    .find(|listener| listener.port() == Some(spec.port))
-            });
-        Ok(found.map(live_of))
+        let Some(listeners) = listeners_of(ctx, &load_balancer_arn).await? else {
+            return Ok(None);
+        };
+        let Some(listener) = listeners.iter().find(|listener| match lookup {
+            Lookup::Id(arn) => listener.listener_arn() == Some(arn),
+            Lookup::Identity => listener.port() == Some(spec.port),
+        }) else {
+            return Ok(None);
+        };
+        let arn = listener.listener_arn().unwrap_or_default();
+        let Some(tags) = tags::list_elb(&ctx.aws.elb, arn).await.found()? else {
+            return Ok(None);
+        };
+        Ok(Some(live_of(listener, tags)))
     }
 
     fn diff(spec: &ListenerSpec, live: &ListenerLive, resolver: &Resolver) -> Vec<FieldChange> {
         let mut changes = Vec::new();
+        // Only a listener found by ARN can differ: found by identity, it is on this port.
+        super::compare(
+            &mut changes,
+            "port",
+            &live.port.to_string(),
+            &spec.port.to_string(),
+            false,
+        );
         compare_reported(
             &mut changes,
             "protocol",
@@ -249,7 +285,8 @@ impl Kind for Listener {
         who: &Identity,
         spec: &ListenerSpec,
         resolver: &Resolver,
-    ) -> Result<ListenerLive, AwsError> {
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let https = is_https(&spec.protocol);
         let output = ctx
             .aws
@@ -263,17 +300,19 @@ impl Kind for Listener {
             .set_ssl_policy(https.then(|| SSL_POLICY.to_string()))
             .set_certificates(certificates(spec))
             .default_actions(action_of(&spec.default_action, resolver))
-            .set_tags(Some(elb_tags(who)))
+            .set_tags(Some(tags::to_elb(&who.tags)))
             .send()
             .await
             .op("CreateListener")?;
         output
             .listeners()
             .first()
-            .map(live_of)
+            .and_then(|listener| listener.listener_arn())
+            .map(str::to_string)
             .ok_or_else(|| AwsError::other("CreateListener", "AWS returned no listener"))
     }
 
+    /// One `ModifyListener` with the whole desired configuration, whatever differs.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -281,13 +320,13 @@ impl Kind for Listener {
         live: &ListenerLive,
         _changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<ListenerLive, AwsError> {
+    ) -> Result<Option<String>, AwsError> {
         let https = is_https(&spec.protocol);
-        let output = ctx
-            .aws
+        ctx.aws
             .elb
             .modify_listener()
             .listener_arn(&live.arn)
+            .port(spec.port)
             .protocol(ProtocolEnum::from(
                 spec.protocol.to_ascii_uppercase().as_str(),
             ))
@@ -297,11 +336,19 @@ impl Kind for Listener {
             .send()
             .await
             .op("ModifyListener")?;
-        Ok(output
-            .listeners()
-            .first()
-            .map(live_of)
-            .unwrap_or_else(|| live.clone()))
+        Ok(None)
+    }
+
+    fn tags(live: &ListenerLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &ListenerLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_elb(&ctx.aws.elb, &live.arn, changes).await
     }
 
     fn physical_id(live: &ListenerLive) -> String {
@@ -333,17 +380,20 @@ fn certificates(spec: &ListenerSpec) -> Option<Vec<Certificate>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::scalable_target::emulator;
-    use super::super::target_group::{TargetGroup, TargetGroupSpec};
     use super::*;
+    use crate::graph::LogicalId;
     use aws_sdk_elasticloadbalancingv2::types::{ForwardActionConfig, TargetGroupTuple};
 
     const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/ui/1";
 
     fn resolver() -> Resolver {
         let resolver = Resolver::default();
-        emulator::set(&resolver, "lb", &[("arn", "arn:lb")]);
-        emulator::set(&resolver, "tg-ui", &[("arn", TG)]);
+        for (id, arn) in [("lb", "arn:lb"), ("tg-ui", TG)] {
+            resolver.set(
+                &LogicalId::from(id),
+                Outputs::from([("arn".to_string(), arn.to_string())]),
+            );
+        }
         resolver
     }
 
@@ -366,6 +416,7 @@ mod tests {
             certificate_arn: is_https(protocol).then(|| "arn:cert".to_string()),
             ssl_policy: SSL_POLICY.into(),
             default_action: action.into(),
+            tags: Tags::new(),
         }
     }
 
@@ -424,144 +475,28 @@ mod tests {
         assert_eq!(fields, ["certificate_arn", "ssl_policy", "default_action"]);
     }
 
-    #[tokio::test]
-    #[ignore]
-    async fn emulator_create_converge_update() {
-        use super::super::load_balancer::{LoadBalancer, LoadBalancerSpec};
-        let aws = emulator::clients().await;
-        let inventory = emulator::inventory(&aws);
-        let ctx = emulator::ctx(&aws, &inventory);
-        let (vpc, subnets, group) = emulator::network(&aws).await;
-        let resolver = Resolver::default();
-        emulator::set(&resolver, "vpc", &[("vpc_id", &vpc)]);
-        emulator::set(&resolver, "a", &[("subnet_id", &subnets[0])]);
-        emulator::set(&resolver, "b", &[("subnet_id", &subnets[1])]);
-        emulator::set(&resolver, "sg", &[("group_id", &group)]);
-        let lb_spec = LoadBalancerSpec {
-            name: emulator::unique("lb"),
-            subnets: vec![Ref::new("a", "subnet_id"), Ref::new("b", "subnet_id")],
-            security_groups: vec![Ref::new("sg", "group_id")],
+    #[test]
+    fn a_listener_found_by_arn_on_another_port_is_moved() {
+        let resolver = resolver();
+        let http = spec("HTTP", ListenerAction::Forward(Ref::new("tg-ui", "arn")));
+        let moved = ListenerLive {
+            port: 8080,
+            ..live("HTTP", &format!("forward to {TG}"))
         };
-        let lb = LoadBalancer::create(&ctx, &emulator::who("lb"), &lb_spec, &resolver)
-            .await
-            .unwrap();
-        emulator::set(&resolver, "lb", &[("arn", &lb.arn)]);
-        let tg_spec = TargetGroupSpec {
-            name: emulator::unique("ui"),
-            vpc: Ref::new("vpc", "vpc_id"),
-            port: 3000,
-            health_check_path: "/".into(),
-            deregistration_delay_seconds: 30,
-        };
-        let tg = TargetGroup::create(&ctx, &emulator::who("tg-ui"), &tg_spec, &resolver)
-            .await
-            .unwrap();
-        emulator::set(&resolver, "tg-ui", &[("arn", &tg.arn)]);
-
-        let who = emulator::who("listener-http");
-        let mut spec = spec("HTTP", ListenerAction::Forward(Ref::new("tg-ui", "arn")));
-        assert!(Listener::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
-        let created = Listener::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert_eq!(Listener::diff(&spec, &created, &resolver), vec![]);
-
-        let before = emulator::writes(&aws);
-        let found = Listener::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(found.arn, created.arn);
-        assert_eq!(Listener::diff(&spec, &found, &resolver), vec![]);
-        assert_eq!(emulator::writes(&aws), before);
-
-        spec.default_action = ListenerAction::RedirectToHttps;
-        let changes = Listener::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "default_action");
-        Listener::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let after = Listener::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(after.default_action, "redirect to HTTPS:443 (HTTP_301)");
-        assert_eq!(Listener::diff(&spec, &after, &resolver), vec![]);
+        assert_eq!(
+            Listener::diff(&http, &moved, &resolver),
+            vec![FieldChange::update("port", "8080", "80")]
+        );
     }
 
-    #[tokio::test]
-    #[ignore]
-    async fn emulator_https_certificate_change() {
-        use super::super::load_balancer::{LoadBalancer, LoadBalancerSpec};
-        let aws = emulator::clients().await;
-        let inventory = emulator::inventory(&aws);
-        let ctx = emulator::ctx(&aws, &inventory);
-        let (_, subnets, group) = emulator::network(&aws).await;
-        let resolver = Resolver::default();
-        emulator::set(&resolver, "a", &[("subnet_id", &subnets[0])]);
-        emulator::set(&resolver, "b", &[("subnet_id", &subnets[1])]);
-        emulator::set(&resolver, "sg", &[("group_id", &group)]);
-        let lb_spec = LoadBalancerSpec {
-            name: emulator::unique("lb"),
-            subnets: vec![Ref::new("a", "subnet_id"), Ref::new("b", "subnet_id")],
-            security_groups: vec![Ref::new("sg", "group_id")],
-        };
-        let lb = LoadBalancer::create(&ctx, &emulator::who("lb"), &lb_spec, &resolver)
-            .await
-            .unwrap();
-        emulator::set(&resolver, "lb", &[("arn", &lb.arn)]);
-        let mut certificates = Vec::new();
-        for name in ["one", "two"] {
-            let uploaded = aws
-                .iam
-                .upload_server_certificate()
-                .server_certificate_name(emulator::unique(name))
-                .certificate_body("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
-                .private_key("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----")
-                .send()
-                .await
-                .unwrap();
-            certificates.push(
-                uploaded
-                    .server_certificate_metadata()
-                    .unwrap()
-                    .arn()
-                    .to_string(),
-            );
-        }
-        let who = emulator::who("listener-https");
-        let mut spec = ListenerSpec {
-            load_balancer: Ref::new("lb", "arn"),
-            port: 443,
-            protocol: "HTTPS".into(),
-            certificate_arn: Some(certificates[0].clone()),
-            default_action: ListenerAction::RedirectToHttps,
-        };
-        let created = Listener::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert_eq!(Listener::diff(&spec, &created, &resolver), vec![]);
-        let found = Listener::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(found.ssl_policy, SSL_POLICY);
-        assert_eq!(Listener::diff(&spec, &found, &resolver), vec![]);
-        spec.certificate_arn = Some(certificates[1].clone());
-        let changes = Listener::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "certificate_arn");
-        Listener::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let after = Listener::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(Listener::diff(&spec, &after, &resolver), vec![]);
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = Listener::outputs(&live("HTTP", "forward to x"));
+        let mut declared = Listener::OUTPUTS.to_vec();
+        declared.sort_unstable();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
     }
 }

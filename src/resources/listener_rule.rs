@@ -1,11 +1,16 @@
 //! A listener rule: requests whose path matches (e.g. `/api/*`) go to a service's target group
 //! instead of the listener's default action.
 //!
-//! A rule has no name: it is found among its listener's rules by priority (unique per
-//! listener, so the priority is its identity). Compared: the conditions (path patterns, in
-//! any order; any other condition found is a difference) and the forward target, both changed
-//! in place by one `ModifyRule` (which sends only what differs). Created with the identity
-//! tags.
+//! A rule has no name: it is a child of its listener, identified by its priority (unique per
+//! listener, so a repeated create answers PriorityInUse). It is always looked for among the
+//! desired listener's rules, by ARN or by priority, so a rule left on another listener (the
+//! HTTP one, once the environment has a certificate) is never taken for it. Created with the
+//! identity tags: ELBv2 rules carry tags (AWS and the emulator report them through
+//! `DescribeTags`), so ownership is checked on the rule itself. Compared: the priority (when
+//! found by ARN: `SetRulePriorities`), the conditions (path patterns, in any order; any other
+//! condition found is a difference) and the forward target, changed in place by one
+//! `ModifyRule` that sends only what differs; each sets the whole desired value, so repeating
+//! one is harmless.
 //!
 //! The production rule of an ECS blue/green service forwards to *both* of the service's target
 //! groups (weight 100 to the primary, 0 to the alternate at creation). ECS owns the weights
@@ -14,12 +19,14 @@
 //! only sent again when that set differs, so `up` never shifts traffic back.
 
 use super::listener::{action_of, actions_summary, ListenerAction};
-use super::load_balancer::elb_tags;
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, RuleCondition,
-    TargetGroupTuple,
+    RulePriorityPair, TargetGroupTuple,
 };
 
 const PATH_PATTERN: &str = "path-pattern";
@@ -48,6 +55,7 @@ pub struct ListenerRuleLive {
     pub conditions: String,
     /// The actions, as [`actions_summary`] words them.
     pub actions: String,
+    pub tags: Tags,
 }
 
 pub struct ListenerRule;
@@ -117,6 +125,7 @@ fn desired_action(spec: &ListenerRuleSpec, resolver: &Resolver) -> Action {
 fn live_of(
     rule: &aws_sdk_elasticloadbalancingv2::types::Rule,
     listener_arn: &str,
+    tags: Tags,
 ) -> ListenerRuleLive {
     ListenerRuleLive {
         arn: rule.rule_arn().unwrap_or_default().to_string(),
@@ -127,11 +136,46 @@ fn live_of(
             .unwrap_or_default(),
         conditions: conditions_summary(rule.conditions()),
         actions: actions_summary(rule.actions()),
+        tags,
+    }
+}
+
+/// The listener's rules; `None` when AWS says the listener does not exist.
+async fn rules_of(
+    ctx: &Ctx<'_>,
+    listener_arn: &str,
+) -> Result<Option<Vec<aws_sdk_elasticloadbalancingv2::types::Rule>>, AwsError> {
+    let mut rules = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let result = ctx
+            .aws
+            .elb
+            .describe_rules()
+            .listener_arn(listener_arn)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .op("DescribeRules");
+        let page = match result {
+            Ok(page) => page,
+            Err(err) if err.is_not_found() => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        marker = page.next_marker().map(str::to_string);
+        rules.extend(page.rules.unwrap_or_default());
+        if marker.is_none() {
+            return Ok(Some(rules));
+        }
     }
 }
 
 impl Kind for ListenerRule {
     const KIND: &'static str = "elbv2:listener-rule";
+    const IDENTITY: IdentityKind = IdentityKind::Child;
+    // One rule per priority and listener: a repeat answers PriorityInUse.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "priority"];
     type Spec = ListenerRuleSpec;
     type Live = ListenerRuleLive;
 
@@ -141,48 +185,35 @@ impl Kind for ListenerRule {
         refs
     }
 
-    async fn find(
+    /// Among the desired listener's rules: by ARN, or by priority (never the default rule).
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &ListenerRuleSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         resolver: &Resolver,
     ) -> Result<Option<ListenerRuleLive>, AwsError> {
+        // No listener yet: no rule either.
         let Some(listener_arn) = resolver.known(&spec.listener) else {
             return Ok(None);
         };
-        let mut rules = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let result = ctx
-                .aws
-                .elb
-                .describe_rules()
-                .listener_arn(&listener_arn)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .op("DescribeRules");
-            let page = match result {
-                Ok(page) => page,
-                Err(err) if err.is_not_found() => return Ok(None),
-                Err(err) => return Err(err),
-            };
-            marker = page.next_marker().map(str::to_string);
-            rules.extend(page.rules.unwrap_or_default());
-            if marker.is_none() {
-                break;
-            }
-        }
+        let Some(rules) = rules_of(ctx, &listener_arn).await? else {
+            return Ok(None);
+        };
         let priority = spec.priority.to_string();
-        let found = recorded
-            .and_then(|arn| rules.iter().find(|rule| rule.rule_arn() == Some(arn)))
-            .or_else(|| {
-                rules.iter().find(|rule| {
-                    rule.is_default() != Some(true) && rule.priority() == Some(priority.as_str())
-                })
-            });
-        Ok(found.map(|rule| live_of(rule, &listener_arn)))
+        let Some(rule) = rules.iter().find(|rule| match lookup {
+            Lookup::Id(arn) => rule.rule_arn() == Some(arn),
+            Lookup::Identity => {
+                rule.is_default() != Some(true) && rule.priority() == Some(priority.as_str())
+            }
+        }) else {
+            return Ok(None);
+        };
+        let arn = rule.rule_arn().unwrap_or_default();
+        let Some(tags) = tags::list_elb(&ctx.aws.elb, arn).await.found()? else {
+            return Ok(None);
+        };
+        Ok(Some(live_of(rule, &listener_arn, tags)))
     }
 
     fn diff(
@@ -191,6 +222,14 @@ impl Kind for ListenerRule {
         resolver: &Resolver,
     ) -> Vec<FieldChange> {
         let mut changes = Vec::new();
+        // Only a rule found by ARN can differ: found by identity, it has this priority.
+        super::compare(
+            &mut changes,
+            "priority",
+            &live.priority.to_string(),
+            &spec.priority.to_string(),
+            false,
+        );
         super::compare(
             &mut changes,
             "conditions",
@@ -213,24 +252,25 @@ impl Kind for ListenerRule {
         who: &Identity,
         spec: &ListenerRuleSpec,
         resolver: &Resolver,
-    ) -> Result<ListenerRuleLive, AwsError> {
-        let listener_arn = resolver.get(&spec.listener);
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .elb
             .create_rule()
-            .listener_arn(&listener_arn)
+            .listener_arn(resolver.get(&spec.listener))
             .priority(spec.priority)
             .set_conditions(Some(desired_conditions(spec)))
             .actions(desired_action(spec, resolver))
-            .set_tags(Some(elb_tags(who)))
+            .set_tags(Some(tags::to_elb(&who.tags)))
             .send()
             .await
             .op("CreateRule")?;
         output
             .rules()
             .first()
-            .map(|rule| live_of(rule, &listener_arn))
+            .and_then(|rule| rule.rule_arn())
+            .map(str::to_string)
             .ok_or_else(|| AwsError::other("CreateRule", "AWS returned no rule"))
     }
 
@@ -241,8 +281,25 @@ impl Kind for ListenerRule {
         live: &ListenerRuleLive,
         changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<ListenerRuleLive, AwsError> {
+    ) -> Result<Option<String>, AwsError> {
         let changed = |field: &str| changes.iter().any(|change| change.field == field);
+        if changed("priority") {
+            ctx.aws
+                .elb
+                .set_rule_priorities()
+                .rule_priorities(
+                    RulePriorityPair::builder()
+                        .rule_arn(&live.arn)
+                        .priority(spec.priority)
+                        .build(),
+                )
+                .send()
+                .await
+                .op("SetRulePriorities")?;
+        }
+        if !changed("conditions") && !changed("actions") {
+            return Ok(None);
+        }
         let mut request = ctx.aws.elb.modify_rule().rule_arn(&live.arn);
         if changed("conditions") {
             request = request.set_conditions(Some(desired_conditions(spec)));
@@ -251,12 +308,20 @@ impl Kind for ListenerRule {
         if changed("actions") {
             request = request.actions(desired_action(spec, resolver));
         }
-        let output = request.send().await.op("ModifyRule")?;
-        Ok(output
-            .rules()
-            .first()
-            .map(|rule| live_of(rule, &live.listener_arn))
-            .unwrap_or_else(|| live.clone()))
+        request.send().await.op("ModifyRule")?;
+        Ok(None)
+    }
+
+    fn tags(live: &ListenerRuleLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &ListenerRuleLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_elb(&ctx.aws.elb, &live.arn, changes).await
     }
 
     fn physical_id(live: &ListenerRuleLive) -> String {
@@ -277,15 +342,22 @@ impl Kind for ListenerRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::scalable_target::emulator;
     use super::*;
+    use crate::graph::LogicalId;
+
+    fn set_arn(resolver: &Resolver, id: &str, arn: &str) {
+        resolver.set(
+            &LogicalId::from(id),
+            Outputs::from([("arn".to_string(), arn.to_string())]),
+        );
+    }
 
     const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/api/1";
 
     fn spec_and_resolver() -> (ListenerRuleSpec, Resolver) {
         let resolver = Resolver::default();
-        emulator::set(&resolver, "listener", &[("arn", "arn:listener")]);
-        emulator::set(&resolver, "tg-api", &[("arn", TG)]);
+        set_arn(&resolver, "listener", "arn:listener");
+        set_arn(&resolver, "tg-api", TG);
         let spec = ListenerRuleSpec {
             listener: Ref::new("listener", "arn"),
             priority: 10,
@@ -303,6 +375,7 @@ mod tests {
             priority: 10,
             conditions: "path-pattern: /api, /api/*".into(),
             actions: format!("forward to {TG}"),
+            tags: Tags::new(),
         }
     }
 
@@ -343,7 +416,7 @@ mod tests {
     #[test]
     fn blue_green_rule_forwards_to_both_groups_whatever_the_weights() {
         let (mut spec, resolver) = spec_and_resolver();
-        emulator::set(&resolver, "tg-api-alt", &[("arn", "arn:alt")]);
+        set_arn(&resolver, "tg-api-alt", "arn:alt");
         spec.alternate_target_group = Some(Ref::new("tg-api-alt", "arn"));
         let action = desired_action(&spec, &resolver);
         let weights: Vec<(Option<&str>, Option<i32>)> = action
@@ -367,108 +440,27 @@ mod tests {
         assert_eq!(changes[0].field, "actions");
     }
 
-    #[tokio::test]
-    #[ignore]
-    async fn emulator_create_converge_update() {
-        use super::super::listener::{Listener, ListenerSpec};
-        use super::super::load_balancer::{LoadBalancer, LoadBalancerSpec};
-        use super::super::target_group::{TargetGroup, TargetGroupSpec};
-        let aws = emulator::clients().await;
-        let inventory = emulator::inventory(&aws);
-        let ctx = emulator::ctx(&aws, &inventory);
-        let (vpc, subnets, group) = emulator::network(&aws).await;
-        let resolver = Resolver::default();
-        emulator::set(&resolver, "vpc", &[("vpc_id", &vpc)]);
-        emulator::set(&resolver, "a", &[("subnet_id", &subnets[0])]);
-        emulator::set(&resolver, "b", &[("subnet_id", &subnets[1])]);
-        emulator::set(&resolver, "sg", &[("group_id", &group)]);
-        let lb_spec = LoadBalancerSpec {
-            name: emulator::unique("lb"),
-            subnets: vec![Ref::new("a", "subnet_id"), Ref::new("b", "subnet_id")],
-            security_groups: vec![Ref::new("sg", "group_id")],
+    #[test]
+    fn a_rule_found_by_arn_at_another_priority_is_moved() {
+        let (spec, resolver) = spec_and_resolver();
+        let moved = ListenerRuleLive {
+            priority: 20,
+            ..live()
         };
-        let lb = LoadBalancer::create(&ctx, &emulator::who("lb"), &lb_spec, &resolver)
-            .await
-            .unwrap();
-        emulator::set(&resolver, "lb", &[("arn", &lb.arn)]);
-        for service in ["ui", "api", "api2"] {
-            let tg_spec = TargetGroupSpec {
-                name: emulator::unique(service),
-                vpc: Ref::new("vpc", "vpc_id"),
-                port: 3000,
-                health_check_path: "/".into(),
-                deregistration_delay_seconds: 30,
-            };
-            let tg = TargetGroup::create(&ctx, &emulator::who(service), &tg_spec, &resolver)
-                .await
-                .unwrap();
-            emulator::set(&resolver, &format!("tg-{service}"), &[("arn", &tg.arn)]);
-        }
-        let listener_spec = ListenerSpec {
-            load_balancer: Ref::new("lb", "arn"),
-            port: 80,
-            protocol: "HTTP".into(),
-            certificate_arn: None,
-            default_action: ListenerAction::Forward(Ref::new("tg-ui", "arn")),
-        };
-        let listener =
-            Listener::create(&ctx, &emulator::who("listener"), &listener_spec, &resolver)
-                .await
-                .unwrap();
-        emulator::set(&resolver, "listener", &[("arn", &listener.arn)]);
+        assert_eq!(
+            ListenerRule::diff(&spec, &moved, &resolver),
+            vec![FieldChange::update("priority", "20", "10")]
+        );
+    }
 
-        let who = emulator::who("listener-rule-api");
-        let (mut spec, _) = spec_and_resolver();
-        spec.path_patterns = vec!["/api/*".into()];
-        assert!(ListenerRule::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
-        let created = ListenerRule::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert_eq!(created.priority, 10);
-        assert_eq!(ListenerRule::diff(&spec, &created, &resolver), vec![]);
-
-        let before = emulator::writes(&aws);
-        let found = ListenerRule::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(found.arn, created.arn);
-        assert_eq!(ListenerRule::diff(&spec, &found, &resolver), vec![]);
-        assert_eq!(emulator::writes(&aws), before);
-
-        spec.target_group = Ref::new("tg-api2", "arn");
-        let changes = ListenerRule::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "actions");
-        ListenerRule::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        spec.path_patterns.push("/graphql".into());
-        let after = ListenerRule::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        let changes = ListenerRule::diff(&spec, &after, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "conditions");
-        ListenerRule::update(&ctx, &who, &spec, &after, &changes, &resolver)
-            .await
-            .unwrap();
-        let after = ListenerRule::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(ListenerRule::diff(&spec, &after, &resolver), vec![]);
-        let tags = aws
-            .elb
-            .describe_tags()
-            .resource_arns(&created.arn)
-            .send()
-            .await
-            .unwrap();
-        assert!(!tags.tag_descriptions()[0].tags().is_empty());
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = ListenerRule::outputs(&live());
+        let mut declared = ListenerRule::OUTPUTS.to_vec();
+        declared.sort_unstable();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
     }
 }

@@ -1,17 +1,22 @@
 //! The application load balancer: internet-facing, IPv4, in the public subnets (one per AZ),
 //! behind the `alb` security group. Its listeners and rules are their own kinds.
 //!
-//! Found by its deterministic name (≤ 32 characters, e.g. `macro-ai-staging`). Compared:
-//! subnets (`SetSubnets`), security groups (`SetSecurityGroups`) and IP address type
-//! (`SetIpAddressType`) are changed in place; scheme and type cannot be, so they are
-//! `replace`. A new load balancer is `provisioning` for a while: creation (and `settle`) waits
-//! until it is `active`. Outputs include `arn_suffix` (`app/<name>/<id>`), the `LoadBalancer`
-//! dimension CloudWatch alarms need.
+//! Found by its deterministic name (≤ 32 characters, e.g. `macro-ai-staging`), unique in the
+//! account and region. Created in one `CreateLoadBalancer` with every setting and the
+//! identity tags. Compared: subnets (`SetSubnets`), security groups (`SetSecurityGroups`) and
+//! IP address type (`SetIpAddressType`) are changed in place; scheme and type cannot be, so
+//! they are `replace`. A new load balancer is `provisioning` for minutes on AWS: it is
+//! [`Readiness::Pending`] until `active` (the engine waits), and `failed` never recovers.
+//! Outputs include `arn_suffix` (`app/<name>/<id>`), the `LoadBalancer` dimension CloudWatch
+//! alarms need.
 
-use super::{wait_until, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Readiness,
+    Ref, Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
-    IpAddressType, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Tag,
+    IpAddressType, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
 
 const SCHEME: &str = "internet-facing";
@@ -36,6 +41,8 @@ pub struct LoadBalancerLive {
     pub canonical_hosted_zone_id: String,
     /// `provisioning`, `active`, `active_impaired` or `failed`.
     pub state: String,
+    /// Why AWS reports that state, when it says.
+    pub state_reason: Option<String>,
     /// Empty when AWS does not report it.
     pub scheme: String,
     pub lb_type: String,
@@ -45,17 +52,10 @@ pub struct LoadBalancerLive {
     pub subnet_ids: Vec<String>,
     /// Sorted.
     pub security_groups: Vec<String>,
+    pub tags: Tags,
 }
 
 pub struct LoadBalancer;
-
-/// ELBv2 tag list for a resource's identity; every ELBv2 create call takes it.
-pub fn elb_tags(who: &Identity) -> Vec<Tag> {
-    who.tags
-        .iter()
-        .map(|(key, value)| Tag::builder().key(key).value(value).build())
-        .collect()
-}
 
 /// `app/<name>/<id>` from `arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>`:
 /// CloudWatch's `LoadBalancer` dimension. Empty when the ARN has no `loadbalancer/` part.
@@ -66,7 +66,7 @@ pub fn arn_suffix(arn: &str) -> String {
 }
 
 /// Like [`super::compare`], but a live value AWS did not report (empty) is unknown, not a
-/// difference.
+/// difference. Used by the other ELBv2 kinds too, whose Describe answers leave fields out.
 pub(crate) fn compare_reported(
     changes: &mut Vec<FieldChange>,
     field: &str,
@@ -94,7 +94,10 @@ fn desired_security_groups(spec: &LoadBalancerSpec, resolver: &Resolver) -> Vec<
     sorted(spec.security_groups.iter().map(|group| resolver.get(group)))
 }
 
-fn live_of(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> LoadBalancerLive {
+fn live_of(
+    lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
+    tags: Tags,
+) -> LoadBalancerLive {
     LoadBalancerLive {
         arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
         name: lb.load_balancer_name().unwrap_or_default().to_string(),
@@ -108,6 +111,11 @@ fn live_of(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> LoadBala
             .and_then(|state| state.code())
             .map(|code| code.as_str().to_string())
             .unwrap_or_default(),
+        state_reason: lb
+            .state()
+            .and_then(|state| state.reason())
+            .filter(|reason| !reason.is_empty())
+            .map(str::to_string),
         scheme: lb
             .scheme()
             .map(|scheme| scheme.as_str().to_string())
@@ -127,78 +135,23 @@ fn live_of(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> LoadBala
                 .filter_map(|zone| zone.subnet_id().map(str::to_string)),
         ),
         security_groups: sorted(lb.security_groups().iter().cloned()),
+        tags,
     }
-}
-
-/// The load balancer by ARN or by name; `None` when AWS says it does not exist.
-async fn describe(
-    ctx: &Ctx<'_>,
-    arn: Option<&str>,
-    name: Option<&str>,
-) -> Result<Option<LoadBalancerLive>, AwsError> {
-    let result = ctx
-        .aws
-        .elb
-        .describe_load_balancers()
-        .set_load_balancer_arns(arn.map(|arn| vec![arn.to_string()]))
-        .set_names(name.map(|name| vec![name.to_string()]))
-        .send()
-        .await
-        .op("DescribeLoadBalancers");
-    match result {
-        Ok(output) => Ok(output
-            .load_balancers()
-            .iter()
-            .find(|lb| {
-                arn.is_none_or(|arn| lb.load_balancer_arn() == Some(arn))
-                    && name.is_none_or(|name| lb.load_balancer_name() == Some(name))
-            })
-            .map(live_of)),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(err),
-    }
-}
-
-/// Waits until the load balancer routes traffic (`active`); `failed` is an error.
-async fn wait_active(
-    ctx: &Ctx<'_>,
-    who: &Identity,
-    live: LoadBalancerLive,
-) -> Result<LoadBalancerLive, AwsError> {
-    if is_usable(&live.state) {
-        return Ok(live);
-    }
-    let arn = live.arn.clone();
-    let name = live.name.clone();
-    wait_until(
-        ctx,
-        who,
-        LoadBalancer::KIND,
-        &format!("load balancer {name} to become active"),
-        "DescribeLoadBalancers",
-        || async {
-            match describe(ctx, Some(&arn), None).await? {
-                Some(current) if is_usable(&current.state) => Ok(Ok(current)),
-                Some(current) if current.state == "failed" => Err(AwsError::other(
-                    "CreateLoadBalancer",
-                    format!("load balancer {name} is failed instead of active"),
-                )),
-                Some(current) if current.state.is_empty() => Ok(Err("unknown".to_string())),
-                Some(current) => Ok(Err(current.state)),
-                None => Ok(Err("not visible yet".to_string())),
-            }
-        },
-    )
-    .await
-}
-
-/// `active_impaired` still routes traffic (it only lacks capacity to scale).
-fn is_usable(state: &str) -> bool {
-    matches!(state, "active" | "active_impaired")
 }
 
 impl Kind for LoadBalancer {
     const KIND: &'static str = "elbv2:load-balancer";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The name is unique: a repeat with the same settings returns the existing load balancer,
+    // one with other settings answers DuplicateLoadBalancerName.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &[
+        "arn",
+        "arn_suffix",
+        "dns_name",
+        "name",
+        "canonical_hosted_zone_id",
+    ];
     type Spec = LoadBalancerSpec;
     type Live = LoadBalancerLive;
 
@@ -210,19 +163,35 @@ impl Kind for LoadBalancer {
             .collect()
     }
 
-    async fn find(
+    /// By ARN or by name (`DescribeLoadBalancers`), then its tags (`DescribeTags`).
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &LoadBalancerSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<LoadBalancerLive>, AwsError> {
-        if let Some(arn) = recorded.filter(|arn| arn.starts_with("arn:")) {
-            if let Some(live) = describe(ctx, Some(arn), None).await? {
-                return Ok(Some(live));
-            }
-        }
-        describe(ctx, None, Some(&spec.name)).await
+        let request = ctx.aws.elb.describe_load_balancers();
+        let (request, arn, name) = match lookup {
+            // Not an ARN: not something this kind records.
+            Lookup::Id(arn) if !arn.starts_with("arn:") => return Ok(None),
+            Lookup::Id(arn) => (request.load_balancer_arns(arn), Some(arn), None),
+            Lookup::Identity => (request.names(&spec.name), None, Some(spec.name.as_str())),
+        };
+        let Some(output) = request.send().await.op("DescribeLoadBalancers").found()? else {
+            return Ok(None);
+        };
+        let Some(lb) = output.load_balancers().iter().find(|lb| {
+            arn.is_none_or(|arn| lb.load_balancer_arn() == Some(arn))
+                && name.is_none_or(|name| lb.load_balancer_name() == Some(name))
+        }) else {
+            return Ok(None);
+        };
+        let arn = lb.load_balancer_arn().unwrap_or_default();
+        let Some(tags) = tags::list_elb(&ctx.aws.elb, arn).await.found()? else {
+            return Ok(None);
+        };
+        Ok(Some(live_of(lb, tags)))
     }
 
     fn diff(
@@ -262,9 +231,8 @@ impl Kind for LoadBalancer {
         who: &Identity,
         spec: &LoadBalancerSpec,
         resolver: &Resolver,
-    ) -> Result<LoadBalancerLive, AwsError> {
-        // Same name and configuration: AWS returns the existing load balancer, so a create
-        // retried after a crash does not make a second one.
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .elb
@@ -275,20 +243,19 @@ impl Kind for LoadBalancer {
             .scheme(LoadBalancerSchemeEnum::InternetFacing)
             .r#type(LoadBalancerTypeEnum::Application)
             .ip_address_type(IpAddressType::Ipv4)
-            .set_tags(Some(elb_tags(who)))
+            .set_tags(Some(tags::to_elb(&who.tags)))
             .send()
             .await
             .op("CreateLoadBalancer")?;
-        let live = output
+        output
             .load_balancers()
             .first()
-            .map(live_of)
-            .ok_or_else(|| {
-                AwsError::other("CreateLoadBalancer", "AWS returned no load balancer")
-            })?;
-        wait_active(ctx, who, live).await
+            .and_then(|lb| lb.load_balancer_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::other("CreateLoadBalancer", "AWS returned no load balancer"))
     }
 
+    /// Each call sets the whole desired value, so repeating one is harmless.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -296,33 +263,28 @@ impl Kind for LoadBalancer {
         live: &LoadBalancerLive,
         changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<LoadBalancerLive, AwsError> {
-        let mut updated = live.clone();
+    ) -> Result<Option<String>, AwsError> {
         for change in changes {
             match change.field.as_str() {
                 "subnets" => {
-                    let subnets = desired_subnets(spec, resolver);
                     ctx.aws
                         .elb
                         .set_subnets()
                         .load_balancer_arn(&live.arn)
-                        .set_subnets(Some(subnets.clone()))
+                        .set_subnets(Some(desired_subnets(spec, resolver)))
                         .send()
                         .await
                         .op("SetSubnets")?;
-                    updated.subnet_ids = subnets;
                 }
                 "security_groups" => {
-                    let groups = desired_security_groups(spec, resolver);
                     ctx.aws
                         .elb
                         .set_security_groups()
                         .load_balancer_arn(&live.arn)
-                        .set_security_groups(Some(groups.clone()))
+                        .set_security_groups(Some(desired_security_groups(spec, resolver)))
                         .send()
                         .await
                         .op("SetSecurityGroups")?;
-                    updated.security_groups = groups;
                 }
                 "ip_address_type" => {
                     ctx.aws
@@ -333,20 +295,39 @@ impl Kind for LoadBalancer {
                         .send()
                         .await
                         .op("SetIpAddressType")?;
-                    updated.ip_address_type = IP_ADDRESS_TYPE.to_string();
                 }
                 _ => {}
             }
         }
-        Ok(updated)
+        Ok(None)
     }
 
-    async fn settle(
+    /// Routes traffic once `active` (`active_impaired` too: it only lacks capacity to scale);
+    /// `provisioning` takes minutes on AWS; `failed` is final.
+    fn readiness(live: &LoadBalancerLive) -> Readiness {
+        let reason = live
+            .state_reason
+            .as_deref()
+            .map(|why| format!(": {why}"))
+            .unwrap_or_default();
+        match live.state.as_str() {
+            "active" | "active_impaired" => Readiness::Ready,
+            "failed" => Readiness::Failed(format!("load balancer {} is failed{reason}", live.name)),
+            "" => Readiness::Pending(format!("load balancer {} has no state yet", live.name)),
+            other => Readiness::Pending(format!("load balancer {} is {other}{reason}", live.name)),
+        }
+    }
+
+    fn tags(live: &LoadBalancerLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
         ctx: &Ctx<'_>,
-        who: &Identity,
-        live: LoadBalancerLive,
-    ) -> Result<LoadBalancerLive, AwsError> {
-        wait_active(ctx, who, live).await
+        live: &LoadBalancerLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_elb(&ctx.aws.elb, &live.arn, changes).await
     }
 
     fn physical_id(live: &LoadBalancerLive) -> String {
@@ -373,8 +354,8 @@ impl Kind for LoadBalancer {
 
 #[cfg(test)]
 mod tests {
-    use super::super::scalable_target::emulator;
     use super::*;
+    use crate::graph::LogicalId;
 
     fn live() -> LoadBalancerLive {
         LoadBalancerLive {
@@ -383,20 +364,29 @@ mod tests {
             dns_name: "macro-ai-staging-1.us-east-1.elb.amazonaws.com".into(),
             canonical_hosted_zone_id: "Z35SXDOTRQ7X7K".into(),
             state: "active".into(),
+            state_reason: None,
             scheme: SCHEME.into(),
             lb_type: LB_TYPE.into(),
             ip_address_type: IP_ADDRESS_TYPE.into(),
             vpc_id: "vpc-1".into(),
             subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
             security_groups: vec!["sg-1".into()],
+            tags: Tags::new(),
         }
     }
 
     fn spec_and_resolver() -> (LoadBalancerSpec, Resolver) {
         let resolver = Resolver::default();
-        emulator::set(&resolver, "public-a", &[("subnet_id", "subnet-a")]);
-        emulator::set(&resolver, "public-b", &[("subnet_id", "subnet-b")]);
-        emulator::set(&resolver, "sg-alb", &[("group_id", "sg-1")]);
+        for (id, output, value) in [
+            ("public-a", "subnet_id", "subnet-a"),
+            ("public-b", "subnet_id", "subnet-b"),
+            ("sg-alb", "group_id", "sg-1"),
+        ] {
+            resolver.set(
+                &LogicalId::from(id),
+                Outputs::from([(output.to_string(), value.to_string())]),
+            );
+        }
         let spec = LoadBalancerSpec {
             name: "macro-ai-staging".into(),
             subnets: vec![
@@ -472,96 +462,36 @@ mod tests {
             LoadBalancer::status(&live()),
             "active (macro-ai-staging-1.us-east-1.elb.amazonaws.com)"
         );
+        let mut declared = LoadBalancer::OUTPUTS.to_vec();
+        declared.sort_unstable();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
     }
 
-    /// Run with an emulator: `MACROCTL_TEST_ENDPOINT=http://127.0.0.1:PORT cargo test -- --ignored`.
-    #[tokio::test]
-    #[ignore]
-    async fn emulator_create_converge_update() {
-        let aws = emulator::clients().await;
-        let inventory = emulator::inventory(&aws);
-        let ctx = emulator::ctx(&aws, &inventory);
-        let (vpc, subnets, group) = emulator::network(&aws).await;
-        let resolver = Resolver::default();
-        emulator::set(&resolver, "public-a", &[("subnet_id", &subnets[0])]);
-        emulator::set(&resolver, "public-b", &[("subnet_id", &subnets[1])]);
-        emulator::set(&resolver, "sg-alb", &[("group_id", &group)]);
-        let who = emulator::who("alb");
-        let mut spec = LoadBalancerSpec {
-            name: emulator::unique("macro-ai"),
-            subnets: vec![
-                Ref::new("public-a", "subnet_id"),
-                Ref::new("public-b", "subnet_id"),
-            ],
-            security_groups: vec![Ref::new("sg-alb", "group_id")],
+    #[test]
+    fn usable_once_active_and_failed_is_final() {
+        let with_state = |state: &str| LoadBalancerLive {
+            state: state.into(),
+            ..live()
         };
-        assert!(LoadBalancer::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
-        let created = LoadBalancer::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert_eq!(created.state, "active");
-        assert_eq!(created.vpc_id, vpc);
-        assert!(LoadBalancer::diff(&spec, &created, &resolver).is_empty());
-        let outputs = LoadBalancer::outputs(&created);
-        assert!(outputs["arn_suffix"].starts_with(&format!("app/{}/", spec.name)));
-
-        // A second run: reads only, nothing to change.
-        let before = emulator::writes(&aws);
-        let found = LoadBalancer::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        let found = LoadBalancer::settle(&ctx, &who, found).await.unwrap();
-        assert_eq!(found.arn, created.arn);
-        assert_eq!(LoadBalancer::diff(&spec, &found, &resolver), vec![]);
-        let by_name = LoadBalancer::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(by_name.arn, created.arn);
-        assert_eq!(emulator::writes(&aws), before);
-
-        // One more security group: exactly that change, applied in place.
-        let other = aws
-            .ec2
-            .create_security_group()
-            .group_name(emulator::unique("alb2"))
-            .description("alb2")
-            .vpc_id(&vpc)
-            .send()
-            .await
-            .unwrap()
-            .group_id
-            .unwrap();
-        emulator::set(&resolver, "sg-extra", &[("group_id", &other)]);
-        spec.security_groups.push(Ref::new("sg-extra", "group_id"));
-        let changes = LoadBalancer::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "security_groups");
-        assert!(!changes[0].replace);
-        LoadBalancer::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let after = LoadBalancer::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(LoadBalancer::diff(&spec, &after, &resolver), vec![]);
-        let tags = aws
-            .elb
-            .describe_tags()
-            .resource_arns(&created.arn)
-            .send()
-            .await
-            .unwrap();
-        let keys: Vec<&str> = tags.tag_descriptions()[0]
-            .tags()
-            .iter()
-            .filter_map(|tag| tag.key())
-            .collect();
-        assert!(keys.contains(&crate::resources::TAG_ID), "{keys:?}");
+        assert_eq!(LoadBalancer::readiness(&live()), Readiness::Ready);
+        assert_eq!(
+            LoadBalancer::readiness(&with_state("active_impaired")),
+            Readiness::Ready
+        );
+        assert!(matches!(
+            LoadBalancer::readiness(&with_state("provisioning")),
+            Readiness::Pending(_)
+        ));
+        let failed = LoadBalancerLive {
+            state_reason: Some("no capacity".into()),
+            ..with_state("failed")
+        };
+        assert_eq!(
+            LoadBalancer::readiness(&failed),
+            Readiness::Failed("load balancer macro-ai-staging is failed: no capacity".into())
+        );
     }
 }

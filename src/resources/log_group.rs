@@ -247,4 +247,3 @@ impl Kind for LogGroup {
         format!("retention {}", retention_text(live.retention_days))
     }
 }
-

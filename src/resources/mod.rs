@@ -39,8 +39,8 @@ pub mod secret;
 pub mod security_group;
 pub mod sns_topic;
 pub mod subnet;
-pub mod target_group;
 pub mod tags;
+pub mod target_group;
 pub mod task_definition;
 pub mod vpc;
 
@@ -49,9 +49,9 @@ use crate::graph::LogicalId;
 use crate::output::Reporter;
 pub use inventory::Inventory;
 use serde::Serialize;
-pub use tags::{TagChanges, Tags};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+pub use tags::{TagChanges, Tags};
 
 /// Named string outputs of a resource (`vpc_id`, `subnet_id`, ...), kept in state.
 pub type Outputs = BTreeMap<String, String>;
@@ -192,7 +192,8 @@ pub enum IdentityKind {
     /// A resource found by its name is adopted only if its tags name this stack and env.
     Named,
     /// Through its parent and a key (a route table association by its subnet, a listener by
-    /// its load balancer and port). Carries no tags of its own: the parent's were checked.
+    /// its load balancer and port). Where it carries tags, they are checked like a named
+    /// resource's; where it carries none, its parent's were checked.
     Child,
 }
 
@@ -465,4 +466,3 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
     }
     hash
 }
-

@@ -2,14 +2,20 @@
 //! (or memory) utilisation near a target by adding or removing tasks, with separate scale-in
 //! and scale-out cooldowns.
 //!
-//! Identified by its name and the scalable target's resource id. `PutScalingPolicy` both
-//! creates and updates it; `DescribeScalingPolicies` finds it (filtered here too, by exact
-//! name and resource id, since not every implementation filters). Compared: policy type,
-//! predefined metric, target value (numerically), cooldowns and scale-in being enabled; a
-//! value AWS does not report is unknown, not a difference. Scaling policies take no tags.
+//! A child of its scalable target, identified by its name and the target's resource id; it
+//! carries no tags (Application Auto Scaling policies take none). `PutScalingPolicy` both
+//! creates and updates it, so a repeat is harmless; it answers the policy's ARN, which is
+//! returned as a new id when it changes (the emulator makes a new ARN on every put).
+//! `DescribeScalingPolicies` reads it (filtered here too, by exact name and resource id,
+//! since the emulator ignores the name filter). Compared: policy type, predefined metric,
+//! target value (numerically), cooldowns and scale-in being enabled; a value AWS does not
+//! report is unknown, not a difference.
 
 use super::scalable_target::{SCALABLE_DIMENSION, SERVICE_NAMESPACE};
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref, Resolver,
+    Tags,
+};
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
@@ -87,12 +93,12 @@ fn configuration(
         .map_err(|err| AwsError::other("PutScalingPolicy", err.to_string()))
 }
 
-/// Creates or replaces the policy's configuration; returns the live view.
+/// Creates or replaces the policy's configuration; returns its ARN.
 async fn put(
     ctx: &Ctx<'_>,
     spec: &ScalingPolicySpec,
     resource_id: &str,
-) -> Result<ScalingPolicyLive, AwsError> {
+) -> Result<String, AwsError> {
     let output = ctx
         .aws
         .autoscaling
@@ -106,21 +112,57 @@ async fn put(
         .send()
         .await
         .op("PutScalingPolicy")?;
-    Ok(ScalingPolicyLive {
-        arn: output.policy_arn().to_string(),
-        name: spec.name.clone(),
-        resource_id: resource_id.to_string(),
-        policy_type: POLICY_TYPE.to_string(),
-        predefined_metric: spec.predefined_metric.clone(),
-        target_value: Some(spec.target_value),
-        scale_in_cooldown_seconds: Some(spec.scale_in_cooldown_seconds),
-        scale_out_cooldown_seconds: Some(spec.scale_out_cooldown_seconds),
-        disable_scale_in: Some(false),
-    })
+    Ok(output.policy_arn().to_string())
+}
+
+/// The resource id and policy name in a policy ARN
+/// (`arn:aws:autoscaling:REGION:ACCOUNT:scalingPolicy:GUID:resource/ecs/RESOURCE_ID:policyName/NAME`).
+fn parts_of_arn(arn: &str) -> Option<(&str, &str)> {
+    let (_, rest) = arn.split_once(":resource/")?;
+    let (resource, name) = rest.rsplit_once(":policyName/")?;
+    let (_namespace, resource_id) = resource.split_once('/')?;
+    Some((resource_id, name))
+}
+
+/// The policy named `name` on `resource_id`; with `arn`, only if it has that ARN.
+async fn describe(
+    ctx: &Ctx<'_>,
+    resource_id: &str,
+    name: &str,
+    arn: Option<&str>,
+) -> Result<Option<ScalingPolicyLive>, AwsError> {
+    let mut pages = ctx
+        .aws
+        .autoscaling
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(resource_id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .policy_names(name)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.op("DescribeScalingPolicies")?;
+        let found = page.scaling_policies().iter().find(|policy| {
+            policy.policy_name() == name
+                && policy.resource_id() == resource_id
+                && policy.service_namespace().as_str() == SERVICE_NAMESPACE
+                && policy.scalable_dimension().as_str() == SCALABLE_DIMENSION
+                && arn.is_none_or(|arn| policy.policy_arn() == arn)
+        });
+        if let Some(policy) = found {
+            return Ok(Some(live_of(policy)));
+        }
+    }
+    Ok(None)
 }
 
 impl Kind for ScalingPolicy {
     const KIND: &'static str = "application-autoscaling:scaling-policy";
+    const IDENTITY: IdentityKind = IdentityKind::Child;
+    // PutScalingPolicy creates or replaces the one policy of that name on the target.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "name"];
     type Spec = ScalingPolicySpec;
     type Live = ScalingPolicyLive;
 
@@ -128,39 +170,24 @@ impl Kind for ScalingPolicy {
         vec![spec.target.clone()]
     }
 
-    async fn find(
+    /// By ARN (its resource id and name are part of it), or by name on the desired target.
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &ScalingPolicySpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         resolver: &Resolver,
     ) -> Result<Option<ScalingPolicyLive>, AwsError> {
-        let Some(resource_id) = resolver.known(&spec.target) else {
-            return Ok(None);
-        };
-        let mut pages = ctx
-            .aws
-            .autoscaling
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(&resource_id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .policy_names(&spec.name)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.op("DescribeScalingPolicies")?;
-            let found = page.scaling_policies().iter().find(|policy| {
-                policy.policy_name() == spec.name
-                    && policy.resource_id() == resource_id
-                    && policy.service_namespace().as_str() == SERVICE_NAMESPACE
-                    && policy.scalable_dimension().as_str() == SCALABLE_DIMENSION
-            });
-            if let Some(policy) = found {
-                return Ok(Some(live_of(policy)));
-            }
+        match lookup {
+            Lookup::Id(arn) => match parts_of_arn(arn) {
+                Some((resource_id, name)) => describe(ctx, resource_id, name, Some(arn)).await,
+                None => Ok(None),
+            },
+            Lookup::Identity => match resolver.known(&spec.target) {
+                Some(resource_id) => describe(ctx, &resource_id, &spec.name, None).await,
+                None => Ok(None),
+            },
         }
-        Ok(None)
     }
 
     fn diff(
@@ -241,7 +268,8 @@ impl Kind for ScalingPolicy {
         _who: &Identity,
         spec: &ScalingPolicySpec,
         resolver: &Resolver,
-    ) -> Result<ScalingPolicyLive, AwsError> {
+        _token: &str,
+    ) -> Result<String, AwsError> {
         put(ctx, spec, &resolver.get(&spec.target)).await
     }
 
@@ -252,8 +280,13 @@ impl Kind for ScalingPolicy {
         live: &ScalingPolicyLive,
         _changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<ScalingPolicyLive, AwsError> {
-        put(ctx, spec, &live.resource_id).await
+    ) -> Result<Option<String>, AwsError> {
+        let arn = put(ctx, spec, &live.resource_id).await?;
+        Ok((!arn.is_empty() && arn != live.arn).then_some(arn))
+    }
+
+    fn tags(_live: &ScalingPolicyLive) -> Option<&Tags> {
+        None
     }
 
     fn physical_id(live: &ScalingPolicyLive) -> String {
@@ -277,15 +310,13 @@ impl Kind for ScalingPolicy {
 
 #[cfg(test)]
 mod tests {
-    use super::super::scalable_target::emulator;
     use super::*;
 
     fn spec_and_resolver() -> (ScalingPolicySpec, Resolver) {
         let resolver = Resolver::default();
-        emulator::set(
-            &resolver,
-            "autoscaling-target-api",
-            &[("resource_id", "service/c/api")],
+        resolver.set(
+            &"autoscaling-target-api".into(),
+            Outputs::from([("resource_id".into(), "service/c/api".into())]),
         );
         let spec = ScalingPolicySpec {
             name: "macro-ai-staging-api-cpu".into(),
@@ -351,70 +382,24 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    #[ignore]
-    async fn emulator_create_converge_update() {
-        use super::super::scalable_target::{ScalableTarget, ScalableTargetSpec};
-        let aws = emulator::clients().await;
-        let inventory = emulator::inventory(&aws);
-        let ctx = emulator::ctx(&aws, &inventory);
-        let (cluster, service) = super::super::scalable_target::emulator_service(&aws).await;
-        let resolver = Resolver::default();
-        emulator::set(&resolver, "cluster", &[("name", &cluster)]);
-        emulator::set(&resolver, "svc", &[("name", &service)]);
-        let target_spec = ScalableTargetSpec {
-            cluster: Ref::new("cluster", "name"),
-            service: Ref::new("svc", "name"),
-            min_capacity: 1,
-            max_capacity: 3,
-        };
-        let target_who = emulator::who("autoscaling-target-api");
-        let target = ScalableTarget::create(&ctx, &target_who, &target_spec, &resolver)
-            .await
-            .unwrap();
-        resolver.set(&target_who.id, ScalableTarget::outputs(&target));
+    #[test]
+    fn resource_id_and_name_are_read_from_the_arn() {
+        let arn = "arn:aws:autoscaling:us-east-1:1:scalingPolicy:3bf0537f-9933:resource/ecs/service/c/api:policyName/macro-ai-staging-api-cpu";
+        assert_eq!(
+            parts_of_arn(arn),
+            Some(("service/c/api", "macro-ai-staging-api-cpu"))
+        );
+        assert_eq!(parts_of_arn("arn:policy"), None);
+    }
 
-        let (mut spec, _) = spec_and_resolver();
-        let who = emulator::who("autoscaling-policy-api-cpu");
-        assert!(ScalingPolicy::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
-        let created = ScalingPolicy::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert_eq!(ScalingPolicy::diff(&spec, &created, &resolver), vec![]);
-        // A second policy on the same target must not be mistaken for this one.
-        let memory = ScalingPolicySpec {
-            name: "macro-ai-staging-api-memory".into(),
-            predefined_metric: "ECSServiceAverageMemoryUtilization".into(),
-            ..spec.clone()
-        };
-        ScalingPolicy::create(&ctx, &who, &memory, &resolver)
-            .await
-            .unwrap();
-
-        let before = emulator::writes(&aws);
-        let found = ScalingPolicy::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(found.name, spec.name);
-        assert_eq!(ScalingPolicy::diff(&spec, &found, &resolver), vec![]);
-        assert_eq!(emulator::writes(&aws), before);
-
-        spec.target_value = 55.5;
-        let changes = ScalingPolicy::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "target_value");
-        ScalingPolicy::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let after = ScalingPolicy::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(after.target_value, Some(55.5));
-        assert_eq!(ScalingPolicy::diff(&spec, &after, &resolver), vec![]);
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = ScalingPolicy::outputs(&live());
+        let mut declared = ScalingPolicy::OUTPUTS.to_vec();
+        declared.sort_unstable();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
     }
 }

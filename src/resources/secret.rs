@@ -4,8 +4,18 @@
 //! never regenerated or overwritten by `up`: only `macroctl secret set|rotate` changes them.
 //! No value ever leaves this module except into the AWS call that stores it: state keeps the
 //! ARN, output shows the name, and [`SecretValue`] cannot be printed by accident.
+//!
+//! A secret is found by its name (unique in the account and region) or by the ARN recorded in
+//! state, with one `DescribeSecret`, which also carries its tags. Its create generates the
+//! values and stores them in one `CreateSecret` that carries the intent's client token, so a
+//! repeat after a lost response cannot make a second secret (a repeat with a new value answers
+//! `ResourceExistsException`, and the engine finds the first one). `up` changes only the
+//! description afterwards.
 
-use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::{
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Ref, Resolver, TagChanges, Tags,
+};
 use crate::aws::{AwsError, Found, IntoAwsError};
 use serde_json::{Map, Value};
 
@@ -69,6 +79,7 @@ pub struct SecretLive {
     pub arn: String,
     pub name: String,
     pub description: String,
+    pub tags: Tags,
 }
 
 pub struct Secret;
@@ -130,6 +141,11 @@ pub async fn write_object(
 
 impl Kind for Secret {
     const KIND: &'static str = "secretsmanager:secret";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // CreateSecret carries the intent's client token, and the name is unique: a repeat
+    // returns the same secret or answers ResourceExistsException.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "name"];
     type Spec = SecretSpec;
     type Live = SecretLive;
 
@@ -137,18 +153,24 @@ impl Kind for Secret {
         Vec::new()
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &SecretSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<SecretLive>, AwsError> {
+        // DescribeSecret takes the ARN (recorded in state, or returned by the create) as well
+        // as the name.
+        let secret_id = match lookup {
+            Lookup::Id(arn) => arn,
+            Lookup::Identity => &spec.name,
+        };
         let Some(output) = ctx
             .aws
             .secrets
             .describe_secret()
-            .secret_id(recorded.unwrap_or(&spec.name))
+            .secret_id(secret_id)
             .send()
             .await
             .op("DescribeSecret")
@@ -169,6 +191,7 @@ impl Kind for Secret {
             arn: output.arn().unwrap_or_default().to_string(),
             name: output.name().unwrap_or_default().to_string(),
             description: output.description().unwrap_or_default().to_string(),
+            tags: tags::from_secrets(output.tags()),
         }))
     }
 
@@ -185,12 +208,16 @@ impl Kind for Secret {
         changes
     }
 
+    /// Generates the values (`GetRandomPassword`, a read) and stores them with the tags in one
+    /// `CreateSecret`. The value exists only inside this call: it is never returned, logged or
+    /// put in an error.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &SecretSpec,
         _resolver: &Resolver,
-    ) -> Result<SecretLive, AwsError> {
+        token: &str,
+    ) -> Result<String, AwsError> {
         let secrets = &ctx.aws.secrets;
         let mut object = Map::new();
         match &spec.content {
@@ -206,30 +233,20 @@ impl Kind for Secret {
             object.insert((*key).into(), Value::String(value.expose().to_string()));
         }
         let value = SecretValue::new(Value::Object(object).to_string());
-        let tags: Vec<aws_sdk_secretsmanager::types::Tag> = who
-            .tags
-            .iter()
-            .map(|(key, value)| {
-                aws_sdk_secretsmanager::types::Tag::builder()
-                    .key(key)
-                    .value(value)
-                    .build()
-            })
-            .collect();
         let output = secrets
             .create_secret()
             .name(&spec.name)
             .description(&spec.description)
             .secret_string(value.expose())
-            .set_tags(Some(tags))
+            .client_request_token(token)
+            .set_tags(Some(tags::to_secrets(&who.tags)))
             .send()
             .await
             .op("CreateSecret")?;
-        Ok(SecretLive {
-            arn: output.arn().unwrap_or_default().to_string(),
-            name: spec.name.clone(),
-            description: spec.description.clone(),
-        })
+        output
+            .arn()
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::other("CreateSecret", "AWS returned no secret ARN"))
     }
 
     async fn update(
@@ -237,22 +254,34 @@ impl Kind for Secret {
         _who: &Identity,
         spec: &SecretSpec,
         live: &SecretLive,
-        _changes: &[FieldChange],
+        changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<SecretLive, AwsError> {
-        // Only the description: the value is never touched by `up`.
-        ctx.aws
-            .secrets
-            .update_secret()
-            .secret_id(&live.arn)
-            .description(&spec.description)
-            .send()
-            .await
-            .op("UpdateSecret")?;
-        Ok(SecretLive {
-            description: spec.description.clone(),
-            ..live.clone()
-        })
+    ) -> Result<Option<String>, AwsError> {
+        // Only the description (setting it again is harmless): the value is never touched by
+        // `up`.
+        if changes.iter().any(|change| change.field == "description") {
+            ctx.aws
+                .secrets
+                .update_secret()
+                .secret_id(&live.arn)
+                .description(&spec.description)
+                .send()
+                .await
+                .op("UpdateSecret")?;
+        }
+        Ok(None)
+    }
+
+    fn tags(live: &SecretLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &SecretLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_secrets(&ctx.aws.secrets, &live.arn, changes).await
     }
 
     fn physical_id(live: &SecretLive) -> String {
@@ -268,5 +297,52 @@ impl Kind for Secret {
 
     fn status(live: &SecretLive) -> String {
         format!("stored ({})", live.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live() -> SecretLive {
+        SecretLive {
+            arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:macro-ai/dev/api-AbCdEf"
+                .into(),
+            name: "macro-ai/dev/api".into(),
+            description: "API keys".into(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = Secret::outputs(&live());
+        let mut declared = Secret::OUTPUTS.to_vec();
+        declared.sort();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
+    }
+
+    #[test]
+    fn a_secret_value_does_not_show_in_debug_output() {
+        let value = SecretValue::new("hunter2-very-secret".into());
+        let shown = format!("{value:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(value.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn only_the_description_is_updated_in_place() {
+        let spec = SecretSpec {
+            name: "macro-ai/dev/api".into(),
+            description: "API keys (new)".into(),
+            content: SecretContent::ApiKeys,
+        };
+        let changes = Secret::diff(&spec, &live(), &Resolver::default());
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "description");
+        assert!(!changes[0].replace);
     }
 }

@@ -259,6 +259,34 @@ pub async fn set_elasticache(
     Ok(())
 }
 
+/// The tags of one RDS resource (by ARN): for the kinds whose Describe does not carry them
+/// (DB subnet groups, DB parameter groups).
+pub async fn list_rds(rds: &aws_sdk_rds::Client, arn: &str) -> Result<Tags, AwsError> {
+    use crate::aws::IntoAwsError;
+    let output = rds
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .op("ListTagsForResource")?;
+    Ok(from_rds(output.tag_list()))
+}
+
+/// The tags of one ElastiCache resource (by ARN): no ElastiCache Describe carries them.
+pub async fn list_elasticache(
+    elasticache: &aws_sdk_elasticache::Client,
+    arn: &str,
+) -> Result<Tags, AwsError> {
+    use crate::aws::IntoAwsError;
+    let output = elasticache
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .op("ListTagsForResource")?;
+    Ok(from_elasticache(output.tag_list()))
+}
+
 // --- ELBv2 -----------------------------------------------------------------------------------
 
 pub fn to_elb(tags: &Tags) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
@@ -325,6 +353,16 @@ pub async fn describe_elb(
         }
     }
     Ok(all)
+}
+
+/// The tags of one ELBv2 resource (by ARN): no ELBv2 Describe carries them. A resource AWS
+/// does not know fails NotFound (the emulator answers no tags instead).
+pub async fn list_elb(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    arn: &str,
+) -> Result<Tags, AwsError> {
+    let mut all = describe_elb(elb, &[arn.to_string()]).await?;
+    Ok(all.remove(arn).unwrap_or_default())
 }
 
 // --- IAM, ECR, ECS, Secrets Manager, SNS, CloudWatch -----------------------------------------
@@ -473,6 +511,140 @@ pub fn from_map(tags: &HashMap<String, String>) -> Tags {
         .collect()
 }
 
+/// TagRole / UntagRole on one IAM role (by name).
+pub async fn set_iam(
+    iam: &aws_sdk_iam::Client,
+    role_name: &str,
+    changes: &TagChanges,
+) -> Result<(), AwsError> {
+    use crate::aws::IntoAwsError;
+    if !changes.set.is_empty() {
+        iam.tag_role()
+            .role_name(role_name)
+            .set_tags(Some(to_iam(&changes.set, "TagRole")?))
+            .send()
+            .await
+            .op("TagRole")?;
+    }
+    if !changes.remove.is_empty() {
+        iam.untag_role()
+            .role_name(role_name)
+            .set_tag_keys(Some(changes.remove.clone()))
+            .send()
+            .await
+            .op("UntagRole")?;
+    }
+    Ok(())
+}
+
+/// TagResource / UntagResource on one ECR repository (by ARN).
+pub async fn set_ecr(
+    ecr: &aws_sdk_ecr::Client,
+    arn: &str,
+    changes: &TagChanges,
+) -> Result<(), AwsError> {
+    use crate::aws::IntoAwsError;
+    if !changes.set.is_empty() {
+        ecr.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(to_ecr(&changes.set, "TagResource")?))
+            .send()
+            .await
+            .op("TagResource")?;
+    }
+    if !changes.remove.is_empty() {
+        ecr.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(changes.remove.clone()))
+            .send()
+            .await
+            .op("UntagResource")?;
+    }
+    Ok(())
+}
+
+/// TagResource / UntagResource on one SNS topic (by ARN).
+pub async fn set_sns(
+    sns: &aws_sdk_sns::Client,
+    arn: &str,
+    changes: &TagChanges,
+) -> Result<(), AwsError> {
+    use crate::aws::IntoAwsError;
+    if !changes.set.is_empty() {
+        sns.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(to_sns(&changes.set, "TagResource")?))
+            .send()
+            .await
+            .op("TagResource")?;
+    }
+    if !changes.remove.is_empty() {
+        sns.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(changes.remove.clone()))
+            .send()
+            .await
+            .op("UntagResource")?;
+    }
+    Ok(())
+}
+
+/// TagResource / UntagResource on one CloudWatch alarm (by ARN).
+pub async fn set_cloudwatch(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    arn: &str,
+    changes: &TagChanges,
+) -> Result<(), AwsError> {
+    use crate::aws::IntoAwsError;
+    if !changes.set.is_empty() {
+        cloudwatch
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(to_cloudwatch(&changes.set)))
+            .send()
+            .await
+            .op("TagResource")?;
+    }
+    if !changes.remove.is_empty() {
+        cloudwatch
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(changes.remove.clone()))
+            .send()
+            .await
+            .op("UntagResource")?;
+    }
+    Ok(())
+}
+
+/// TagResource / UntagResource on one Secrets Manager secret (by ARN or name).
+pub async fn set_secrets(
+    secrets: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+    changes: &TagChanges,
+) -> Result<(), AwsError> {
+    use crate::aws::IntoAwsError;
+    if !changes.set.is_empty() {
+        secrets
+            .tag_resource()
+            .secret_id(secret_id)
+            .set_tags(Some(to_secrets(&changes.set)))
+            .send()
+            .await
+            .op("TagResource")?;
+    }
+    if !changes.remove.is_empty() {
+        secrets
+            .untag_resource()
+            .secret_id(secret_id)
+            .set_tag_keys(Some(changes.remove.clone()))
+            .send()
+            .await
+            .op("UntagResource")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,7 +667,10 @@ mod tests {
                 env: "staging".into()
             }
         );
-        assert_eq!(owner(&tags(&[("Team", "x")]), "macro-ai", "prod"), Owner::Untagged);
+        assert_eq!(
+            owner(&tags(&[("Team", "x")]), "macro-ai", "prod"),
+            Owner::Untagged
+        );
         let half = tags(&[(TAG_STACK, "macro-ai")]);
         assert!(matches!(
             owner(&half, "macro-ai", "prod"),

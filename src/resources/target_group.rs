@@ -2,14 +2,20 @@
 //! type `ip` (Fargate tasks register by their ENI address), health-checked on the service's
 //! health path.
 //!
-//! Found by its deterministic name (≤ 32 characters). Compared: the health check (path,
+//! Found by its deterministic name (≤ 32 characters), unique in the account and region.
+//! `CreateTargetGroup` sets everything it can (health check, identity tags); attributes
+//! cannot be given to it, so a new group has AWS's 300 s deregistration delay, which the
+//! engine reads back, diffs and sets with the update. Compared: the health check (path,
 //! interval, timeout, thresholds, matcher: `ModifyTargetGroup`) and the deregistration delay
 //! (an attribute, `ModifyTargetGroupAttributes`; 30 s instead of AWS's 300 s, so deployments
 //! do not wait five minutes per task). Port, protocol, VPC and target type cannot change in
 //! place: `replace`. Values AWS does not report are unknown, never differences.
 
-use super::load_balancer::{compare_reported, elb_tags};
-use super::{Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
+use super::load_balancer::compare_reported;
+use super::{
+    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
+    Resolver, TagChanges, Tags,
+};
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
@@ -64,6 +70,7 @@ pub struct TargetGroupLive {
     pub deregistration_delay_seconds: Option<i32>,
     /// Load balancers routing to it (shown by `status`).
     pub load_balancers: usize,
+    pub tags: Tags,
 }
 
 pub struct TargetGroup;
@@ -82,6 +89,7 @@ fn text(value: Option<i32>) -> String {
 fn live_of(
     group: &aws_sdk_elasticloadbalancingv2::types::TargetGroup,
     deregistration_delay_seconds: Option<i32>,
+    tags: Tags,
 ) -> TargetGroupLive {
     let name = |value: Option<&str>| value.unwrap_or_default().to_string();
     TargetGroupLive {
@@ -103,10 +111,15 @@ fn live_of(
         health_check_matcher: name(group.matcher().and_then(|m| m.http_code())),
         deregistration_delay_seconds,
         load_balancers: group.load_balancer_arns().len(),
+        tags,
     }
 }
 
-async fn deregistration_delay(ctx: &Ctx<'_>, arn: &str) -> Result<Option<i32>, AwsError> {
+/// The group's attributes; `None` when AWS says the group does not exist.
+async fn attributes(
+    ctx: &Ctx<'_>,
+    arn: &str,
+) -> Result<Option<Vec<TargetGroupAttribute>>, AwsError> {
     let output = ctx
         .aws
         .elb
@@ -114,16 +127,21 @@ async fn deregistration_delay(ctx: &Ctx<'_>, arn: &str) -> Result<Option<i32>, A
         .target_group_arn(arn)
         .send()
         .await
-        .op("DescribeTargetGroupAttributes")?;
-    Ok(output
-        .attributes()
+        .op("DescribeTargetGroupAttributes")
+        .found()?;
+    Ok(output.map(|output| output.attributes.unwrap_or_default()))
+}
+
+/// The deregistration delay among the attributes; `None` when not reported.
+fn deregistration_delay(attributes: &[TargetGroupAttribute]) -> Option<i32> {
+    attributes
         .iter()
         .find(|attribute| attribute.key() == Some(DEREGISTRATION_DELAY))
         .and_then(|attribute| attribute.value())
-        .and_then(|value| value.trim().parse().ok()))
+        .and_then(|value| value.trim().parse().ok())
 }
 
-/// The target group by ARN or by name, with its attributes; `None` when absent.
+/// The target group by ARN or by name, with its attributes and tags; `None` when absent.
 async fn describe(
     ctx: &Ctx<'_>,
     arn: Option<&str>,
@@ -148,12 +166,22 @@ async fn describe(
     }) else {
         return Ok(None);
     };
-    let delay = deregistration_delay(ctx, group.target_group_arn().unwrap_or_default()).await?;
-    Ok(Some(live_of(group, delay)))
+    let arn = group.target_group_arn().unwrap_or_default();
+    let Some(attributes) = attributes(ctx, arn).await? else {
+        return Ok(None);
+    };
+    let Some(tags) = tags::list_elb(&ctx.aws.elb, arn).await.found()? else {
+        return Ok(None);
+    };
+    Ok(Some(live_of(
+        group,
+        deregistration_delay(&attributes),
+        tags,
+    )))
 }
 
 /// Fields `ModifyTargetGroup` changes.
-const HEALTH_CHECK_FIELDS: [&str; 8] = [
+const HEALTH_CHECK_FIELDS: [&str; 9] = [
     "health_check_protocol",
     "health_check_port",
     "health_check_enabled",
@@ -162,10 +190,16 @@ const HEALTH_CHECK_FIELDS: [&str; 8] = [
     "health_check_timeout_seconds",
     "healthy_threshold",
     "unhealthy_threshold",
+    "health_check_matcher",
 ];
 
 impl Kind for TargetGroup {
     const KIND: &'static str = "elbv2:target-group";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The name is unique: a repeat with the same settings returns the existing group, one
+    // with other settings answers DuplicateTargetGroupName.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "arn_suffix", "name"];
     type Spec = TargetGroupSpec;
     type Live = TargetGroupLive;
 
@@ -173,19 +207,19 @@ impl Kind for TargetGroup {
         vec![spec.vpc.clone()]
     }
 
-    async fn find(
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &TargetGroupSpec,
-        recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<TargetGroupLive>, AwsError> {
-        if let Some(arn) = recorded.filter(|arn| arn.starts_with("arn:")) {
-            if let Some(live) = describe(ctx, Some(arn), None).await? {
-                return Ok(Some(live));
-            }
+        match lookup {
+            // Not an ARN: not something this kind records.
+            Lookup::Id(arn) if !arn.starts_with("arn:") => Ok(None),
+            Lookup::Id(arn) => describe(ctx, Some(arn), None).await,
+            Lookup::Identity => describe(ctx, None, Some(&spec.name)).await,
         }
-        describe(ctx, None, Some(&spec.name)).await
     }
 
     fn diff(
@@ -280,13 +314,15 @@ impl Kind for TargetGroup {
         changes
     }
 
+    /// The group with its health check and tags; the deregistration delay (an attribute,
+    /// which CreateTargetGroup does not take) is the update that follows.
     async fn create(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &TargetGroupSpec,
         resolver: &Resolver,
-    ) -> Result<TargetGroupLive, AwsError> {
-        // Same name and settings: AWS returns the existing group (the call is idempotent).
+        _token: &str,
+    ) -> Result<String, AwsError> {
         let output = ctx
             .aws
             .elb
@@ -306,21 +342,19 @@ impl Kind for TargetGroup {
             .healthy_threshold_count(HEALTHY_THRESHOLD)
             .unhealthy_threshold_count(UNHEALTHY_THRESHOLD)
             .matcher(Matcher::builder().http_code(HEALTH_CHECK_MATCHER).build())
-            .set_tags(Some(elb_tags(who)))
+            .set_tags(Some(tags::to_elb(&who.tags)))
             .send()
             .await
             .op("CreateTargetGroup")?;
-        let group = output
+        output
             .target_groups()
             .first()
-            .ok_or_else(|| AwsError::other("CreateTargetGroup", "AWS returned no target group"))?;
-        let arn = group.target_group_arn().unwrap_or_default().to_string();
-        // Attributes cannot be given to CreateTargetGroup; a run killed in between finds the
-        // group with AWS's default delay and sets it then.
-        set_deregistration_delay(ctx, &arn, spec.deregistration_delay_seconds).await?;
-        Ok(live_of(group, Some(spec.deregistration_delay_seconds)))
+            .and_then(|group| group.target_group_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::other("CreateTargetGroup", "AWS returned no target group"))
     }
 
+    /// Both calls set the whole desired value, so repeating one is harmless.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -328,12 +362,10 @@ impl Kind for TargetGroup {
         live: &TargetGroupLive,
         changes: &[FieldChange],
         _resolver: &Resolver,
-    ) -> Result<TargetGroupLive, AwsError> {
-        let mut updated = live.clone();
-        let health_check = changes.iter().any(|change| {
-            HEALTH_CHECK_FIELDS.contains(&change.field.as_str())
-                || change.field == "health_check_matcher"
-        });
+    ) -> Result<Option<String>, AwsError> {
+        let health_check = changes
+            .iter()
+            .any(|change| HEALTH_CHECK_FIELDS.contains(&change.field.as_str()));
         if health_check {
             ctx.aws
                 .elb
@@ -351,24 +383,26 @@ impl Kind for TargetGroup {
                 .send()
                 .await
                 .op("ModifyTargetGroup")?;
-            updated.health_check_protocol = PROTOCOL.to_string();
-            updated.health_check_port = HEALTH_CHECK_PORT.to_string();
-            updated.health_check_enabled = Some(true);
-            updated.health_check_path = spec.health_check_path.clone();
-            updated.health_check_interval_seconds = Some(HEALTH_CHECK_INTERVAL_SECONDS);
-            updated.health_check_timeout_seconds = Some(HEALTH_CHECK_TIMEOUT_SECONDS);
-            updated.healthy_threshold = Some(HEALTHY_THRESHOLD);
-            updated.unhealthy_threshold = Some(UNHEALTHY_THRESHOLD);
-            updated.health_check_matcher = HEALTH_CHECK_MATCHER.to_string();
         }
         if changes
             .iter()
             .any(|change| change.field == "deregistration_delay_seconds")
         {
             set_deregistration_delay(ctx, &live.arn, spec.deregistration_delay_seconds).await?;
-            updated.deregistration_delay_seconds = Some(spec.deregistration_delay_seconds);
         }
-        Ok(updated)
+        Ok(None)
+    }
+
+    fn tags(live: &TargetGroupLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &TargetGroupLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_elb(&ctx.aws.elb, &live.arn, changes).await
     }
 
     fn physical_id(live: &TargetGroupLive) -> String {
@@ -413,15 +447,18 @@ async fn set_deregistration_delay(ctx: &Ctx<'_>, arn: &str, seconds: i32) -> Res
 
 #[cfg(test)]
 mod tests {
-    use super::super::scalable_target::emulator;
     use super::*;
+    use crate::graph::LogicalId;
 
     const ARN: &str =
         "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/macro-ai-staging-api/73e2d6bc24d8a067";
 
     fn spec_and_resolver() -> (TargetGroupSpec, Resolver) {
         let resolver = Resolver::default();
-        emulator::set(&resolver, "vpc", &[("vpc_id", "vpc-1")]);
+        resolver.set(
+            &LogicalId::from("vpc"),
+            Outputs::from([("vpc_id".to_string(), "vpc-1".to_string())]),
+        );
         let spec = TargetGroupSpec {
             name: "macro-ai-staging-api".into(),
             vpc: Ref::new("vpc", "vpc_id"),
@@ -452,6 +489,7 @@ mod tests {
             health_check_matcher: "200".into(),
             deregistration_delay_seconds: Some(30),
             load_balancers: 1,
+            tags: Tags::new(),
         }
     }
 
@@ -508,72 +546,32 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    #[ignore]
-    async fn emulator_create_converge_update() {
-        let aws = emulator::clients().await;
-        let inventory = emulator::inventory(&aws);
-        let ctx = emulator::ctx(&aws, &inventory);
-        let (vpc, _, _) = emulator::network(&aws).await;
-        let resolver = Resolver::default();
-        emulator::set(&resolver, "vpc", &[("vpc_id", &vpc)]);
-        let who = emulator::who("tg-api");
-        let mut spec = TargetGroupSpec {
-            name: emulator::unique("tg-api"),
-            vpc: Ref::new("vpc", "vpc_id"),
-            port: 3030,
-            health_check_path: "/health".into(),
-            deregistration_delay_seconds: 30,
+    #[test]
+    fn a_new_group_with_aws_default_delay_needs_the_update() {
+        let (spec, resolver) = spec_and_resolver();
+        let created = TargetGroupLive {
+            deregistration_delay_seconds: Some(300),
+            ..live()
         };
-        assert!(TargetGroup::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .is_none());
-        let created = TargetGroup::create(&ctx, &who, &spec, &resolver)
-            .await
-            .unwrap();
-        assert_eq!(TargetGroup::diff(&spec, &created, &resolver), vec![]);
-        assert!(TargetGroup::outputs(&created)["arn_suffix"].starts_with("targetgroup/tg-api-"));
+        let changes = TargetGroup::diff(&spec, &created, &resolver);
+        assert_eq!(
+            changes,
+            vec![FieldChange::update(
+                "deregistration_delay_seconds",
+                "300",
+                "30"
+            )]
+        );
+    }
 
-        let before = emulator::writes(&aws);
-        let found = TargetGroup::find(&ctx, &who, &spec, Some(&created.arn), &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(found.deregistration_delay_seconds, Some(30));
-        assert_eq!(TargetGroup::diff(&spec, &found, &resolver), vec![]);
-        let by_name = TargetGroup::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(by_name.arn, created.arn);
-        assert_eq!(emulator::writes(&aws), before);
-
-        spec.health_check_path = "/api/health".into();
-        let changes = TargetGroup::diff(&spec, &found, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "health_check_path");
-        TargetGroup::update(&ctx, &who, &spec, &found, &changes, &resolver)
-            .await
-            .unwrap();
-        let after = TargetGroup::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(TargetGroup::diff(&spec, &after, &resolver), vec![]);
-
-        spec.deregistration_delay_seconds = 10;
-        let changes = TargetGroup::diff(&spec, &after, &resolver);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].field, "deregistration_delay_seconds");
-        TargetGroup::update(&ctx, &who, &spec, &after, &changes, &resolver)
-            .await
-            .unwrap();
-        let after = TargetGroup::find(&ctx, &who, &spec, None, &resolver)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(after.deregistration_delay_seconds, Some(10));
-        assert_eq!(TargetGroup::diff(&spec, &after, &resolver), vec![]);
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let outputs = TargetGroup::outputs(&live());
+        let mut declared = TargetGroup::OUTPUTS.to_vec();
+        declared.sort_unstable();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
+        );
     }
 }

@@ -1,16 +1,25 @@
 //! ECS task definitions (Fargate, ARM64 Linux, awsvpc).
 //!
-//! A task definition is immutable: a change is a new revision. The latest active revision of
-//! the family is compared with the desired content field by field (images, sizes, ports,
-//! environment, secret references, logging, roles), and a revision is registered only when
-//! something differs, so a no-op `up` never creates revision churn. Secrets are referenced by
-//! ARN (`valueFrom`); no value is ever part of a task definition.
+//! A task definition is immutable: a change is a new revision, so `update` returns the new
+//! revision's ARN. A revision is read by its ARN; by identity it is the one the current
+//! release runs (`preferred_arn`, while it is ACTIVE), else the family's latest ACTIVE
+//! revision. It is compared with the desired content field by
+//! field (images, sizes, ports, environment, secret references, logging, roles), so a no-op
+//! `up` never creates revision churn and `up` keeps what `deploy` or `rollback` put in place.
+//! Both `create` and `update` look before they register: when one of those revisions already
+//! has the desired content its ARN is returned instead, so a repeat after a lost response
+//! registers nothing twice. Secrets are referenced by ARN (`valueFrom`); no value is ever part
+//! of a task definition. Tags are per revision (`include=TAGS`; TagResource / UntagResource).
 
-use super::{compare, Ctx, FieldChange, Identity, Kind, Outputs, Ref, Resolver};
-use crate::aws::{AwsError, IntoAwsError};
+use super::{
+    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
+    Ref, Resolver, TagChanges, Tags,
+};
+use crate::aws::{AwsError, ErrorClass, Found, IntoAwsError};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TransportProtocol,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, SortOrder, TaskDefinitionField,
+    TaskDefinitionStatus, TransportProtocol,
 };
 use std::collections::BTreeMap;
 
@@ -115,6 +124,7 @@ pub struct TaskDefinitionLive {
     pub revision: i32,
     pub status: String,
     pub content: TaskContent,
+    pub tags: Tags,
 }
 
 pub struct TaskDefinition;
@@ -405,12 +415,13 @@ fn container_definition(
     builder.build()
 }
 
+/// Registers a new revision with the desired content and the identity tags; returns its ARN.
 async fn register(
     ctx: &Ctx<'_>,
     who: &Identity,
     spec: &TaskDefinitionSpec,
     resolver: &Resolver,
-) -> Result<TaskDefinitionLive, AwsError> {
+) -> Result<String, AwsError> {
     let containers = spec
         .containers
         .iter()
@@ -434,17 +445,18 @@ async fn register(
         .execution_role_arn(resolver.get(&spec.execution_role))
         .task_role_arn(resolver.get(&spec.task_role))
         .set_container_definitions(Some(containers))
-        .set_tags(Some(super::ecs_cluster::ecs_tags(who)))
+        .set_tags(Some(tags::to_ecs(&who.tags)))
         .send()
         .await
         .op("RegisterTaskDefinition")?;
-    let definition = output.task_definition().ok_or_else(|| {
-        AwsError::other("RegisterTaskDefinition", "AWS returned no task definition")
-    })?;
-    Ok(live_of(definition))
+    output
+        .task_definition()
+        .and_then(|definition| definition.task_definition_arn())
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::other("RegisterTaskDefinition", "AWS returned no task definition"))
 }
 
-fn live_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinitionLive {
+fn live_of(definition: &aws_sdk_ecs::types::TaskDefinition, tags: Tags) -> TaskDefinitionLive {
     TaskDefinitionLive {
         arn: definition
             .task_definition_arn()
@@ -457,35 +469,125 @@ fn live_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinitionLiv
             .map(|status| status.as_str().to_string())
             .unwrap_or_default(),
         content: content_of(definition),
+        tags,
     }
 }
 
-/// Reads one task definition (family, `family:revision` or ARN); `None` when it does not exist.
-pub async fn describe(
-    ecs: &aws_sdk_ecs::Client,
+/// Whether ECS answered that the task definition asked for does not exist: it says so with a
+/// plain `ClientException`, which only this kind can interpret.
+fn is_missing(err: &AwsError) -> bool {
+    err.code() == Some("ClientException")
+        && (err.message.contains("Unable to describe") || err.message.contains("does not exist"))
+}
+
+/// One revision (`family:revision` or ARN) with its tags; `None` when it does not exist or is
+/// no longer ACTIVE (a deregistered revision cannot run new tasks).
+async fn describe(
+    ctx: &Ctx<'_>,
     task_definition: &str,
 ) -> Result<Option<TaskDefinitionLive>, AwsError> {
-    let result = ecs
+    let output = ctx
+        .aws
+        .ecs
         .describe_task_definition()
         .task_definition(task_definition)
+        .include(TaskDefinitionField::Tags)
         .send()
         .await
-        .op("DescribeTaskDefinition");
-    match result {
-        Ok(output) => Ok(output.task_definition().map(live_of)),
-        Err(err)
-            if err.code() == Some("ClientException")
-                && (err.message.contains("Unable to describe")
-                    || err.message.contains("does not exist")) =>
-        {
-            Ok(None)
+        .op("DescribeTaskDefinition")
+        .map_err(|err| {
+            if is_missing(&err) {
+                err.with_class(ErrorClass::NotFound)
+            } else {
+                err
+            }
+        })
+        .found()?;
+    Ok(output.and_then(|output| {
+        let tags = tags::from_ecs(output.tags());
+        output
+            .task_definition()
+            .map(|definition| live_of(definition, tags))
+            .filter(|live| live.status == "ACTIVE")
+    }))
+}
+
+/// The revision number in a task definition ARN of `family`
+/// (`arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION`).
+fn revision_of(arn: &str, family: &str) -> Option<i32> {
+    let (_, name) = arn.rsplit_once(":task-definition/")?;
+    let (found, revision) = name.rsplit_once(':')?;
+    (found == family).then(|| revision.parse().ok())?
+}
+
+/// The family's latest ACTIVE revision. Listed rather than described by family name: the
+/// emulator's DescribeTaskDefinition of a family answers its latest revision even when that
+/// one is deregistered, and ignores the listing's order, hence the highest revision is taken.
+async fn latest(ctx: &Ctx<'_>, family: &str) -> Result<Option<TaskDefinitionLive>, AwsError> {
+    let output = ctx
+        .aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .sort(SortOrder::Desc)
+        .send()
+        .await
+        .op("ListTaskDefinitions")?;
+    let newest = output
+        .task_definition_arns()
+        .iter()
+        .filter_map(|arn| Some((revision_of(arn, family)?, arn)))
+        .max_by_key(|(revision, _)| *revision);
+    match newest {
+        Some((_, arn)) => describe(ctx, arn).await,
+        None => Ok(None),
+    }
+}
+
+/// The revision the current release runs (when it is still ACTIVE), then the family's latest:
+/// the ones `up` keeps, or reuses instead of registering, when their content is the desired.
+async fn candidates(
+    ctx: &Ctx<'_>,
+    spec: &TaskDefinitionSpec,
+) -> Result<Vec<TaskDefinitionLive>, AwsError> {
+    let mut found = Vec::new();
+    if let Some(arn) = &spec.preferred_arn {
+        found.extend(describe(ctx, arn).await?);
+    }
+    if let Some(latest) = latest(ctx, &spec.family).await? {
+        if found.iter().all(|live| live.arn != latest.arn) {
+            found.push(latest);
         }
-        Err(err) => Err(err),
+    }
+    Ok(found)
+}
+
+/// An existing revision with the desired content, else a new one: a repeat after a lost
+/// response finds what the first attempt registered instead of registering it again.
+async fn existing_or_register(
+    ctx: &Ctx<'_>,
+    who: &Identity,
+    spec: &TaskDefinitionSpec,
+    resolver: &Resolver,
+) -> Result<String, AwsError> {
+    let desired = desired_content(spec, resolver);
+    let same = candidates(ctx, spec)
+        .await?
+        .into_iter()
+        .find(|live| content_changes(&live.content, &desired).is_empty());
+    match same {
+        Some(live) => Ok(live.arn),
+        None => register(ctx, who, spec, resolver).await,
     }
 }
 
 impl Kind for TaskDefinition {
     const KIND: &'static str = "ecs:task-definition";
+    const IDENTITY: IdentityKind = IdentityKind::Named;
+    // The create looks for a revision with the desired content before it registers one.
+    const CREATE: CreateSafety = CreateSafety::Idempotent;
+    const OUTPUTS: &'static [&'static str] = &["arn", "family", "revision"];
     type Spec = TaskDefinitionSpec;
     type Live = TaskDefinitionLive;
 
@@ -502,22 +604,19 @@ impl Kind for TaskDefinition {
         refs
     }
 
-    async fn find(
+    /// By ARN; by identity, the current release's revision if it is still ACTIVE, else the
+    /// family's latest ACTIVE revision.
+    async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
         spec: &TaskDefinitionSpec,
-        _recorded: Option<&str>,
+        lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<TaskDefinitionLive>, AwsError> {
-        // The current release's revision if it still exists, else the family's latest.
-        if let Some(arn) = &spec.preferred_arn {
-            if let Some(live) = describe(&ctx.aws.ecs, arn).await? {
-                if live.status == "ACTIVE" {
-                    return Ok(Some(live));
-                }
-            }
+        match lookup {
+            Lookup::Id(arn) => describe(ctx, arn).await,
+            Lookup::Identity => Ok(candidates(ctx, spec).await?.into_iter().next()),
         }
-        describe(&ctx.aws.ecs, &spec.family).await
     }
 
     fn diff(
@@ -533,20 +632,35 @@ impl Kind for TaskDefinition {
         who: &Identity,
         spec: &TaskDefinitionSpec,
         resolver: &Resolver,
-    ) -> Result<TaskDefinitionLive, AwsError> {
-        register(ctx, who, spec, resolver).await
+        _token: &str,
+    ) -> Result<String, AwsError> {
+        existing_or_register(ctx, who, spec, resolver).await
     }
 
-    /// A new revision: task definitions cannot be changed in place.
+    /// A new revision (task definitions cannot be changed in place), unless the current
+    /// release's or the family's latest revision already has the desired content.
     async fn update(
         ctx: &Ctx<'_>,
         who: &Identity,
         spec: &TaskDefinitionSpec,
-        _live: &TaskDefinitionLive,
+        live: &TaskDefinitionLive,
         _changes: &[FieldChange],
         resolver: &Resolver,
-    ) -> Result<TaskDefinitionLive, AwsError> {
-        register(ctx, who, spec, resolver).await
+    ) -> Result<Option<String>, AwsError> {
+        let arn = existing_or_register(ctx, who, spec, resolver).await?;
+        Ok((arn != live.arn).then_some(arn))
+    }
+
+    fn tags(live: &TaskDefinitionLive) -> Option<&Tags> {
+        Some(&live.tags)
+    }
+
+    async fn set_tags(
+        ctx: &Ctx<'_>,
+        live: &TaskDefinitionLive,
+        changes: &TagChanges,
+    ) -> Result<(), AwsError> {
+        tags::set_ecs(&ctx.aws.ecs, &live.arn, changes).await
     }
 
     fn physical_id(live: &TaskDefinitionLive) -> String {
@@ -605,6 +719,44 @@ mod tests {
         assert_eq!(
             (changes[0].old.as_str(), changes[0].new.as_str()),
             ("a:1", "a:2")
+        );
+    }
+
+    #[test]
+    fn revisions_are_read_from_arns_of_the_family_only() {
+        let arn = "arn:aws:ecs:us-east-1:1:task-definition/macro-ai-staging-api:12";
+        assert_eq!(revision_of(arn, "macro-ai-staging-api"), Some(12));
+        assert_eq!(revision_of(arn, "macro-ai-staging"), None);
+        assert_eq!(
+            revision_of("arn:aws:ecs:us-east-1:1:task-definition/x", "x"),
+            None
+        );
+    }
+
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let live = TaskDefinitionLive {
+            arn: "arn:aws:ecs:us-east-1:1:task-definition/f:3".into(),
+            family: "f".into(),
+            revision: 3,
+            status: "ACTIVE".into(),
+            content: TaskContent {
+                cpu: "256".into(),
+                memory: "512".into(),
+                execution_role_arn: String::new(),
+                task_role_arn: String::new(),
+                cpu_architecture: None,
+                containers: BTreeMap::new(),
+            },
+            tags: Tags::new(),
+        };
+        let outputs = TaskDefinition::outputs(&live);
+        assert_eq!(outputs["revision"], "3");
+        let mut declared = TaskDefinition::OUTPUTS.to_vec();
+        declared.sort_unstable();
+        assert_eq!(
+            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
+            declared
         );
     }
 }

@@ -345,9 +345,8 @@ pub fn now_rfc3339_millis() -> String {
 
 /// How long ago an RFC 3339 time was; `None` when it does not parse (or is in the future).
 pub fn age_of(rfc3339: &str) -> Option<std::time::Duration> {
-    let then =
-        time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-            .ok()?;
+    let then = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()?;
     let age = time::OffsetDateTime::now_utc() - then;
     age.try_into().ok()
 }
