@@ -7,7 +7,8 @@ werkzeug's threaded ``run_simple`` with moto's request handler), so it prints th
 " * Running on http://HOST:PORT" line, honours moto's own variables
 (``MOTO_IAM_LOAD_MANAGED_POLICIES``, ``MOTO_ENABLE_RECORDING``, ...) and serves every
 account and region, until it is killed (SIGTERM/SIGINT exit cleanly). moto's installed files
-are not modified: the extensions below patch its classes after import.
+are not modified: the extensions below patch its classes after import, and the fault
+emulator (``faults.py``, see "Faults" below) wraps the app as a WSGI middleware.
 
 Nothing runs in the background: every delay is evaluated lazily, by comparing a resource's
 creation (or change) time with the clock when it is read.
@@ -31,7 +32,8 @@ Environment variables
       ``active``.
 
     A status that moto changes to something else meanwhile (``deleting``, ``stopped``, ...)
-    is reported as moto has it.
+    is reported as moto has it. The fault configuration's ``create_seconds`` overrides
+    these at run time, for resources created afterwards (see "Faults").
 
 ``MACROCTL_EMULATOR_ECS``  (default ``1``; ``0`` keeps moto's ECS behaviour)
     ECS rolling deployments for services with the ECS deployment controller:
@@ -76,6 +78,151 @@ Environment variables
 ``MACROCTL_EMULATOR_BROKEN_IMAGE``  (default ``:broken``)
     A Python regular expression (``re.search``); a deployment whose task definition has a
     container image matching it fails.
+
+``MACROCTL_EMULATOR_FAULTS``  (default: empty, i.e. no faults)
+    The initial fault configuration: the JSON document ``POST /_macroctl/faults`` takes (see
+    "Faults"). It is validated at start; a bad one stops the launcher with a message naming
+    the bad key.
+
+Faults
+------
+
+Real AWS loses responses, drops connections, throttles, fails with 5xx, cannot find what was
+just created and cannot assume a role just created; it also honours client tokens, which
+moto ignores. ``faults.py`` does all of that in front of moto, so that macroctl's resilience
+can be tested. It is always installed and inactive until configured.
+
+Only SigV4-signed query and JSON API calls are faulted. A call is identified by its
+*service*, the signing name of the ``Authorization`` credential scope (``ec2``, ``rds``,
+``elasticache``, ``iam``, ``elasticloadbalancing``, ``sns``, ``monitoring``, ``sts``,
+``ecs``, ``ecr``, ``logs``, ``secretsmanager``, ``application-autoscaling``), and its
+*action*: the ``Action`` form field (query protocols), or what follows the last ``.`` of
+``X-Amz-Target`` (JSON protocols). It is *mutating* unless the action starts with Describe,
+List, Get, Search, Lookup, BatchGet, Check or Validate. moto gets the request body
+unchanged, and records (``MOTO_ENABLE_RECORDING``) exactly the calls it performs: a call
+refused by a fault never reaches moto. ``/moto-api/...`` and ``/_macroctl/...`` are never
+faulted; a ``/moto-api/reset`` also forgets fresh resources, propagating roles and tokens.
+
+Control endpoint (answered by the middleware; never passed to moto, never recorded):
+
+* ``POST /_macroctl/faults`` with a JSON configuration: replaces the whole configuration and
+  resets the counters (and what is fresh or propagating); answers like GET. A bad
+  configuration answers HTTP 400 ``{"error": "rules[0].probability: must be from 0 to 1"}``
+  (the message starts with the bad key) and leaves the configuration in force.
+* ``GET /_macroctl/faults``: ``{"config": <the configuration, with defaults filled in>,
+  "injected": {FAULT: {"SERVICE:Action": N}}`` for the six faults below,
+  ``"replayed": {"SERVICE:Action": N}`` (client-token replays), ``"requests": N}`` (AWS
+  calls since the configuration was set).
+* ``DELETE /_macroctl/faults``: back to no faults.
+
+Configuration (every key optional)::
+
+    {
+      "seed": 7,
+      "rules": [
+        {"fault": "lose_response", "service": "*", "action": "*", "mutating": true,
+         "probability": 0.15},
+        {"fault": "drop_connection", "service": "ec2", "action": "CreateVpc", "count": 1,
+         "skip": 0},
+        {"fault": "throttle", "probability": 0.2},
+        {"fault": "server_error", "status": 503, "probability": 0.05}
+      ],
+      "not_found_window": {"seconds": 2.0, "services": ["*"]},
+      "iam_propagation": {"seconds": 10.0},
+      "create_seconds": {"rds": 60}
+    }
+
+* ``seed`` (integer, default 0) seeds the ``random.Random`` that probabilities draw from.
+* ``rules``: ``fault`` is one of the four below; ``service`` and ``action`` are fnmatch
+  globs (default ``*``); ``mutating`` true matches only mutating calls, false only reads,
+  absent both; ``probability`` (0 to 1, default 1), ``count`` (fire at most N times,
+  default unlimited), ``skip`` (let the first K matching calls through, default 0);
+  ``status`` (500 or 503, default 500) for ``server_error`` only. Rules are tried in order
+  until one fires; a rule counts a call as matching only when it is tried. A probability
+  below 1 draws once from the seeded generator per try, so a given call sequence always
+  gets the same faults.
+* ``not_found_window``: ``seconds`` (required) and ``services`` (signing-name globs,
+  default ``["*"]``).
+* ``iam_propagation``: ``seconds`` (required).
+* ``create_seconds``: ``KIND: SECONDS`` for the kinds of ``MACROCTL_EMULATOR_CREATE_SECONDS``;
+  the kinds not given keep that variable's value. Applies to resources created afterwards.
+
+What each fault does on the wire:
+
+* ``lose_response``: moto performs the call completely, then the client's connection is
+  shut down and closed without a response byte. The SDK sees a dispatch (IO) failure and,
+  with retries on, sends the same request again: the create is done twice unless a client
+  token makes it idempotent.
+* ``drop_connection``: the connection is closed the same way without performing the call.
+* ``throttle``: not performed; EC2 answers HTTP 503 ``RequestLimitExceeded`` ("Request limit
+  exceeded."), the other query services HTTP 400 ``Throttling`` ("Rate exceeded", in an
+  ``ErrorResponse`` with the service's xmlns), JSON services HTTP 400
+  ``ThrottlingException`` (``__type``, ``x-amzn-ErrorType``, ``application/x-amz-json-1.1``).
+  Every error carries an ``x-amzn-RequestId`` header (and EC2's ``RequestID`` element, the
+  query services' ``RequestId``).
+* ``server_error``: not performed; 500: EC2 ``InternalError``, query and JSON services
+  ``InternalFailure``; 503: EC2 ``Unavailable``, query ``ServiceUnavailable``, JSON
+  ``ServiceUnavailableException``, worded as AWS words them.
+* ``not_found_window`` (eventual consistency). Every successful response is searched for
+  EC2 ids (``vpc-``, ``subnet-``, ``igw-``, ``eipalloc-``, ``nat-``, ``rtb-``,
+  ``rtbassoc-``, ``sg-``, ``sgr-``) and ARNs, whether configured or not. When a mutating
+  call of a covered service succeeds, each id or ARN of that service in its response that
+  no earlier response and not the request itself named becomes *fresh* for ``seconds``; so
+  does the name a named create gives (the first time it gives it): ELB CreateTargetGroup and
+  CreateLoadBalancer ``Name``, RDS ``DBInstanceIdentifier``, ``DBSubnetGroupName``,
+  ``DBParameterGroupName``, ElastiCache ``ReplicationGroupId``, ``CacheSubnetGroupName``,
+  IAM CreateRole ``RoleName``, Logs ``logGroupName``, ECR ``repositoryName``, ECS
+  ``serviceName``, ``clusterName``, ``family`` (a new task definition is also fresh as
+  ``family:revision``), Secrets Manager and SNS ``Name``, CloudWatch PutMetricAlarm
+  ``AlarmName``. While fresh:
+
+  - a later call to the same service (account and region) that names it (any form value
+    but ``Action``, ``Version``, filters and tags; any JSON string but under ``tags``) is not
+    performed and answers the service's NotFound for it: EC2 by id prefix
+    (``InvalidVpcID.NotFound`` "The vpc ID 'vpc-1' does not exist", and likewise
+    ``InvalidSubnetID.NotFound``, ``InvalidInternetGatewayID.NotFound``,
+    ``InvalidAllocationID.NotFound``, ``NatGatewayNotFound``,
+    ``InvalidRouteTableID.NotFound``, ``InvalidAssociationID.NotFound``,
+    ``InvalidGroup.NotFound``, ``InvalidSecurityGroupRuleId.NotFound``); ELB
+    ``TargetGroupNotFound``, ``LoadBalancerNotFound``, ``ListenerNotFound``,
+    ``RuleNotFound``; ECS
+    ``ServiceNotFoundException``, ``ClusterNotFoundException``, ``ClientException`` "Unable
+    to describe task definition."; RDS ``DBInstanceNotFound``, ``DBSubnetGroupNotFoundFault``,
+    ``DBParameterGroupNotFound`` (404); ElastiCache ``ReplicationGroupNotFoundFault`` (404),
+    ``CacheSubnetGroupNotFoundFault``; IAM ``NoSuchEntity`` (404); Secrets Manager, Logs
+    ``ResourceNotFoundException``; ECR ``RepositoryNotFoundException``; SNS ``NotFound``
+    (404); CloudWatch ``ResourceNotFound`` (404); Application Auto Scaling
+    ``ObjectNotFoundException`` (codes and statuses as moto raises them). A create repeating
+    the name that made it fresh (a retry of that create) goes to moto, which answers its
+    own AlreadyExists;
+  - reads that answer lists leave it out instead, as AWS does: EC2 Describe* drop the
+    ``<item>`` whose id is fresh from ``vpcSet``, ``subnetSet``, ``internetGatewaySet``,
+    ``addressesSet``, ``natGatewaySet``, ``routeTableSet``, ``associationSet``
+    (``routeTableAssociationId``), ``securityGroupInfo`` and ``securityGroupRuleSet``
+    (default xmlns and XML declaration kept, Content-Length fixed); ECS DescribeServices and
+    DescribeClusters move it to ``failures`` with reason ``MISSING``; Logs DescribeLogGroups
+    and CloudWatch DescribeAlarms omit it (these never answer NotFound for it).
+
+  Each refused call and each answer with something left out counts once.
+* ``iam_propagation``: for ``seconds`` after a role was created or changed (IAM
+  CreateRole, PutRolePolicy, AttachRolePolicy, UpdateAssumeRolePolicy), a call handing that
+  role (``arn:aws:iam::ACCOUNT:role/[PATH/]NAME``) to a service is not performed: ECS
+  RegisterTaskDefinition (``executionRoleArn``/``taskRoleArn``) answers ``ClientException``
+  "Role is not valid"; ECS CreateService, UpdateService, RunTask (the ARN anywhere in the
+  body) ``InvalidParameterException`` "Unable to assume role and validate the specified
+  targetGroupArn. ..."; RDS CreateDBInstance/ModifyDBInstance (``MonitoringRoleArn``)
+  ``InvalidParameterValue`` "IAM role ARN value is invalid or does not include the
+  required permissions for: ENHANCED_MONITORING"; Application Auto Scaling
+  RegisterScalableTarget (``RoleARN``) ``ValidationException`` "Unable to assume IAM role:
+  ARN". All HTTP 400.
+
+Client tokens (always on, not a fault): moto ignores EC2 ``ClientToken`` (CreateNatGateway,
+CreateRouteTable, RunInstances, ...) and ECS ``clientToken`` (CreateService, RunTask); it
+already honours Secrets Manager CreateSecret ``ClientRequestToken``. For the former, the
+first successful response is remembered per (account, region, service, action, token),
+including one lost by ``lose_response``; a later call with the same token and the same other
+parameters gets that same response without anything being performed. EC2 answers one with
+different parameters ``IdempotentParameterMismatch`` (HTTP 400); ECS passes it to moto.
 """
 
 from __future__ import annotations
@@ -90,7 +237,9 @@ import sys
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
+
+import faults
 
 # ---------------------------------------------------------------------------------------------
 # Settings
@@ -158,22 +307,38 @@ class Settings:
             self.broken_image = re.compile(pattern)
         except re.error as e:
             raise SystemExit(f"launcher.py: MACROCTL_EMULATOR_BROKEN_IMAGE: {e}") from None
+        self.faults = parse_faults(os.environ.get("MACROCTL_EMULATOR_FAULTS", ""))
+
+
+def parse_faults(text: str) -> faults.FaultConfig:
+    """The initial fault configuration (JSON, as POSTed to ``/_macroctl/faults``)."""
+    if not text.strip():
+        return faults.FaultConfig()
+    try:
+        return faults.parse_config_text(text, CREATE_KINDS)
+    except faults.ConfigError as e:
+        raise SystemExit(f"launcher.py: MACROCTL_EMULATOR_FAULTS: {e}") from None
 
 
 # ---------------------------------------------------------------------------------------------
 # Timed statuses (creating -> available, ...)
 # ---------------------------------------------------------------------------------------------
 
+Seconds = Callable[[], float]
+
 
 class TimedStatus:
     """A data descriptor replacing a plain status attribute of a moto model class.
 
     The value moto assigns is stored as is. The first assignment (in ``__init__``) starts a
-    busy period of ``seconds``: while it lasts, a stored value in ``settled`` reads as
-    ``busy_value``. ``mark_busy`` starts another busy period later (e.g. ``modifying``).
+    busy period of ``seconds()`` (read then, so a change applies to resources created
+    afterwards): while it lasts, a stored value in ``settled`` reads as ``busy_value``.
+    ``mark_busy`` starts another busy period later (e.g. ``modifying``). Objects created
+    before the descriptor was installed (it can be installed at run time) are never busy
+    from their creation.
     """
 
-    def __init__(self, attr: str, settled: set[str], busy_value: str, seconds: float):
+    def __init__(self, attr: str, settled: set[str], busy_value: str, seconds: Seconds):
         self.attr = attr
         self.settled = settled
         self.busy_value = busy_value
@@ -181,10 +346,17 @@ class TimedStatus:
         self.value_key = f"_macroctl_emu_{attr}"
         self.busy_key = f"_macroctl_emu_{attr}_busy"
 
+    def adopt(self, d: dict[str, Any]) -> None:
+        """Moves a value stored before the descriptor existed to where it keeps it."""
+        if self.attr in d and self.value_key not in d:
+            d[self.value_key] = d.pop(self.attr)
+            d.setdefault(self.busy_key, None)
+
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
             return self
         d = obj.__dict__
+        self.adopt(d)
         value = d.get(self.value_key)
         busy = d.get(self.busy_key)
         if busy is not None and value in self.settled and time.time() < busy[0]:
@@ -193,14 +365,15 @@ class TimedStatus:
 
     def __set__(self, obj: Any, value: Any) -> None:
         d = obj.__dict__
+        self.adopt(d)
         if self.busy_key not in d:
-            d[self.busy_key] = (
-                (time.time() + self.seconds, self.busy_value) if self.seconds > 0 else None
-            )
+            seconds = self.seconds()
+            d[self.busy_key] = (time.time() + seconds, self.busy_value) if seconds > 0 else None
         d[self.value_key] = value
 
     def mark_busy(self, obj: Any, busy_value: str, seconds: float) -> None:
         if seconds > 0:
+            self.adopt(obj.__dict__)
             obj.__dict__[self.busy_key] = (time.time() + seconds, busy_value)
 
     def busy_until(self, obj: Any) -> float | None:
@@ -209,98 +382,126 @@ class TimedStatus:
 
 
 def install_timed_status(
-    cls: type, attr: str, settled: set[str], busy_value: str, seconds: float
+    cls: type, attr: str, settled: set[str], busy_value: str, seconds: Seconds
 ) -> TimedStatus:
     descriptor = TimedStatus(attr, settled, busy_value, seconds)
     setattr(cls, attr, descriptor)
     return descriptor
 
 
-def patch_create_delays(settings: Settings) -> None:
-    secs = settings.create_seconds
+def patch_rds_delay(seconds: Seconds) -> None:
+    from moto.rds.models import DBInstance, RDSBackend
 
-    if secs["rds"] > 0:
-        from moto.rds.models import DBInstance, RDSBackend
+    rds_status = install_timed_status(DBInstance, "status", {"available"}, "creating", seconds)
+    original_modify = RDSBackend.modify_db_instance
 
-        rds_status = install_timed_status(
-            DBInstance, "status", {"available"}, "creating", secs["rds"]
-        )
-        original_modify = RDSBackend.modify_db_instance
+    def modify_db_instance(self: Any, db_instance_identifier: str, db_kwargs: Any) -> Any:
+        apply_immediately = str(
+            db_kwargs.get("apply_immediately", db_kwargs.get("ApplyImmediately", ""))
+        ).lower() in ("true", "1")
+        database = original_modify(self, db_instance_identifier, db_kwargs)
+        if apply_immediately:
+            rds_status.mark_busy(database, "modifying", seconds())
+        return database
 
-        def modify_db_instance(self: Any, db_instance_identifier: str, db_kwargs: Any) -> Any:
-            apply_immediately = str(
-                db_kwargs.get("apply_immediately", db_kwargs.get("ApplyImmediately", ""))
-            ).lower() in ("true", "1")
-            database = original_modify(self, db_instance_identifier, db_kwargs)
-            if apply_immediately:
-                rds_status.mark_busy(database, "modifying", secs["rds"])
-            return database
+    RDSBackend.modify_db_instance = modify_db_instance
 
-        RDSBackend.modify_db_instance = modify_db_instance
 
-    if secs["elasticache"] > 0:
-        from moto.elasticache.models import CacheCluster, ElastiCacheBackend, ReplicationGroup
+def patch_elasticache_delay(seconds: Seconds) -> None:
+    from moto.elasticache.models import CacheCluster, ElastiCacheBackend, ReplicationGroup
 
-        rg_status = install_timed_status(
-            ReplicationGroup, "status", {"available"}, "creating", secs["elasticache"]
-        )
-        cc_status = install_timed_status(
-            CacheCluster, "cache_cluster_status", {"available"}, "creating", secs["elasticache"]
-        )
-        install_timed_status(CacheCluster, "status", {"available"}, "creating", secs["elasticache"])
+    rg_status = install_timed_status(
+        ReplicationGroup, "status", {"available"}, "creating", seconds
+    )
+    cc_status = install_timed_status(
+        CacheCluster, "cache_cluster_status", {"available"}, "creating", seconds
+    )
+    install_timed_status(CacheCluster, "status", {"available"}, "creating", seconds)
 
-        def sync_node_groups(backend: Any, group: Any) -> None:
-            status = group.status
-            for node_group in getattr(group, "node_groups", None) or []:
-                if isinstance(node_group, dict) and node_group.get("status") in (
-                    "available",
-                    "creating",
-                ):
-                    node_group["status"] = "creating" if status == "creating" else "available"
+    def sync_node_groups(backend: Any, group: Any) -> None:
+        status = group.status
+        for node_group in getattr(group, "node_groups", None) or []:
+            if isinstance(node_group, dict) and node_group.get("status") in (
+                "available",
+                "creating",
+            ):
+                node_group["status"] = "creating" if status == "creating" else "available"
 
-        original_create_rg = ElastiCacheBackend.create_replication_group
-        original_describe_rg = ElastiCacheBackend.describe_replication_groups
-        original_describe_cc = ElastiCacheBackend.describe_cache_clusters
+    original_create_rg = ElastiCacheBackend.create_replication_group
+    original_describe_rg = ElastiCacheBackend.describe_replication_groups
+    original_describe_cc = ElastiCacheBackend.describe_cache_clusters
 
-        def create_replication_group(self: Any, *args: Any, **kwargs: Any) -> Any:
-            group = original_create_rg(self, *args, **kwargs)
+    def create_replication_group(self: Any, *args: Any, **kwargs: Any) -> Any:
+        group = original_create_rg(self, *args, **kwargs)
+        sync_node_groups(self, group)
+        return group
+
+    def describe_replication_groups(self: Any, *args: Any, **kwargs: Any) -> Any:
+        groups = original_describe_rg(self, *args, **kwargs)
+        for group in groups:
             sync_node_groups(self, group)
-            return group
+        return groups
 
-        def describe_replication_groups(self: Any, *args: Any, **kwargs: Any) -> Any:
-            groups = original_describe_rg(self, *args, **kwargs)
-            for group in groups:
-                sync_node_groups(self, group)
-            return groups
+    def describe_cache_clusters(self: Any, *args: Any, **kwargs: Any) -> Any:
+        clusters = original_describe_cc(self, *args, **kwargs)
+        # A cache cluster of a replication group that is still being created is too.
+        for cluster in clusters:
+            group_id = getattr(cluster, "replication_group_id", None)
+            group = self.replication_groups.get(group_id) if group_id else None
+            if group is None:
+                continue
+            until = rg_status.busy_until(group)
+            own = cc_status.busy_until(cluster) or 0.0
+            if until and until > own:
+                remaining = until - time.time()
+                cc_status.mark_busy(cluster, "creating", remaining)
+        return clusters
 
-        def describe_cache_clusters(self: Any, *args: Any, **kwargs: Any) -> Any:
-            clusters = original_describe_cc(self, *args, **kwargs)
-            # A cache cluster of a replication group that is still being created is too.
-            for cluster in clusters:
-                group_id = getattr(cluster, "replication_group_id", None)
-                group = self.replication_groups.get(group_id) if group_id else None
-                if group is None:
-                    continue
-                until = rg_status.busy_until(group)
-                own = cc_status.busy_until(cluster) or 0.0
-                if until and until > own:
-                    remaining = until - time.time()
-                    cc_status.mark_busy(cluster, "creating", remaining)
-            return clusters
+    ElastiCacheBackend.create_replication_group = create_replication_group
+    ElastiCacheBackend.describe_replication_groups = describe_replication_groups
+    ElastiCacheBackend.describe_cache_clusters = describe_cache_clusters
 
-        ElastiCacheBackend.create_replication_group = create_replication_group
-        ElastiCacheBackend.describe_replication_groups = describe_replication_groups
-        ElastiCacheBackend.describe_cache_clusters = describe_cache_clusters
 
-    if secs["nat"] > 0:
-        from moto.ec2.models.nat_gateways import NatGateway
+def patch_nat_delay(seconds: Seconds) -> None:
+    from moto.ec2.models.nat_gateways import NatGateway
 
-        install_timed_status(NatGateway, "state", {"available"}, "pending", secs["nat"])
+    install_timed_status(NatGateway, "state", {"available"}, "pending", seconds)
 
-    if secs["alb"] > 0:
-        from moto.elbv2.models import FakeLoadBalancer
 
-        install_timed_status(FakeLoadBalancer, "state", {"active"}, "provisioning", secs["alb"])
+def patch_alb_delay(seconds: Seconds) -> None:
+    from moto.elbv2.models import FakeLoadBalancer
+
+    install_timed_status(FakeLoadBalancer, "state", {"active"}, "provisioning", seconds)
+
+
+DELAY_PATCHES: dict[str, Callable[[Seconds], None]] = {
+    "rds": patch_rds_delay,
+    "elasticache": patch_elasticache_delay,
+    "nat": patch_nat_delay,
+    "alb": patch_alb_delay,
+}
+
+
+class CreateDelays:
+    """The creation time of each kind: ``MACROCTL_EMULATOR_CREATE_SECONDS``, overridden at
+    run time by the fault endpoint's ``create_seconds``. A kind's patch is installed the first
+    time the kind gets more than 0 seconds (so a kind never delayed is moto's own code)."""
+
+    def __init__(self, defaults: dict[str, float]):
+        self.defaults = dict(defaults)
+        self.seconds = dict(defaults)
+        self.installed: set[str] = set()
+        self.install_needed()
+
+    def apply(self, overrides: dict[str, float]) -> None:
+        self.seconds = {**self.defaults, **overrides}
+        self.install_needed()
+
+    def install_needed(self) -> None:
+        for kind, patch in DELAY_PATCHES.items():
+            if self.seconds[kind] > 0 and kind not in self.installed:
+                patch(lambda kind=kind: self.seconds[kind])
+                self.installed.add(kind)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -662,10 +863,11 @@ def patch_ecs(settings: Settings) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def apply_patches(settings: Settings) -> None:
-    patch_create_delays(settings)
+def apply_patches(settings: Settings) -> CreateDelays:
+    delays = CreateDelays(settings.create_seconds)
     if settings.ecs:
         patch_ecs(settings)
+    return delays
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -693,7 +895,7 @@ def main(argv: list[str] | None = None) -> None:
         create_backend_app,
     )
 
-    apply_patches(settings)
+    delays = apply_patches(settings)
 
     def exit_cleanly(signum: Any, frame: Any) -> None:
         sys.exit(0)
@@ -701,8 +903,11 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, exit_cleanly)
     signal.signal(signal.SIGTERM, exit_cleanly)
 
-    app = DomainDispatcherApplication(create_backend_app)
-    app.debug = True  # type: ignore[attr-defined]
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    moto_app.debug = True  # type: ignore[attr-defined]
+    app = faults.FaultMiddleware(
+        moto_app, settings.faults, create_kinds=CREATE_KINDS, on_create_seconds=delays.apply
+    )
     run_simple(
         args.host,
         args.port,

@@ -14,6 +14,7 @@
 //! Each test file uses only a subset of this module.
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod inspect;
 mod recording;
 
