@@ -1,15 +1,23 @@
-//! The realistic emulator (tests/emulator/launcher.py): creation delays and ECS rollouts, and
-//! that the plain emulator keeps moto's instant behaviour.
+//! The realistic emulator (tests/emulator/launcher.py): creation delays, ECS rollouts and
+//! idempotent creates, and that the plain emulator keeps moto's instant behaviour.
 //!
 //! Waits poll with generous deadlines; no test asserts how long something took.
 mod support;
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
 use aws_sdk_ecs::types::{
     ContainerDefinition, Deployment, DeploymentCircuitBreaker, DeploymentConfiguration,
     DeploymentRolloutState, LaunchType, Service,
 };
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, FixedResponseActionConfig, ProtocolEnum,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use support::Emulator;
 
 /// Upper bound for anything that should happen within a few seconds.
@@ -524,4 +532,259 @@ async fn ecs_create_service_keeps_its_deployment_configuration() {
         .deployment_circuit_breaker()
         .expect("deploymentCircuitBreaker");
     assert!(!breaker.enable() && !breaker.rollback());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotent creates
+// ---------------------------------------------------------------------------------------------
+
+/// (error code, HTTP status, message) of a call that AWS answered with an error.
+#[track_caller]
+fn service_error<T: std::fmt::Debug, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> (String, u16, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let err = result.expect_err("the call succeeded");
+    let Some(status) = err.raw_response().map(|r| r.status().as_u16()) else {
+        panic!("no HTTP answer: {}", DisplayErrorContext(&err));
+    };
+    let code = err.code().unwrap_or_default().to_string();
+    let message = err.message().unwrap_or_default().to_string();
+    (code, status, message)
+}
+
+/// A VPC with two subnets (in two zones): (subnet a, subnet b).
+async fn two_subnets(ec2: &aws_sdk_ec2::Client) -> (String, String) {
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("VpcId")
+        .to_string();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [("10.0.1.0/24", "us-east-1a"), ("10.0.2.0/24", "us-east-1b")] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .send()
+            .await
+            .expect("CreateSubnet")
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .expect("SubnetId")
+            .to_string();
+        subnets.push(subnet);
+    }
+    (subnets[0].clone(), subnets[1].clone())
+}
+
+async fn create_load_balancer(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    name: &str,
+    subnets: &[&str],
+) -> String {
+    let mut request = elb.create_load_balancer().name(name);
+    for subnet in subnets {
+        request = request.subnets(*subnet);
+    }
+    request
+        .send()
+        .await
+        .expect("CreateLoadBalancer")
+        .load_balancers()
+        .first()
+        .and_then(|lb| lb.load_balancer_arn())
+        .expect("LoadBalancerArn")
+        .to_string()
+}
+
+fn fixed_response(status: &str) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::FixedResponse)
+        .fixed_response_config(
+            FixedResponseActionConfig::builder()
+                .status_code(status)
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn elb_create_load_balancer_is_idempotent() {
+    let emulator = Emulator::start_realistic(&[]);
+    let (a, b) = two_subnets(&emulator.ec2().await).await;
+    let elb = emulator.elb().await;
+
+    let first = create_load_balancer(&elb, "web", &[&a, &b]).await;
+    // The same settings (subnets in another order): the same load balancer.
+    let again = create_load_balancer(&elb, "web", &[&b, &a]).await;
+    assert_eq!(again, first);
+    let listed = elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("DescribeLoadBalancers");
+    let arns: Vec<_> = listed
+        .load_balancers()
+        .iter()
+        .filter_map(|lb| lb.load_balancer_arn())
+        .collect();
+    assert_eq!(arns, [first.as_str()]);
+
+    // Other subnets: AWS refuses the name.
+    let (code, status, message) = service_error(
+        elb.create_load_balancer()
+            .name("web")
+            .subnets(&a)
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), status, message.as_str()),
+        (
+            "DuplicateLoadBalancerName",
+            400,
+            "A load balancer with the same name 'web' exists, but with different settings"
+        )
+    );
+    let listed = elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("DescribeLoadBalancers");
+    assert_eq!(listed.load_balancers().len(), 1);
+}
+
+#[tokio::test]
+async fn elb_create_listener_is_idempotent() {
+    let emulator = Emulator::start_realistic(&[]);
+    let (a, b) = two_subnets(&emulator.ec2().await).await;
+    let elb = emulator.elb().await;
+    let lb = create_load_balancer(&elb, "web", &[&a, &b]).await;
+
+    let create = |status: &'static str| {
+        elb.create_listener()
+            .load_balancer_arn(&lb)
+            .protocol(ProtocolEnum::Http)
+            .port(80)
+            .default_actions(fixed_response(status))
+            .send()
+    };
+    let arn_of =
+        |out: aws_sdk_elasticloadbalancingv2::operation::create_listener::CreateListenerOutput| {
+            out.listeners()
+                .first()
+                .and_then(|l| l.listener_arn())
+                .expect("ListenerArn")
+                .to_string()
+        };
+    let first = arn_of(create("404").await.expect("CreateListener"));
+    let again = arn_of(create("404").await.expect("CreateListener again"));
+    assert_eq!(again, first);
+    let listed = elb
+        .describe_listeners()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .expect("DescribeListeners");
+    let arns: Vec<_> = listed
+        .listeners()
+        .iter()
+        .filter_map(|l| l.listener_arn())
+        .collect();
+    assert_eq!(arns, [first.as_str()]);
+
+    // Another default action on the same port: AWS refuses it.
+    let (code, status, message) = service_error(create("503").await);
+    assert_eq!(
+        (code.as_str(), status, message.as_str()),
+        (
+            "DuplicateListener",
+            400,
+            "A listener already exists on this port for this load balancer"
+        )
+    );
+    let listed = elb
+        .describe_listeners()
+        .load_balancer_arn(&lb)
+        .send()
+        .await
+        .expect("DescribeListeners");
+    assert_eq!(listed.listeners().len(), 1);
+}
+
+#[tokio::test]
+async fn ecs_create_cluster_returns_the_existing_cluster() {
+    let emulator = Emulator::start_realistic(&[]);
+    let ecs = emulator.ecs().await;
+    let insights = ClusterSetting::builder()
+        .name(ClusterSettingName::ContainerInsights)
+        .value("enabled")
+        .build();
+    let tag = aws_sdk_ecs::types::Tag::builder()
+        .key("team")
+        .value("web")
+        .build();
+    let first = ecs
+        .create_cluster()
+        .cluster_name("c")
+        .settings(insights)
+        .tags(tag)
+        .send()
+        .await
+        .expect("CreateCluster")
+        .cluster()
+        .cloned()
+        .expect("cluster");
+
+    // A repeat without settings or tags gets the first cluster, unchanged.
+    let again = ecs
+        .create_cluster()
+        .cluster_name("c")
+        .send()
+        .await
+        .expect("CreateCluster again")
+        .cluster()
+        .cloned()
+        .expect("cluster");
+    let described = ecs
+        .describe_clusters()
+        .clusters("c")
+        .include(ClusterField::Settings)
+        .include(ClusterField::Tags)
+        .send()
+        .await
+        .expect("DescribeClusters");
+    let described = described.clusters().first().cloned().expect("cluster");
+    for cluster in [&again, &described] {
+        assert_eq!(cluster.cluster_arn(), first.cluster_arn());
+        let settings: Vec<_> = cluster
+            .settings()
+            .iter()
+            .map(|s| (s.name().map(|n| n.as_str().to_string()), s.value()))
+            .collect();
+        assert_eq!(
+            settings,
+            [(Some("containerInsights".to_string()), Some("enabled"))],
+            "{cluster:#?}"
+        );
+    }
+    let tags = ecs
+        .list_tags_for_resource()
+        .resource_arn(first.cluster_arn().expect("clusterArn"))
+        .send()
+        .await
+        .expect("ListTagsForResource");
+    let tags: Vec<_> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
+    assert_eq!(tags, [(Some("team"), Some("web"))]);
+    let listed = ecs.list_clusters().send().await.expect("ListClusters");
+    assert_eq!(listed.cluster_arns().len(), 1);
 }

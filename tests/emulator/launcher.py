@@ -35,8 +35,9 @@ Environment variables
     is reported as moto has it. The fault configuration's ``create_seconds`` overrides
     these at run time, for resources created afterwards (see "Faults").
 
-``MACROCTL_EMULATOR_ECS``  (default ``1``; ``0`` keeps moto's ECS behaviour)
-    ECS rolling deployments for services with the ECS deployment controller:
+``MACROCTL_EMULATOR_ECS``  (default ``1``; ``0`` keeps moto's ECS deployment behaviour)
+    ECS rolling deployments for services with the ECS deployment controller (CreateCluster
+    is idempotent either way, see "Idempotent creates"):
 
     * CreateService: one PRIMARY deployment (``ecs-svc/<19 digits>``) for the service's task
       definition, ``rolloutState`` IN_PROGRESS, runningCount 0, pendingCount = desired.
@@ -194,7 +195,8 @@ What each fault does on the wire:
     (404); CloudWatch ``ResourceNotFound`` (404); Application Auto Scaling
     ``ObjectNotFoundException`` (codes and statuses as moto raises them). A create repeating
     the name that made it fresh (a retry of that create) goes to moto, which answers its
-    own AlreadyExists;
+    own AlreadyExists (or, for the creates under "Idempotent creates", the existing
+    resource);
   - reads that answer lists leave it out instead, as AWS does: EC2 Describe* drop the
     ``<item>`` whose id is fresh from ``vpcSet``, ``subnetSet``, ``internetGatewaySet``,
     ``addressesSet``, ``natGatewaySet``, ``routeTableSet``, ``associationSet``
@@ -223,11 +225,37 @@ first successful response is remembered per (account, region, service, action, t
 including one lost by ``lose_response``; a later call with the same token and the same other
 parameters gets that same response without anything being performed. EC2 answers one with
 different parameters ``IdempotentParameterMismatch`` (HTTP 400); ECS passes it to moto.
+
+Idempotent creates
+------------------
+
+Always on (not a fault, independent of ``MACROCTL_EMULATOR_ECS``): three creates that AWS
+documents as idempotent by name, which moto 5.2.5 is not. A repeat returns the existing
+resource as it is now (same ARN; its tags are not changed, whatever the repeat asks for) and
+creates nothing:
+
+* ELBv2 CreateLoadBalancer with the name of an existing load balancer (of that account and
+  region): returned when its type (default ``application``), scheme (default
+  ``internet-facing``), subnets (``Subnets`` and ``SubnetMappings``' ``SubnetId``, in any
+  order) and security groups (in any order) are the requested ones; otherwise HTTP 400
+  ``DuplicateLoadBalancerName`` "A load balancer with the same name 'NAME' exists, but with
+  different settings". moto would create a second load balancer with the same name.
+* ELBv2 CreateListener on a load balancer that already has a listener on that port:
+  returned when its protocol, its default certificate (CreateListener takes exactly one)
+  and its default actions (compared as moto stores them, with stickiness and weight
+  defaults filled in) are the requested ones; otherwise HTTP 400 ``DuplicateListener`` "A
+  listener already exists on this port for this load balancer". moto would create a second
+  listener on that port. ``SslPolicy`` and ``AlpnPolicy`` are not compared.
+* ECS CreateCluster with the name of an ACTIVE cluster: returned unchanged (settings,
+  configuration, capacity providers, tags, task and service counts). moto would replace it
+  with a new cluster with the default settings and no tags. A name whose cluster was deleted
+  (INACTIVE) gets a new cluster, as in moto.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import os
 import random
@@ -859,12 +887,153 @@ def patch_ecs(settings: Settings) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Idempotent creates
+# ---------------------------------------------------------------------------------------------
+
+# CreateLoadBalancer and CreateListener check for their duplicate and create under this lock,
+# so that two concurrent repeats cannot both create (werkzeug serves requests in threads).
+ELBV2_LOCK = threading.RLock()
+
+
+def patch_elbv2_idempotent_creates() -> None:
+    """CreateLoadBalancer and CreateListener as idempotent as ELBv2 documents them (see
+    "Idempotent creates" in the module docstring). moto 5.2.5 gives every load balancer a
+    random id in its ARN, so its own ``arn in self.load_balancers`` check never finds a
+    duplicate name, and it keys a balancer's listeners by ARN, so its ``port in
+    balancer.listeners`` check never finds a duplicate port."""
+    from moto.elbv2.exceptions import DuplicateListenerError, DuplicateLoadBalancerName
+    from moto.elbv2.models import ELBv2Backend, FakeAction
+
+    original_create_load_balancer = ELBv2Backend.create_load_balancer
+    original_create_listener = ELBv2Backend.create_listener
+
+    def create_load_balancer(
+        self: Any,
+        name: str,
+        security_groups: list[str],
+        subnet_ids: list[str],
+        subnet_mappings: list[dict[str, str]] | None = None,
+        scheme: str = "internet-facing",
+        loadbalancer_type: str | None = None,
+        ip_address_type: str = "ipv4",
+        tags: list[dict[str, str]] | None = None,
+    ) -> Any:
+        with ELBV2_LOCK:
+            existing = next((lb for lb in self.load_balancers.values() if lb.name == name), None)
+            if existing is None:
+                return original_create_load_balancer(
+                    self,
+                    name,
+                    security_groups,
+                    subnet_ids,
+                    subnet_mappings=subnet_mappings,
+                    scheme=scheme,
+                    loadbalancer_type=loadbalancer_type,
+                    ip_address_type=ip_address_type,
+                    tags=tags,
+                )
+            requested = (
+                loadbalancer_type or "application",
+                scheme or "internet-facing",
+                sorted(
+                    list(subnet_ids or [])
+                    + [m.get("SubnetId") for m in subnet_mappings or []]
+                ),
+                sorted(security_groups or []),
+            )
+            current = (
+                existing.type or "application",
+                existing.scheme or "internet-facing",
+                sorted(subnet.id for subnet in existing.subnets),
+                sorted(existing.security_groups or []),
+            )
+            if requested != current:
+                raise DuplicateLoadBalancerName(
+                    f"A load balancer with the same name '{name}' exists, but with different"
+                    " settings"
+                )
+            return existing
+
+    def create_listener(
+        self: Any,
+        load_balancer_arn: str,
+        protocol: str,
+        port: str,
+        ssl_policy: str,
+        certificate: str | None,
+        actions: list[dict[str, Any]],
+        alpn_policy: list[str] | None = None,
+        tags: list[dict[str, str]] | None = None,
+    ) -> Any:
+        with ELBV2_LOCK:
+            balancer = self.load_balancers.get(load_balancer_arn)
+            existing = None
+            if balancer is not None:
+                existing = next(
+                    (l for l in balancer.listeners.values() if str(l.port) == str(port)), None
+                )
+            if existing is None:
+                return original_create_listener(
+                    self,
+                    load_balancer_arn,
+                    protocol,
+                    port,
+                    ssl_policy,
+                    certificate,
+                    actions,
+                    alpn_policy=alpn_policy,
+                    tags=tags,
+                )
+            # FakeAction fills in defaults (stickiness, weights) in place: compare the
+            # requested actions as moto would have stored them, without touching them.
+            requested_actions = [FakeAction(copy.deepcopy(a)).data for a in actions or []]
+            current_actions = [a.data for a in existing.default_actions]
+            same = (
+                (protocol or "").upper() == (existing.protocol or "").upper()
+                and (certificate or None) == (existing.certificate or None)
+                and requested_actions == current_actions
+            )
+            if not same:
+                raise DuplicateListenerError(
+                    "A listener already exists on this port for this load balancer"
+                )
+            return existing
+
+    ELBv2Backend.create_load_balancer = create_load_balancer
+    ELBv2Backend.create_listener = create_listener
+
+
+def patch_ecs_idempotent_create_cluster() -> None:
+    """CreateCluster returns the existing ACTIVE cluster unchanged; moto 5.2.5 replaces it
+    with a new ``Cluster`` (default settings, no tags, task and service counts back to 0)."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    backend_cls = EC2ContainerServiceBackend
+    original_create_cluster = backend_cls.create_cluster
+
+    def create_cluster(self: Any, cluster_name: str, *args: Any, **kwargs: Any) -> Any:
+        with ECS_LOCK:
+            existing = self.clusters.get(cluster_name)
+            if existing is not None and existing.status == "ACTIVE":
+                return existing
+            return original_create_cluster(self, cluster_name, *args, **kwargs)
+
+    backend_cls.create_cluster = create_cluster
+
+
+def patch_idempotent_creates() -> None:
+    patch_elbv2_idempotent_creates()
+    patch_ecs_idempotent_create_cluster()
+
+
+# ---------------------------------------------------------------------------------------------
 # Server
 # ---------------------------------------------------------------------------------------------
 
 
 def apply_patches(settings: Settings) -> CreateDelays:
     delays = CreateDelays(settings.create_seconds)
+    patch_idempotent_creates()
     if settings.ecs:
         patch_ecs(settings)
     return delays
