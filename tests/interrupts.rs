@@ -182,7 +182,17 @@ async fn kills_at(instants: &[f64]) {
         let ws = Workspace::new(&emulator);
         let at = whole.mul_f64(fraction);
         up_killed_after(&ws, "staging", at);
-        let rerun = ws.run(&["up", "--env", "staging", "--yes"]);
+        // After a kill between a create's intent and its answer, macroctl looks until AWS
+        // must show what the create made (no client token: VPC, EIP, internet gateway). The
+        // emulator is consistent at once; a short bound keeps the test quick.
+        let rerun = ws.run(&[
+            "up",
+            "--env",
+            "staging",
+            "--yes",
+            "--consistency-timeout",
+            "5s",
+        ]);
         rerun.assert_success();
         let after = census(&emulator, "macro-ai", "staging").await;
         assert_eq!(

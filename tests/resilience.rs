@@ -1,5 +1,6 @@
 //! Crashes, kills and concurrent runs: a kill -9 at any point of `up` followed by another
-//! `up` leaves no duplicate and no orphan; two runs on one environment never overlap.
+//! `up` leaves no duplicate and no orphan; two runs on one environment never overlap. (Ctrl-C
+//! and kills over the data and application layers: `interrupts.rs`.)
 mod support;
 
 use std::io::Read;
@@ -113,7 +114,17 @@ async fn kill_9_during_up_then_up_leaves_no_duplicates_or_orphans() {
             "the kill left work undone (kill at {kill_after})"
         );
 
-        let rerun = ws.run(&["up", "--env", "prod", "--yes"]);
+        // A kill right after an intent was saved leaves a create that may or may not have
+        // been sent; for a VPC (no client token) macroctl looks until AWS must show it. moto
+        // is consistent at once, so a short bound keeps the test quick.
+        let rerun = ws.run(&[
+            "up",
+            "--env",
+            "prod",
+            "--yes",
+            "--consistency-timeout",
+            "5s",
+        ]);
         rerun.assert_success();
         assert!(rerun.stderr.contains("stale lock"), "{}", rerun.stderr);
         assert_eq!(
@@ -253,70 +264,4 @@ async fn a_second_up_exits_3_naming_the_holder_and_a_killed_holder_leaves_no_stu
     let unlock = ws.run(&["state", "unlock", "--env", "staging"]);
     unlock.assert_success();
     assert!(unlock.stdout.contains("not locked"), "{}", unlock.stdout);
-}
-
-#[tokio::test]
-async fn ctrl_c_lets_running_work_finish_records_it_and_starts_nothing_new() {
-    let emulator =
-        Emulator::start_realistic(&[("MACROCTL_EMULATOR_CREATE_SECONDS", "rds=4,elasticache=4")]);
-    let ws = Workspace::new(&emulator);
-    let mut child = ws
-        .command(&["up", "--env", "dev", "--yes", "--output", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for the database's creation to start, then interrupt.
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = sender.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut lines = Vec::new();
-    loop {
-        let line = receiver
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the database creation never started");
-        let started = line.contains("\"node_started\"") && line.contains("\"database\"");
-        lines.push(line);
-        if started {
-            break;
-        }
-    }
-    // SAFETY: sending SIGINT to our own child process.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let status = child.wait().unwrap();
-    lines.extend(receiver.try_iter());
-    let stderr = lines.join("\n");
-    assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("interrupt"), "{stderr}");
-    // The database that was being created finished and is recorded.
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(ws.state_dir().join("dev.json")).unwrap())
-            .unwrap();
-    assert!(
-        state["resources"]["database"]["physical_id"].is_string(),
-        "{stderr}"
-    );
-    let finished = stderr.contains("\"node_finished\"") && stderr.contains("\"id\":\"database\"");
-    assert!(finished, "{stderr}");
-    // Nothing was started after the interrupt: the services, which come last, do not exist.
-    assert!(state["resources"].get("service-api").is_none());
-    // And the next run continues where it stopped, creating nothing twice.
-    ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
-    let rds = emulator.rds().await;
-    let instances = rds.describe_db_instances().send().await.unwrap();
-    assert_eq!(instances.db_instances().len(), 1);
-    emulator.reset_recording();
-    ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
-    assert!(emulator.mutating_calls().is_empty());
 }

@@ -14,6 +14,7 @@
 //! Each test file uses only a subset of this module.
 #![allow(dead_code)]
 
+pub mod census;
 pub mod faults;
 pub mod inspect;
 mod recording;
@@ -251,6 +252,29 @@ impl Emulator {
     /// Forgets every request recorded so far.
     pub fn reset_recording(&self) {
         fs::write(&self.recording, "").expect("cannot truncate the emulator recording");
+    }
+
+    /// Forgets every resource of every account (`POST /moto-api/reset`): a fresh AWS without
+    /// the seconds a new server takes to start.
+    pub fn reset(&self) {
+        let request = format!(
+            "POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            port = self.port
+        );
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
+            .expect("cannot connect to the emulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("cannot set a read timeout");
+        stream
+            .write_all(request.as_bytes())
+            .expect("cannot send the reset");
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+            "the emulator did not reset: {response}"
+        );
     }
 
     /// Every AWS API call recorded since start (or the last [`reset_recording`]), in order.
