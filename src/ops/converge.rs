@@ -210,11 +210,14 @@ impl<'a> Converger<'a> {
         let mut note = None;
         if let Some(entry) = state.resource(node.id.as_str()) {
             let recorded = entry.physical_id.as_str();
-            let created_recently = entry
-                .created_at
-                .as_deref()
-                .and_then(age_of)
-                .is_some_and(|age| age < self.consistency());
+            // Created moments ago and never read back (a run killed right after the create
+            // answered, say): AWS may not show it yet. Once read back, it was visible.
+            let unseen_since_created = entry.outputs.is_empty()
+                && entry
+                    .created_at
+                    .as_deref()
+                    .and_then(age_of)
+                    .is_some_and(|age| age < self.consistency());
             let mut live = resource
                 .spec
                 .read(
@@ -225,9 +228,8 @@ impl<'a> Converger<'a> {
                 )
                 .await
                 .or_else(absent_if_not_found)?;
-            if live.is_none() && created_recently {
-                // Created moments ago (a run killed right after the create, say): AWS may
-                // not show it yet. Looking again beats making a second one.
+            if live.is_none() && unseen_since_created {
+                // Looking again beats making a second one.
                 live = self
                     .look_again(node, resolver, Lookup::Id(recorded), self.consistency())
                     .await?;

@@ -1,0 +1,405 @@
+//! Every kind puts right what was changed behind its back: after an `up`, fields of many
+//! resources are changed with the SDK; `plan` names exactly those fields, `up` sends one
+//! fitting call per change (checked in the emulator's recording), the resources read back
+//! as desired (checked with the SDK), and the next `up` makes no mutating call. Resources
+//! that merely share a prefix with ours are left alone.
+mod support;
+
+use std::collections::BTreeSet;
+use support::inspect::{env_value, int};
+use support::{Emulator, Workspace};
+
+fn state_of(ws: &Workspace) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(ws.state_dir().join("staging.json")).unwrap())
+        .unwrap()
+}
+
+fn physical(state: &serde_json::Value, id: &str) -> String {
+    state["resources"][id]["physical_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{id} is not in state"))
+        .to_string()
+}
+
+fn output(state: &serde_json::Value, id: &str, name: &str) -> String {
+    state["resources"][id]["outputs"][name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{id} has no output {name}: {}", state["resources"]))
+        .to_string()
+}
+
+#[tokio::test]
+async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_right() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    let logs = emulator.logs().await;
+    // A log group whose name only starts with ours is not ours.
+    logs.create_log_group()
+        .log_group_name("/ecs/macro-ai-staging-api-worker")
+        .send()
+        .await
+        .unwrap();
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+    let state = state_of(&ws);
+
+    // --- Change things behind macroctl's back. ---
+    let ec2 = emulator.ec2().await;
+    let vpc = physical(&state, "vpc");
+    ec2.modify_vpc_attribute()
+        .vpc_id(&vpc)
+        .enable_dns_hostnames(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let subnet = physical(&state, "subnet-public-a");
+    ec2.modify_subnet_attribute()
+        .subnet_id(&subnet)
+        .map_public_ip_on_launch(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let alb_group = physical(&state, "sg-alb");
+    ec2.authorize_security_group_ingress()
+        .group_id(&alb_group)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    logs.put_retention_policy()
+        .log_group_name("/ecs/macro-ai-staging-api")
+        .retention_in_days(1)
+        .send()
+        .await
+        .unwrap();
+    let elb = emulator.elb().await;
+    let target_group = physical(&state, "target-group-api");
+    elb.modify_target_group()
+        .target_group_arn(&target_group)
+        .health_check_path("/elsewhere")
+        .send()
+        .await
+        .unwrap();
+    elb.modify_target_group_attributes()
+        .target_group_arn(&target_group)
+        .attributes(
+            aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                .key("deregistration_delay.timeout_seconds")
+                .value("10")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let iam = emulator.iam().await;
+    let execution_role = "macro-ai-staging-task-execution";
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(execution_role)
+        .send()
+        .await
+        .unwrap();
+    let managed = attached.attached_policies()[0]
+        .policy_arn()
+        .unwrap()
+        .to_string();
+    iam.detach_role_policy()
+        .role_name(execution_role)
+        .policy_arn(&managed)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name(execution_role)
+        .policy_name("added-by-hand")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let ecr = emulator.ecr().await;
+    ecr.put_lifecycle_policy()
+        .repository_name("macro-ai-staging-api")
+        .lifecycle_policy_text(
+            r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":99},"action":{"type":"expire"}}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let cloudwatch = emulator.cloudwatch().await;
+    let alarm_name = output(&state, "alarm-api-cpu", "name");
+    let alarm = cloudwatch
+        .describe_alarms()
+        .alarm_names(&alarm_name)
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms()[0]
+        .clone();
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&alarm_name)
+        .set_alarm_description(alarm.alarm_description().map(str::to_string))
+        .set_metric_name(alarm.metric_name().map(str::to_string))
+        .set_namespace(alarm.namespace().map(str::to_string))
+        .set_statistic(alarm.statistic().cloned())
+        .set_dimensions(Some(alarm.dimensions().to_vec()))
+        .set_period(alarm.period())
+        .set_evaluation_periods(alarm.evaluation_periods())
+        .set_comparison_operator(alarm.comparison_operator().cloned())
+        .set_treat_missing_data(alarm.treat_missing_data().map(str::to_string))
+        .set_alarm_actions(Some(alarm.alarm_actions().to_vec()))
+        .set_ok_actions(Some(alarm.ok_actions().to_vec()))
+        .threshold(99.5)
+        .send()
+        .await
+        .unwrap();
+    let autoscaling = emulator.autoscaling().await;
+    autoscaling
+        .register_scalable_target()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_id("service/macro-ai-staging/api")
+        .scalable_dimension(
+            aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount,
+        )
+        .max_capacity(9)
+        .send()
+        .await
+        .unwrap();
+    let cpu_policy = autoscaling
+        .describe_scaling_policies()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .policy_names("macro-ai-staging-api-cpu")
+        .send()
+        .await
+        .unwrap()
+        .scaling_policies()
+        .iter()
+        .find(|policy| policy.policy_name() == "macro-ai-staging-api-cpu")
+        .unwrap()
+        .clone();
+    let mut tracking = cpu_policy
+        .target_tracking_scaling_policy_configuration()
+        .unwrap()
+        .clone();
+    tracking.target_value = 55.5;
+    autoscaling
+        .put_scaling_policy()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_id("service/macro-ai-staging/api")
+        .scalable_dimension(
+            aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount,
+        )
+        .policy_name("macro-ai-staging-api-cpu")
+        .policy_type(aws_sdk_applicationautoscaling::types::PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(tracking)
+        .send()
+        .await
+        .unwrap();
+    let rule = physical(&state, "listener-rule-api");
+    elb.modify_rule()
+        .rule_arn(&rule)
+        .conditions(
+            aws_sdk_elasticloadbalancingv2::types::RuleCondition::builder()
+                .field("path-pattern")
+                .path_pattern_config(
+                    aws_sdk_elasticloadbalancingv2::types::PathPatternConditionConfig::builder()
+                        .values("/elsewhere/*")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rds = emulator.rds().await;
+    rds.modify_db_instance()
+        .db_instance_identifier("macro-ai-staging-postgres")
+        .backup_retention_period(35)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+
+    // --- plan names exactly what changed. ---
+    let plan = ws.run(&["plan", "--env", "staging", "--output", "json"]);
+    plan.assert_success();
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let changed: BTreeSet<(String, String)> = plan["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|resource| {
+            let id = resource["id"].as_str().unwrap().to_string();
+            resource["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |change| (id.clone(), change["field"].as_str().unwrap().to_string()))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("vpc", "enable_dns_hostnames"),
+        ("subnet-public-a", "map_public_ip_on_launch"),
+        ("sg-alb", "ingress tcp 22 from 0.0.0.0/0"),
+        ("log-group-api", "retention_days"),
+        ("target-group-api", "health_check_path"),
+        ("target-group-api", "deregistration_delay_seconds"),
+        (
+            "iam-task-execution-role",
+            &format!("managed_policy {managed}"),
+        ),
+        ("iam-task-execution-role", "inline_policy added-by-hand"),
+        ("ecr-api", "lifecycle_policy"),
+        ("alarm-api-cpu", "threshold"),
+        ("autoscaling-target-api", "max_capacity"),
+        ("autoscaling-policy-api-cpu", "target_value"),
+        ("listener-rule-api", "conditions"),
+        ("database", "backup_retention_days"),
+    ]
+    .iter()
+    .map(|(id, field)| (id.to_string(), field.to_string()))
+    .collect();
+    assert_eq!(changed, expected);
+
+    // --- up puts each right with one fitting call. ---
+    emulator.reset_recording();
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+    let mut calls: Vec<String> = emulator
+        .mutating_calls()
+        .iter()
+        .map(|call| call.action.clone())
+        .collect();
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            "AttachRolePolicy",
+            "DeleteRolePolicy",
+            "ModifyDBInstance",
+            "ModifyRule",
+            "ModifySubnetAttribute",
+            "ModifyTargetGroup",
+            "ModifyTargetGroupAttributes",
+            "ModifyVpcAttribute",
+            "PutLifecyclePolicy",
+            "PutMetricAlarm",
+            "PutRetentionPolicy",
+            "PutScalingPolicy",
+            "RegisterScalableTarget",
+            "RevokeSecurityGroupIngress",
+        ]
+    );
+    let hostnames = ec2
+        .describe_vpc_attribute()
+        .vpc_id(&vpc)
+        .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        hostnames.enable_dns_hostnames().unwrap().value(),
+        Some(true)
+    );
+    let group = logs
+        .describe_log_groups()
+        .log_group_name_prefix("/ecs/macro-ai-staging-api")
+        .send()
+        .await
+        .unwrap();
+    for found in group.log_groups() {
+        match found.log_group_name().unwrap() {
+            "/ecs/macro-ai-staging-api" => assert_eq!(
+                i64::from(found.retention_in_days().unwrap()),
+                int(env_value(
+                    &ws,
+                    "staging",
+                    &["monitoring", "log_retention_days"]
+                ))
+            ),
+            // The look-alike keeps what it had: nothing set, no macroctl tags.
+            other => {
+                assert_eq!(other, "/ecs/macro-ai-staging-api-worker");
+                assert_eq!(found.retention_in_days(), None);
+                let tags = logs
+                    .list_tags_for_resource()
+                    .resource_arn(found.arn().unwrap().trim_end_matches(":*"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(tags.tags().is_none_or(|tags| tags.is_empty()), "{tags:?}");
+            }
+        }
+    }
+    let groups = elb
+        .describe_target_group_attributes()
+        .target_group_arn(&target_group)
+        .send()
+        .await
+        .unwrap();
+    let delay = groups
+        .attributes()
+        .iter()
+        .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+        .and_then(|a| a.value())
+        .unwrap()
+        .to_string();
+    assert_eq!(delay, "30");
+    let inline = iam
+        .list_role_policies()
+        .role_name(execution_role)
+        .send()
+        .await
+        .unwrap();
+    assert!(!inline
+        .policy_names()
+        .iter()
+        .any(|name| name == "added-by-hand"));
+    let alarm = cloudwatch
+        .describe_alarms()
+        .alarm_names(&alarm_name)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(alarm.metric_alarms()[0].threshold(), Some(99.5));
+    let db = rds
+        .describe_db_instances()
+        .db_instance_identifier("macro-ai-staging-postgres")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        i64::from(db.db_instances()[0].backup_retention_period().unwrap()),
+        int(env_value(
+            &ws,
+            "staging",
+            &["database", "backup_retention_days"]
+        ))
+    );
+
+    emulator.reset_recording();
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+    assert_eq!(emulator.mutating_calls(), Vec::new());
+}
