@@ -127,6 +127,37 @@ async fn ctrl_c_during_a_60_second_database_creation_exits_at_once_and_the_next_
     assert!(emulator.mutating_calls().is_empty());
 }
 
+#[tokio::test]
+async fn a_failure_elsewhere_ends_the_wait_for_a_60_second_database_at_once() {
+    let emulator =
+        Emulator::start_realistic(&[("MACROCTL_EMULATOR_CREATE_SECONDS", "rds=60,alb=3")]);
+    // Every CreateListener fails on AWS's side: the listener fails a few seconds in, while
+    // the database still needs most of its minute.
+    emulator.set_faults(&serde_json::json!({"rules": [
+        {"fault": "server_error", "service": "elasticloadbalancing", "action": "CreateListener"}
+    ]}));
+    let ws = Workspace::new(&emulator);
+    let started = Instant::now();
+    let up = ws.run(&["up", "--env", "dev", "--yes"]);
+    let took = started.elapsed();
+    up.assert_code(1);
+    assert!(up.stderr.contains("listener-http"), "{}", up.stderr);
+    assert!(up.stderr.contains("InternalFailure"), "{}", up.stderr);
+    assert!(
+        up.stderr.contains("still pending: database"),
+        "{}",
+        up.stderr
+    );
+    // Nowhere near the database's minute: its wait ended with the failure.
+    assert!(
+        took < Duration::from_secs(40),
+        "took {took:?}\n{}",
+        up.stderr
+    );
+    let state = state_of(&ws, "dev");
+    assert!(state["resources"]["database"]["physical_id"].is_string());
+}
+
 /// Kills `up` at `after` into the run; all the while checks that the state file, whenever
 /// it exists, parses.
 fn up_killed_after(ws: &Workspace, env: &str, after: Duration) {
