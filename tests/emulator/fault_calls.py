@@ -1,0 +1,157 @@
+"""Which AWS API call a request is, as far as the fault emulator is concerned.
+
+Faults are configured per service and action, the NotFound window and IAM propagation look
+for resource names in a call's parameters, and client tokens are kept per account: all of
+that needs the request understood the way AWS understands it, without disturbing what moto
+gets. This module reads a request's body (handing moto an identical stream), identifies a
+SigV4-signed query or JSON API call (``Call``) and works out the account moto serves it
+from. Unsigned and REST requests are not calls here: they pass untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+READ_PREFIXES = ("Describe", "List", "Get", "Search", "Lookup", "BatchGet", "Check", "Validate")
+
+CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/[^/,\s]+/([^/,\s]+)/([^/,\s]+)/aws4_request")
+# Query parameters that never name a resource: the envelope, filters and tags.
+UNNAMING_PARAMS = re.compile(
+    r"^(?:Action|Version|Filters?(?:\..*)?|Tags?(?:\..*)?|TagSpecifications?(?:\..*)?)$"
+)
+UNNAMING_JSON_KEYS = ("tags", "Tags")
+
+
+@dataclass
+class Call:
+    """One AWS API request, as far as faults are concerned."""
+
+    service: str  # SigV4 signing name: ec2, iam, ecs, elasticloadbalancing, ...
+    action: str
+    protocol: str  # "ec2", "query" (form-encoded, XML answers) or "json"
+    region: str
+    access_key: str
+    form: list[tuple[str, str]] = field(default_factory=list)  # query protocols
+    document: dict[str, Any] = field(default_factory=dict)  # JSON protocols: the parsed body
+    body: bytes = b""
+
+    @property
+    def mutating(self) -> bool:
+        return not self.action.startswith(READ_PREFIXES)
+
+    @property
+    def label(self) -> str:
+        return f"{self.service}:{self.action}"
+
+    def param(self, name: str) -> str | None:
+        """A top-level string parameter."""
+        if self.protocol == "json":
+            value = self.document.get(name)
+            return value if isinstance(value, str) else None
+        return next((v for k, v in self.form if k == name), None)
+
+    def named_values(self) -> Iterator[tuple[str, str]]:
+        """(parameter, value) for every value that may name a resource: query form values
+        but the envelope, filters and tags; JSON strings anywhere but under tags (the
+        parameter is then the top-level key)."""
+        if self.protocol != "json":
+            yield from ((k, v) for k, v in self.form if not UNNAMING_PARAMS.match(k))
+            return
+        for key, value in self.document.items():
+            if key not in UNNAMING_JSON_KEYS:
+                yield from ((key, s) for s in json_strings(value))
+
+    def text(self) -> str:
+        """The parameters as one text, to search for resource ids."""
+        if self.protocol == "json":
+            return self.body.decode("utf-8", "replace")
+        return " ".join(v for _, v in self.form)
+
+
+def json_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from json_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in UNNAMING_JSON_KEYS:
+                yield from json_strings(item)
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The request body; moto gets a fresh stream with the same bytes."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > 0:
+        body = stream.read(length)
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read()
+        environ["CONTENT_LENGTH"] = str(len(body))
+    else:
+        body = b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def identify(environ: dict[str, Any], body: bytes) -> Call | None:
+    """The SigV4-signed query or JSON API call this request is, or None (unsigned, REST)."""
+    scope = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if scope is None:
+        return None
+    access_key, region, service = scope.groups()
+    base = {"service": service, "region": region, "access_key": access_key, "body": body}
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        try:
+            document = json.loads(body) if body.strip() else {}
+        except ValueError:
+            document = {}
+        if not isinstance(document, dict):
+            document = {}
+        return Call(action=target.rsplit(".", 1)[-1], protocol="json", document=document, **base)
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        text = body.decode("utf-8", "replace")
+    else:
+        text = environ.get("QUERY_STRING", "")
+    form = urllib.parse.parse_qsl(text, keep_blank_values=True)
+    action = next((v for k, v in form if k == "Action"), None)
+    if not action:
+        return None
+    protocol = "ec2" if service == "ec2" else "query"
+    return Call(action=action, protocol=protocol, form=form, **base)
+
+
+def account_of(call: Call, environ: dict[str, Any]) -> str:
+    """The account moto serves this call from (same precedence as moto's BaseResponse)."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return environ["HTTP_X_MOTO_ACCOUNT_ID"]
+    return account_of_access_key(call.access_key)
+
+
+def account_of_access_key(access_key: str) -> str:
+    """moto's ``get_account_id_from`` without creating IAM backends on the way (the first one
+    loads every managed policy, which takes a while): one not created holds no keys yet."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import PARTITION_NAMES, iam_backends
+
+    for account_id, account in list(iam_backends.items()):
+        for partition in PARTITION_NAMES:
+            backend = dict.get(account, partition)
+            if backend is not None and access_key in backend.access_keys:
+                return account_id
+    return DEFAULT_ACCOUNT_ID
