@@ -209,27 +209,7 @@ impl Kind for LogGroup {
         live: &LogGroupLive,
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
-        if !changes.set.is_empty() {
-            ctx.aws
-                .logs
-                .tag_resource()
-                .resource_arn(&live.arn)
-                .set_tags(Some(tags::to_map(&changes.set)))
-                .send()
-                .await
-                .op("TagResource")?;
-        }
-        if !changes.remove.is_empty() {
-            ctx.aws
-                .logs
-                .untag_resource()
-                .resource_arn(&live.arn)
-                .set_tag_keys(Some(changes.remove.clone()))
-                .send()
-                .await
-                .op("UntagResource")?;
-        }
-        Ok(())
+        tags::set_logs(&ctx.aws.logs, &live.arn, changes).await
     }
 
     fn physical_id(live: &LogGroupLive) -> String {

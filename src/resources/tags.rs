@@ -107,24 +107,86 @@ fn build_error(operation: &str, err: impl std::fmt::Display) -> AwsError {
     AwsError::other(operation, format!("invalid tag: {err}"))
 }
 
+/// `to_*` and `from_*` for an SDK tag type whose key and value are optional (its builder
+/// cannot fail).
+macro_rules! optional_tags {
+    ($to:ident, $from:ident, $tag:ty) => {
+        pub fn $to(tags: &Tags) -> Vec<$tag> {
+            tags.iter()
+                .map(|(key, value)| <$tag>::builder().key(key).value(value).build())
+                .collect()
+        }
+
+        pub fn $from(tags: &[$tag]) -> Tags {
+            tags.iter()
+                .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
+                .collect()
+        }
+    };
+}
+
+/// `to_*` and `from_*` for an SDK tag type whose key and value are required (its builder
+/// fails without them).
+macro_rules! required_tags {
+    ($to:ident, $from:ident, $tag:ty) => {
+        pub fn $to(tags: &Tags, operation: &str) -> Result<Vec<$tag>, AwsError> {
+            tags.iter()
+                .map(|(key, value)| {
+                    <$tag>::builder()
+                        .key(key)
+                        .value(value)
+                        .build()
+                        .map_err(|err| build_error(operation, err))
+                })
+                .collect()
+        }
+
+        pub fn $from(tags: &[$tag]) -> Tags {
+            tags.iter()
+                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                .collect()
+        }
+    };
+}
+
+/// `set_*`: one call adding or changing tags, one removing keys, on one resource.
+/// `$tags` turns the tags to set into what the add call takes (a `Result`).
+macro_rules! tag_setter {
+    ($(#[$doc:meta])* $name:ident($client:ty, $id:ident), $add:ident / $remove:ident, $tags:expr, $add_op:literal / $remove_op:literal) => {
+        $(#[$doc])*
+        pub async fn $name(client: &$client, id: &str, changes: &TagChanges) -> Result<(), AwsError> {
+            use crate::aws::IntoAwsError;
+            if !changes.set.is_empty() {
+                client
+                    .$add()
+                    .$id(id)
+                    .set_tags(Some(($tags)(&changes.set)?))
+                    .send()
+                    .await
+                    .op($add_op)?;
+            }
+            if !changes.remove.is_empty() {
+                client
+                    .$remove()
+                    .$id(id)
+                    .set_tag_keys(Some(changes.remove.clone()))
+                    .send()
+                    .await
+                    .op($remove_op)?;
+            }
+            Ok(())
+        }
+    };
+}
+
+/// For `tag_setter!`: a conversion that cannot fail, as one that can.
+fn infallible<T>(convert: fn(&Tags) -> T) -> impl Fn(&Tags) -> Result<T, AwsError> {
+    move |tags| Ok(convert(tags))
+}
+
 // --- EC2 -------------------------------------------------------------------------------------
 
-pub fn to_ec2(tags: &Tags) -> Vec<aws_sdk_ec2::types::Tag> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_ec2::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
-
-pub fn from_ec2(tags: &[aws_sdk_ec2::types::Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
-        .collect()
-}
+optional_tags!(to_ec2, from_ec2, aws_sdk_ec2::types::Tag);
 
 /// A `TagSpecification` for a create, so a resource is never untagged, even for an instant:
 /// a run killed right after a create still finds it by tag.
@@ -138,7 +200,7 @@ pub fn ec2_spec(
         .build()
 }
 
-/// CreateTags / DeleteTags on one EC2 resource.
+/// CreateTags / DeleteTags on one EC2 resource (DeleteTags takes keys as value-less tags).
 pub async fn set_ec2(
     ec2: &aws_sdk_ec2::Client,
     resource_id: &str,
@@ -171,93 +233,28 @@ pub async fn set_ec2(
 
 // --- RDS, ElastiCache ------------------------------------------------------------------------
 
-pub fn to_rds(tags: &Tags) -> Vec<aws_sdk_rds::types::Tag> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_rds::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
+optional_tags!(to_rds, from_rds, aws_sdk_rds::types::Tag);
+optional_tags!(
+    to_elasticache,
+    from_elasticache,
+    aws_sdk_elasticache::types::Tag
+);
 
-pub fn from_rds(tags: &[aws_sdk_rds::types::Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
-        .collect()
-}
+tag_setter!(
+    /// AddTagsToResource / RemoveTagsFromResource on one RDS resource (by ARN).
+    set_rds(aws_sdk_rds::Client, resource_name),
+    add_tags_to_resource / remove_tags_from_resource,
+    infallible(to_rds),
+    "AddTagsToResource" / "RemoveTagsFromResource"
+);
 
-/// AddTagsToResource / RemoveTagsFromResource on one RDS resource (by ARN).
-pub async fn set_rds(
-    rds: &aws_sdk_rds::Client,
-    arn: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        rds.add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(to_rds(&changes.set)))
-            .send()
-            .await
-            .op("AddTagsToResource")?;
-    }
-    if !changes.remove.is_empty() {
-        rds.remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("RemoveTagsFromResource")?;
-    }
-    Ok(())
-}
-
-pub fn to_elasticache(tags: &Tags) -> Vec<aws_sdk_elasticache::types::Tag> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_elasticache::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
-
-pub fn from_elasticache(tags: &[aws_sdk_elasticache::types::Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
-        .collect()
-}
-
-/// AddTagsToResource / RemoveTagsFromResource on one ElastiCache resource (by ARN).
-pub async fn set_elasticache(
-    elasticache: &aws_sdk_elasticache::Client,
-    arn: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        elasticache
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(to_elasticache(&changes.set)))
-            .send()
-            .await
-            .op("AddTagsToResource")?;
-    }
-    if !changes.remove.is_empty() {
-        elasticache
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("RemoveTagsFromResource")?;
-    }
-    Ok(())
-}
+tag_setter!(
+    /// AddTagsToResource / RemoveTagsFromResource on one ElastiCache resource (by ARN).
+    set_elasticache(aws_sdk_elasticache::Client, resource_name),
+    add_tags_to_resource / remove_tags_from_resource,
+    infallible(to_elasticache),
+    "AddTagsToResource" / "RemoveTagsFromResource"
+);
 
 /// The tags of one RDS resource (by ARN): for the kinds whose Describe does not carry them
 /// (DB subnet groups, DB parameter groups).
@@ -289,48 +286,15 @@ pub async fn list_elasticache(
 
 // --- ELBv2 -----------------------------------------------------------------------------------
 
-pub fn to_elb(tags: &Tags) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
+optional_tags!(to_elb, from_elb, aws_sdk_elasticloadbalancingv2::types::Tag);
 
-pub fn from_elb(tags: &[aws_sdk_elasticloadbalancingv2::types::Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
-        .collect()
-}
-
-/// AddTags / RemoveTags on one ELBv2 resource (by ARN).
-pub async fn set_elb(
-    elb: &aws_sdk_elasticloadbalancingv2::Client,
-    arn: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        elb.add_tags()
-            .resource_arns(arn)
-            .set_tags(Some(to_elb(&changes.set)))
-            .send()
-            .await
-            .op("AddTags")?;
-    }
-    if !changes.remove.is_empty() {
-        elb.remove_tags()
-            .resource_arns(arn)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("RemoveTags")?;
-    }
-    Ok(())
-}
+tag_setter!(
+    /// AddTags / RemoveTags on one ELBv2 resource (by ARN).
+    set_elb(aws_sdk_elasticloadbalancingv2::Client, resource_arns),
+    add_tags / remove_tags,
+    infallible(to_elb),
+    "AddTags" / "RemoveTags"
+);
 
 /// The tags of ELBv2 resources, by ARN (DescribeTags takes up to 20 ARNs).
 pub async fn describe_elb(
@@ -365,138 +329,18 @@ pub async fn list_elb(
     Ok(all.remove(arn).unwrap_or_default())
 }
 
-// --- IAM, ECR, ECS, Secrets Manager, SNS, CloudWatch -----------------------------------------
+// --- IAM, ECR, ECS, Secrets Manager, SNS, CloudWatch, Logs -----------------------------------
 
-pub fn to_iam(tags: &Tags, operation: &str) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|err| build_error(operation, err))
-        })
-        .collect()
-}
-
-pub fn from_iam(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
-    tags.iter()
-        .map(|tag| (tag.key().to_string(), tag.value().to_string()))
-        .collect()
-}
-
-pub fn to_ecr(tags: &Tags, operation: &str) -> Result<Vec<aws_sdk_ecr::types::Tag>, AwsError> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_ecr::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|err| build_error(operation, err))
-        })
-        .collect()
-}
-
-pub fn from_ecr(tags: &[aws_sdk_ecr::types::Tag]) -> Tags {
-    tags.iter()
-        .map(|tag| (tag.key().to_string(), tag.value().to_string()))
-        .collect()
-}
-
-pub fn to_ecs(tags: &Tags) -> Vec<aws_sdk_ecs::types::Tag> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_ecs::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
-
-pub fn from_ecs(tags: &[aws_sdk_ecs::types::Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
-        .collect()
-}
-
-/// TagResource / UntagResource on one ECS resource (by ARN).
-pub async fn set_ecs(
-    ecs: &aws_sdk_ecs::Client,
-    arn: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        ecs.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(to_ecs(&changes.set)))
-            .send()
-            .await
-            .op("TagResource")?;
-    }
-    if !changes.remove.is_empty() {
-        ecs.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("UntagResource")?;
-    }
-    Ok(())
-}
-
-pub fn to_secrets(tags: &Tags) -> Vec<aws_sdk_secretsmanager::types::Tag> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_secretsmanager::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
-
-pub fn from_secrets(tags: &[aws_sdk_secretsmanager::types::Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
-        .collect()
-}
-
-pub fn to_sns(tags: &Tags, operation: &str) -> Result<Vec<aws_sdk_sns::types::Tag>, AwsError> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_sns::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|err| build_error(operation, err))
-        })
-        .collect()
-}
-
-pub fn from_sns(tags: &[aws_sdk_sns::types::Tag]) -> Tags {
-    tags.iter()
-        .map(|tag| (tag.key().to_string(), tag.value().to_string()))
-        .collect()
-}
-
-pub fn to_cloudwatch(tags: &Tags) -> Vec<aws_sdk_cloudwatch::types::Tag> {
-    tags.iter()
-        .map(|(key, value)| {
-            aws_sdk_cloudwatch::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })
-        .collect()
-}
-
-pub fn from_cloudwatch(tags: &[aws_sdk_cloudwatch::types::Tag]) -> Tags {
-    tags.iter()
-        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
-        .collect()
-}
+required_tags!(to_iam, from_iam, aws_sdk_iam::types::Tag);
+required_tags!(to_ecr, from_ecr, aws_sdk_ecr::types::Tag);
+required_tags!(to_sns, from_sns, aws_sdk_sns::types::Tag);
+optional_tags!(to_ecs, from_ecs, aws_sdk_ecs::types::Tag);
+optional_tags!(to_secrets, from_secrets, aws_sdk_secretsmanager::types::Tag);
+optional_tags!(
+    to_cloudwatch,
+    from_cloudwatch,
+    aws_sdk_cloudwatch::types::Tag
+);
 
 /// CloudWatch Logs and Application Auto Scaling take tags as a plain map.
 pub fn to_map(tags: &Tags) -> HashMap<String, String> {
@@ -511,139 +355,61 @@ pub fn from_map(tags: &HashMap<String, String>) -> Tags {
         .collect()
 }
 
-/// TagRole / UntagRole on one IAM role (by name).
-pub async fn set_iam(
-    iam: &aws_sdk_iam::Client,
-    role_name: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        iam.tag_role()
-            .role_name(role_name)
-            .set_tags(Some(to_iam(&changes.set, "TagRole")?))
-            .send()
-            .await
-            .op("TagRole")?;
-    }
-    if !changes.remove.is_empty() {
-        iam.untag_role()
-            .role_name(role_name)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("UntagRole")?;
-    }
-    Ok(())
-}
+tag_setter!(
+    /// TagRole / UntagRole on one IAM role (by name).
+    set_iam(aws_sdk_iam::Client, role_name),
+    tag_role / untag_role,
+    |tags| to_iam(tags, "TagRole"),
+    "TagRole" / "UntagRole"
+);
 
-/// TagResource / UntagResource on one ECR repository (by ARN).
-pub async fn set_ecr(
-    ecr: &aws_sdk_ecr::Client,
-    arn: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        ecr.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(to_ecr(&changes.set, "TagResource")?))
-            .send()
-            .await
-            .op("TagResource")?;
-    }
-    if !changes.remove.is_empty() {
-        ecr.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("UntagResource")?;
-    }
-    Ok(())
-}
+tag_setter!(
+    /// TagResource / UntagResource on one ECR repository (by ARN).
+    set_ecr(aws_sdk_ecr::Client, resource_arn),
+    tag_resource / untag_resource,
+    |tags| to_ecr(tags, "TagResource"),
+    "TagResource" / "UntagResource"
+);
 
-/// TagResource / UntagResource on one SNS topic (by ARN).
-pub async fn set_sns(
-    sns: &aws_sdk_sns::Client,
-    arn: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        sns.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(to_sns(&changes.set, "TagResource")?))
-            .send()
-            .await
-            .op("TagResource")?;
-    }
-    if !changes.remove.is_empty() {
-        sns.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("UntagResource")?;
-    }
-    Ok(())
-}
+tag_setter!(
+    /// TagResource / UntagResource on one ECS resource (by ARN).
+    set_ecs(aws_sdk_ecs::Client, resource_arn),
+    tag_resource / untag_resource,
+    infallible(to_ecs),
+    "TagResource" / "UntagResource"
+);
 
-/// TagResource / UntagResource on one CloudWatch alarm (by ARN).
-pub async fn set_cloudwatch(
-    cloudwatch: &aws_sdk_cloudwatch::Client,
-    arn: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        cloudwatch
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(to_cloudwatch(&changes.set)))
-            .send()
-            .await
-            .op("TagResource")?;
-    }
-    if !changes.remove.is_empty() {
-        cloudwatch
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("UntagResource")?;
-    }
-    Ok(())
-}
+tag_setter!(
+    /// TagResource / UntagResource on one SNS topic (by ARN).
+    set_sns(aws_sdk_sns::Client, resource_arn),
+    tag_resource / untag_resource,
+    |tags| to_sns(tags, "TagResource"),
+    "TagResource" / "UntagResource"
+);
 
-/// TagResource / UntagResource on one Secrets Manager secret (by ARN or name).
-pub async fn set_secrets(
-    secrets: &aws_sdk_secretsmanager::Client,
-    secret_id: &str,
-    changes: &TagChanges,
-) -> Result<(), AwsError> {
-    use crate::aws::IntoAwsError;
-    if !changes.set.is_empty() {
-        secrets
-            .tag_resource()
-            .secret_id(secret_id)
-            .set_tags(Some(to_secrets(&changes.set)))
-            .send()
-            .await
-            .op("TagResource")?;
-    }
-    if !changes.remove.is_empty() {
-        secrets
-            .untag_resource()
-            .secret_id(secret_id)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .op("UntagResource")?;
-    }
-    Ok(())
-}
+tag_setter!(
+    /// TagResource / UntagResource on one CloudWatch alarm (by ARN).
+    set_cloudwatch(aws_sdk_cloudwatch::Client, resource_arn),
+    tag_resource / untag_resource,
+    infallible(to_cloudwatch),
+    "TagResource" / "UntagResource"
+);
+
+tag_setter!(
+    /// TagResource / UntagResource on one Secrets Manager secret (by ARN or name).
+    set_secrets(aws_sdk_secretsmanager::Client, secret_id),
+    tag_resource / untag_resource,
+    infallible(to_secrets),
+    "TagResource" / "UntagResource"
+);
+
+tag_setter!(
+    /// TagResource / UntagResource on one CloudWatch Logs log group (by ARN, without `:*`).
+    set_logs(aws_sdk_cloudwatchlogs::Client, resource_arn),
+    tag_resource / untag_resource,
+    infallible(to_map),
+    "TagResource" / "UntagResource"
+);
 
 #[cfg(test)]
 mod tests {

@@ -25,12 +25,14 @@
 //!   grows with the time already waited, stopped at once by the run's [`Cancel`].
 //! * **Tags**: editing `[environment.tags]` changes the tags of every existing resource.
 
+mod find;
+
 use super::retry::{poll_interval, Backoff, Cancel, Cancelled};
 use super::Session;
 use crate::aws::{AwsClients, AwsError, ErrorClass};
 use crate::graph::{LogicalId, Node};
 use crate::output::{format_elapsed, Event};
-use crate::resources::tags::{self, Owner};
+use crate::resources::tags;
 use crate::resources::{
     CreateSafety, Ctx, FieldChange, Live, Lookup, Readiness, Resolver, TagChanges,
 };
@@ -56,7 +58,7 @@ pub enum NodeFailure {
 }
 
 impl NodeFailure {
-    fn interrupted(what: impl Into<String>) -> impl FnOnce(Cancelled) -> NodeFailure {
+    pub(super) fn interrupted(what: impl Into<String>) -> impl FnOnce(Cancelled) -> NodeFailure {
         let what = what.into();
         move |_| NodeFailure::Interrupted(what)
     }
@@ -160,155 +162,6 @@ impl<'a> Converger<'a> {
         });
     }
 
-    /// Refuses a resource whose tags say it is not this environment's.
-    fn check_owner(
-        &self,
-        node: &Node<Resource>,
-        live: &Live,
-        found_by_identity: bool,
-    ) -> Result<(), NodeFailure> {
-        let Some(tags) = live.tags() else {
-            return Ok(());
-        };
-        let env = &self.session.env;
-        match tags::owner(tags, &env.stack, &env.name) {
-            Owner::Ours => Ok(()),
-            Owner::Other { stack, env: other } => Err(NodeFailure::Refused(format!(
-                "{} is tagged {}={stack}, {}={other}: it belongs to another stack or environment, and macroctl never adopts or changes it; give this environment other names (stack or env) or remove the other resource",
-                live.physical_id(),
-                crate::resources::TAG_STACK,
-                crate::resources::TAG_ENV,
-            ))),
-            // Found by name (or under its parent), not by our tags: without macroctl's tags it
-            // is someone else's.
-            Owner::Untagged if found_by_identity => {
-                Err(NodeFailure::Refused(format!(
-                    "{} exists but was not made by macroctl (it has no {} / {} tags), so macroctl leaves it alone; delete or rename it, or tag it {}={}, {}={}, {}={} to let macroctl manage it",
-                    live.physical_id(),
-                    crate::resources::TAG_STACK,
-                    crate::resources::TAG_ENV,
-                    crate::resources::TAG_STACK,
-                    env.stack,
-                    crate::resources::TAG_ENV,
-                    env.name,
-                    crate::resources::TAG_ID,
-                    node.id
-                )))
-            }
-            Owner::Untagged => Ok(()),
-        }
-    }
-
-    /// Reads one resource for a plan: by its recorded id, else by identity.
-    pub async fn observe(
-        &self,
-        node: &Node<Resource>,
-        resolver: &Resolver,
-    ) -> Result<Observed, NodeFailure> {
-        let resource = &node.payload;
-        let state = &self.session.state;
-        let mut note = None;
-        if let Some(entry) = state.resource(node.id.as_str()) {
-            let recorded = entry.physical_id.as_str();
-            // Created moments ago and never read back (a run killed right after the create
-            // answered, say): AWS may not show it yet. Once read back, it was visible.
-            let unseen_since_created = entry.outputs.is_empty()
-                && entry
-                    .created_at
-                    .as_deref()
-                    .and_then(age_of)
-                    .is_some_and(|age| age < self.consistency());
-            let mut live = resource
-                .spec
-                .read(
-                    &self.cached(),
-                    &resource.identity,
-                    Lookup::Id(recorded),
-                    resolver,
-                )
-                .await
-                .or_else(absent_if_not_found)?;
-            if live.is_none() && unseen_since_created {
-                // Looking again beats making a second one.
-                live = self
-                    .look_again(node, resolver, Lookup::Id(recorded), self.consistency())
-                    .await?;
-            }
-            if let Some(live) = live {
-                self.check_owner(node, &live, false)?;
-                return Ok(Observed {
-                    live: Some(live),
-                    note: None,
-                });
-            }
-            note = Some(format!("{recorded}, recorded in state, no longer exists"));
-        }
-        let live = resource
-            .spec
-            .read(
-                &self.cached(),
-                &resource.identity,
-                Lookup::Identity,
-                resolver,
-            )
-            .await
-            .or_else(absent_if_not_found)?;
-        match &live {
-            Some(live) => self.check_owner(node, live, true)?,
-            None => {
-                if let Some(intent) = state.intents.get(node.id.as_str()) {
-                    note = Some(format!(
-                        "a create begun at {} did not finish; up looks for what it made before creating",
-                        intent.started_at
-                    ));
-                }
-            }
-        }
-        Ok(Observed { live, note })
-    }
-
-    /// Reads a resource directly, again and again, until it shows up or `within` has passed.
-    async fn look_again(
-        &self,
-        node: &Node<Resource>,
-        resolver: &Resolver,
-        lookup: Lookup<'_>,
-        within: Duration,
-    ) -> Result<Option<Live>, NodeFailure> {
-        let resource = &node.payload;
-        let started = Instant::now();
-        let mut backoff = Backoff::patient();
-        loop {
-            let live = resource
-                .spec
-                .read(&self.direct(), &resource.identity, lookup, resolver)
-                .await
-                .or_else(absent_if_not_found)?;
-            if live.is_some() || started.elapsed() >= within {
-                return Ok(live);
-            }
-            let what = match lookup {
-                Lookup::Id(id) => format!("AWS to show {id}"),
-                Lookup::Identity => "AWS to show what an unfinished create made".to_string(),
-            };
-            self.waiting(
-                node,
-                format!(
-                    "waiting for {what} (eventual consistency, {} of at most {})",
-                    format_elapsed(started.elapsed()),
-                    format_elapsed(within)
-                ),
-            );
-            let delay = backoff
-                .next_delay()
-                .min(within.saturating_sub(started.elapsed()));
-            self.cancel
-                .sleep(delay)
-                .await
-                .map_err(NodeFailure::interrupted(format!("waiting for {what}")))?;
-        }
-    }
-
     /// Creates the resource: intent first, one call at a time, retried the safe way, then
     /// read back. Returns what AWS shows.
     pub async fn create(
@@ -355,10 +208,8 @@ impl<'a> Converger<'a> {
                 return self.adopt(node, live, recorder);
             }
         }
-        let mut throttled = Backoff::new();
-        let mut waiting = Backoff::patient();
+        let mut retries = Retries::new();
         let mut unknown_outcomes = 0;
-        let started = Instant::now();
         loop {
             let attempt = spec
                 .create(
@@ -376,11 +227,10 @@ impl<'a> Converger<'a> {
                 }
                 Err(err) => err,
             };
+            if self.wait_out(node, &err, &mut retries).await? {
+                continue;
+            }
             match err.class() {
-                ErrorClass::Throttled if throttled.attempts() < 10 => {
-                    let delay = throttled.next_delay();
-                    self.retry_after(node, &err, delay, "throttled").await?;
-                }
                 ErrorClass::AlreadyExists => {
                     // Usually our own earlier attempt whose answer was lost; AWS may need a
                     // moment to show it.
@@ -409,30 +259,45 @@ impl<'a> Converger<'a> {
                         return self.adopt(node, live, recorder);
                     }
                 }
-                ErrorClass::NotFound
-                    if self.touches_fresh(node) && started.elapsed() < self.consistency() =>
-                {
-                    let delay = waiting.next_delay();
-                    self.retry_after(
-                        node,
-                        &err,
-                        delay,
-                        "AWS does not show a resource created moments ago yet",
-                    )
-                    .await?;
-                }
-                ErrorClass::PropagationPending
-                    if !self.fresh_roles(node).is_empty()
-                        && started.elapsed() < self.consistency() =>
-                {
-                    let delay = waiting.next_delay();
-                    let roles = self.fresh_roles(node).join(", ");
-                    self.retry_after(node, &err, delay, &format!("IAM role {roles} to propagate"))
-                        .await?;
-                }
                 _ => return Err(err.into()),
             }
         }
+    }
+
+    /// Waits before repeating a call AWS refused for now — throttled; NotFound for something
+    /// this run created or changed moments ago (eventual consistency); an IAM role this run
+    /// created or changed that a service does not accept yet — and says so. `Ok(false)` when
+    /// `err` is none of these (or they have been waited out long enough): a real error, or one
+    /// the caller handles.
+    async fn wait_out(
+        &self,
+        node: &Node<Resource>,
+        err: &AwsError,
+        retries: &mut Retries,
+    ) -> Result<bool, NodeFailure> {
+        let within_window = retries.started.elapsed() < self.consistency();
+        let (delay, why) = match err.class() {
+            ErrorClass::Throttled if retries.throttled.attempts() < 10 => {
+                (retries.throttled.next_delay(), "throttled".to_string())
+            }
+            ErrorClass::NotFound if within_window && self.touches_fresh(node) => (
+                retries.waiting.next_delay(),
+                "AWS does not show a resource created or changed moments ago yet".to_string(),
+            ),
+            ErrorClass::PropagationPending if within_window => {
+                let roles = self.fresh_roles(node);
+                if roles.is_empty() {
+                    return Ok(false);
+                }
+                (
+                    retries.waiting.next_delay(),
+                    format!("waiting for IAM role {} to propagate", roles.join(", ")),
+                )
+            }
+            _ => return Ok(false),
+        };
+        self.retry_after(node, err, delay, &why).await?;
+        Ok(true)
     }
 
     /// Reports why a call is repeated and waits before it (stoppably).
@@ -498,10 +363,8 @@ impl<'a> Converger<'a> {
         let resource = &node.payload;
         let mut live = live;
         let mut changes = changes;
-        let mut throttled = Backoff::new();
-        let mut waiting = Backoff::patient();
+        let mut retries = Retries::new();
         let mut rereads = 0;
-        let started = Instant::now();
         loop {
             let attempt = resource
                 .spec
@@ -521,18 +384,17 @@ impl<'a> Converger<'a> {
                 }
                 Err(err) => err,
             };
+            if self.wait_out(node, &err, &mut retries).await? {
+                continue;
+            }
             match err.class() {
-                ErrorClass::Throttled if throttled.attempts() < 10 => {
-                    let delay = throttled.next_delay();
-                    self.retry_after(node, &err, delay, "throttled").await?;
-                }
                 ErrorClass::AlreadyExists | ErrorClass::Unknown if rereads < 8 => {
                     // Part of it may be done already (a rule added, a route created, whose
                     // answer was lost): read again and ask only for what is still missing.
                     rereads += 1;
                     if err.class() == ErrorClass::AlreadyExists && rereads > 1 {
                         // AWS says it is there but does not show it yet.
-                        let delay = waiting.next_delay();
+                        let delay = retries.waiting.next_delay();
                         self.retry_after(node, &err, delay, "AWS does not show it yet")
                             .await?;
                     }
@@ -546,27 +408,6 @@ impl<'a> Converger<'a> {
                     if let Some(change) = changes.iter().find(|change| change.replace) {
                         return Err(refuse_replace(&live, change));
                     }
-                }
-                ErrorClass::NotFound
-                    if self.touches_fresh(node) && started.elapsed() < self.consistency() =>
-                {
-                    let delay = waiting.next_delay();
-                    self.retry_after(
-                        node,
-                        &err,
-                        delay,
-                        "AWS does not show a resource changed moments ago yet",
-                    )
-                    .await?;
-                }
-                ErrorClass::PropagationPending
-                    if !self.fresh_roles(node).is_empty()
-                        && started.elapsed() < self.consistency() =>
-                {
-                    let delay = waiting.next_delay();
-                    let roles = self.fresh_roles(node).join(", ");
-                    self.retry_after(node, &err, delay, &format!("IAM role {roles} to propagate"))
-                        .await?;
                 }
                 _ => return Err(err.into()),
             }
@@ -612,25 +453,21 @@ impl<'a> Converger<'a> {
         live: &Live,
         changes: &TagChanges,
     ) -> Result<(), NodeFailure> {
-        let mut backoff = Backoff::new();
-        let started = Instant::now();
+        let mut retries = Retries::new();
+        let mut unknown_outcomes = 0;
         loop {
             let err = match live.set_tags(&self.mutating(), changes).await {
                 Ok(()) => return Ok(()),
                 Err(err) => err,
             };
-            let retry = match err.class() {
-                ErrorClass::Throttled | ErrorClass::Unknown => backoff.attempts() < 10,
-                ErrorClass::NotFound => {
-                    self.touches_fresh(node) && started.elapsed() < self.consistency()
-                }
-                _ => false,
-            };
-            if !retry {
+            if self.wait_out(node, &err, &mut retries).await? {
+                continue;
+            }
+            // Tagging is idempotent: an unknown outcome is simply repeated.
+            if err.class() != ErrorClass::Unknown || unknown_outcomes >= 5 {
                 return Err(err.into());
             }
-            let delay = backoff.next_delay();
-            self.retry_after(node, &err, delay, "tagging").await?;
+            unknown_outcomes += 1;
         }
     }
 
@@ -695,6 +532,23 @@ impl<'a> Converger<'a> {
     }
 }
 
+/// The backoffs of one call's retries, and when its first attempt was made.
+struct Retries {
+    throttled: Backoff,
+    waiting: Backoff,
+    started: Instant,
+}
+
+impl Retries {
+    fn new() -> Self {
+        Self {
+            throttled: Backoff::new(),
+            waiting: Backoff::patient(),
+            started: Instant::now(),
+        }
+    }
+}
+
 /// The field changes `up` makes for a resource: the kind's own, then its tags.
 pub fn field_changes(resource: &Resource, live: &Live, resolver: &Resolver) -> Vec<FieldChange> {
     resource.spec.diff(live, resolver)
@@ -728,7 +582,7 @@ pub fn refuse_replace(live: &Live, change: &FieldChange) -> NodeFailure {
 }
 
 /// A NotFound from a read means "absent" (the kinds map most of them to `None` themselves).
-fn absent_if_not_found(err: AwsError) -> Result<Option<Live>, NodeFailure> {
+pub(super) fn absent_if_not_found(err: AwsError) -> Result<Option<Live>, NodeFailure> {
     if err.class() == ErrorClass::NotFound {
         Ok(None)
     } else {
