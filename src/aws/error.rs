@@ -312,3 +312,113 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(code: &str, message: &str, status: u16) -> ErrorClass {
+        classify(Some(code), message, Some(status), false)
+    }
+
+    #[test]
+    fn answers_that_mean_our_earlier_attempt_worked_are_already_exists() {
+        for code in [
+            "InvalidSubnet.Conflict",
+            "InvalidPermission.Duplicate",
+            "RouteAlreadyExists",
+            "Resource.AlreadyAssociated",
+            "DuplicateTargetGroupName",
+            "EntityAlreadyExists",
+            "ResourceAlreadyExistsException",
+            "DBInstanceAlreadyExists",
+            "ReplicationGroupAlreadyExists",
+            "ResourceExistsException",
+        ] {
+            assert_eq!(class(code, "", 400), ErrorClass::AlreadyExists, "{code}");
+        }
+    }
+
+    #[test]
+    fn throttling_in_every_protocol() {
+        assert_eq!(
+            class("RequestLimitExceeded", "Request limit exceeded.", 503),
+            ErrorClass::Throttled
+        );
+        assert_eq!(
+            class("Throttling", "Rate exceeded", 400),
+            ErrorClass::Throttled
+        );
+        assert_eq!(
+            class("ThrottlingException", "Rate exceeded", 400),
+            ErrorClass::Throttled
+        );
+        assert_eq!(classify(None, "", Some(429), false), ErrorClass::Throttled);
+    }
+
+    #[test]
+    fn lost_responses_and_server_errors_leave_the_outcome_unknown() {
+        assert_eq!(classify(None, "", None, true), ErrorClass::Unknown);
+        assert_eq!(
+            class("InternalError", "An internal error has occurred", 500),
+            ErrorClass::Unknown
+        );
+        assert_eq!(class("ServiceUnavailable", "", 503), ErrorClass::Unknown);
+        assert_eq!(
+            classify(Some("Weird"), "", Some(502), false),
+            ErrorClass::Unknown
+        );
+    }
+
+    #[test]
+    fn services_refusing_a_fresh_role_are_propagation_pending() {
+        assert_eq!(
+            class("ClientException", "Role is not valid", 400),
+            ErrorClass::PropagationPending
+        );
+        assert_eq!(
+            class(
+                "InvalidParameterException",
+                "Unable to assume role and validate the specified targetGroupArn.",
+                400
+            ),
+            ErrorClass::PropagationPending
+        );
+        assert_eq!(
+            class(
+                "InvalidParameterValue",
+                "IAM role ARN value is invalid or does not include the required permissions for: ENHANCED_MONITORING",
+                400
+            ),
+            ErrorClass::PropagationPending
+        );
+        // The same codes with other words are ordinary errors.
+        assert_eq!(
+            class("ClientException", "Container image is invalid", 400),
+            ErrorClass::Other
+        );
+        assert_eq!(
+            class("InvalidParameterException", "bad subnet", 400),
+            ErrorClass::Other
+        );
+    }
+
+    #[test]
+    fn not_found_in_every_service_s_words() {
+        for code in [
+            "InvalidVpcID.NotFound",
+            "NatGatewayNotFound",
+            "TargetGroupNotFound",
+            "DBInstanceNotFound",
+            "NoSuchEntity",
+            "ResourceNotFoundException",
+            "ServiceNotFoundException",
+        ] {
+            assert_eq!(class(code, "", 400), ErrorClass::NotFound, "{code}");
+        }
+        assert_eq!(
+            class("ValidationError", "bad value", 400),
+            ErrorClass::Other
+        );
+    }
+}

@@ -135,3 +135,64 @@ pub fn az_label(region: &str, availability_zone: &str) -> String {
         .unwrap_or(availability_zone)
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::log_group::LogGroupSpec;
+    use crate::resources::vpc::VpcSpec;
+    use crate::resources::{subnet::SubnetSpec, Ref};
+
+    fn subnet_referring_to(output: &'static str) -> Declared {
+        Declared::new(
+            "subnet",
+            Spec::Subnet(SubnetSpec {
+                vpc: Ref::new("vpc", output),
+                cidr: "10.0.0.0/24".into(),
+                availability_zone: "us-east-1a".into(),
+                map_public_ip_on_launch: false,
+            }),
+        )
+    }
+
+    #[test]
+    fn a_reference_to_an_output_the_kind_does_not_declare_fails_before_any_call() {
+        let vpc = Declared::new(
+            "vpc",
+            Spec::Vpc(VpcSpec {
+                cidr: "10.0.0.0/16".into(),
+            }),
+        );
+        let error = check_outputs(&[vpc, subnet_referring_to("vpcid")]).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains("`subnet` refers to output `vpcid` of `vpc`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ec2:vpc resources have only vpc_id, cidr_block"),
+            "{text}"
+        );
+        let vpc = Declared::new(
+            "vpc",
+            Spec::Vpc(VpcSpec {
+                cidr: "10.0.0.0/16".into(),
+            }),
+        );
+        assert!(check_outputs(&[vpc, subnet_referring_to("vpc_id")]).is_ok());
+    }
+
+    #[test]
+    fn every_reference_of_every_environment_names_a_declared_output() {
+        for name in ["dev", "staging", "prod"] {
+            let env = crate::config::load(std::path::Path::new("envs"), name, None).unwrap();
+            desired(&env, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        // A log group is referred to by name; its kind declares it.
+        let group = Spec::LogGroup(LogGroupSpec {
+            name: "/ecs/x".into(),
+            retention_days: 7,
+        });
+        assert!(group.declared_outputs().contains(&"name"));
+    }
+}
