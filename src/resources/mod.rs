@@ -334,9 +334,6 @@ macro_rules! kinds {
         #[derive(Debug, Clone)]
         pub enum Live { $($variant(<$kind as Kind>::Live)),* }
 
-        /// The kind name of every kind, with its declared outputs.
-        pub const KINDS: &[(&str, &[&str])] = &[$((<$kind as Kind>::KIND, <$kind as Kind>::OUTPUTS)),*];
-
         impl Spec {
             pub fn kind(&self) -> &'static str {
                 match self { $(Spec::$variant(_) => <$kind as Kind>::KIND),* }
@@ -405,7 +402,16 @@ macro_rules! kinds {
                 match self { $(Live::$variant(live) => <$kind as Kind>::physical_id(live)),* }
             }
             pub fn outputs(&self) -> Outputs {
-                match self { $(Live::$variant(live) => <$kind as Kind>::outputs(live)),* }
+                match self {
+                    $(Live::$variant(live) => {
+                        debug_assert!(
+                            outputs_are_declared::<$kind>(live),
+                            "{}: outputs() does not return exactly OUTPUTS",
+                            <$kind as Kind>::KIND
+                        );
+                        <$kind as Kind>::outputs(live)
+                    }),*
+                }
             }
             pub fn status(&self) -> String {
                 match self { $(Live::$variant(live) => <$kind as Kind>::status(live)),* }
@@ -452,6 +458,15 @@ kinds! {
     EcsCluster => ecs_cluster::EcsCluster,
     TaskDefinition => task_definition::TaskDefinition,
     EcsService => ecs_service::EcsService,
+}
+
+/// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks
+/// references against). Checked on every use in debug builds, so every test run checks every
+/// kind it touches.
+pub fn outputs_are_declared<K: Kind>(live: &K::Live) -> bool {
+    let mut declared = K::OUTPUTS.to_vec();
+    declared.sort_unstable();
+    K::outputs(live).keys().map(String::as_str).eq(declared)
 }
 
 /// FNV-1a over the parts (with separators): stable across runs, platforms and Rust versions,

@@ -46,107 +46,123 @@ pub async fn census(emulator: &Emulator, stack: &str, env: &str) -> Census {
     census
 }
 
-/// The physical ids of every EC2 resource tagged for `env` (for "state tracks everything").
-pub async fn ec2_ids(emulator: &Emulator, env: &str) -> BTreeSet<String> {
+/// Every EC2 resource tagged for `env` (NAT gateways that are gone left out).
+struct Ec2Listing {
+    vpcs: Vec<aws_sdk_ec2::types::Vpc>,
+    subnets: Vec<aws_sdk_ec2::types::Subnet>,
+    gateways: Vec<aws_sdk_ec2::types::InternetGateway>,
+    addresses: Vec<aws_sdk_ec2::types::Address>,
+    nats: Vec<aws_sdk_ec2::types::NatGateway>,
+    tables: Vec<aws_sdk_ec2::types::RouteTable>,
+    groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
+}
+
+async fn list_ec2(emulator: &Emulator, env: &str) -> Ec2Listing {
     let ec2 = emulator.ec2().await;
-    let mut ids = BTreeSet::new();
     let f = || env_filter(env);
-    for vpc in ec2
-        .describe_vpcs()
-        .filters(f())
-        .send()
-        .await
-        .unwrap()
-        .vpcs()
-    {
-        ids.extend(vpc.vpc_id().map(str::to_string));
-    }
-    for subnet in ec2
-        .describe_subnets()
-        .filters(f())
-        .send()
-        .await
-        .unwrap()
-        .subnets()
-    {
-        ids.extend(subnet.subnet_id().map(str::to_string));
-    }
-    let gateways = ec2
-        .describe_internet_gateways()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    for gateway in gateways.internet_gateways() {
-        ids.extend(gateway.internet_gateway_id().map(str::to_string));
-    }
-    for address in ec2
-        .describe_addresses()
-        .filters(f())
-        .send()
-        .await
-        .unwrap()
-        .addresses()
-    {
-        ids.extend(address.allocation_id().map(str::to_string));
-    }
     let nats = ec2
         .describe_nat_gateways()
         .filter(f())
         .send()
         .await
         .unwrap();
-    for nat in nats.nat_gateways() {
-        let tagged = nat
-            .tags()
+    Ec2Listing {
+        vpcs: ec2
+            .describe_vpcs()
+            .filters(f())
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .to_vec(),
+        subnets: ec2
+            .describe_subnets()
+            .filters(f())
+            .send()
+            .await
+            .unwrap()
+            .subnets()
+            .to_vec(),
+        gateways: ec2
+            .describe_internet_gateways()
+            .filters(f())
+            .send()
+            .await
+            .unwrap()
+            .internet_gateways()
+            .to_vec(),
+        addresses: ec2
+            .describe_addresses()
+            .filters(f())
+            .send()
+            .await
+            .unwrap()
+            .addresses()
+            .to_vec(),
+        // moto ignores tag filters on DescribeNatGateways: check the tag here.
+        nats: nats
+            .nat_gateways()
             .iter()
-            .any(|t| t.key() == Some("macroctl:env") && t.value() == Some(env));
-        let gone = matches!(
-            nat.state().map(|s| s.as_str()),
-            Some("deleted" | "deleting" | "failed")
-        );
-        if tagged && !gone {
-            ids.extend(nat.nat_gateway_id().map(str::to_string));
-        }
+            .filter(|nat| {
+                nat.tags()
+                    .iter()
+                    .any(|t| t.key() == Some("macroctl:env") && t.value() == Some(env))
+            })
+            .filter(|nat| {
+                !matches!(
+                    nat.state().map(|s| s.as_str()),
+                    Some("deleted" | "deleting" | "failed")
+                )
+            })
+            .cloned()
+            .collect(),
+        tables: ec2
+            .describe_route_tables()
+            .filters(f())
+            .send()
+            .await
+            .unwrap()
+            .route_tables()
+            .to_vec(),
+        groups: ec2
+            .describe_security_groups()
+            .filters(f())
+            .send()
+            .await
+            .unwrap()
+            .security_groups()
+            .to_vec(),
     }
-    for table in ec2
-        .describe_route_tables()
-        .filters(f())
-        .send()
-        .await
-        .unwrap()
-        .route_tables()
-    {
-        ids.extend(table.route_table_id().map(str::to_string));
-    }
-    let groups = ec2
-        .describe_security_groups()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    for group in groups.security_groups() {
-        ids.extend(group.group_id().map(str::to_string));
-    }
-    ids
+}
+
+/// The physical ids of every EC2 resource tagged for `env` (for "state tracks everything").
+pub async fn ec2_ids(emulator: &Emulator, env: &str) -> BTreeSet<String> {
+    let listing = list_ec2(emulator, env).await;
+    let ids = listing
+        .vpcs
+        .iter()
+        .filter_map(|x| x.vpc_id())
+        .chain(listing.subnets.iter().filter_map(|x| x.subnet_id()))
+        .chain(
+            listing
+                .gateways
+                .iter()
+                .filter_map(|x| x.internet_gateway_id()),
+        )
+        .chain(listing.addresses.iter().filter_map(|x| x.allocation_id()))
+        .chain(listing.nats.iter().filter_map(|x| x.nat_gateway_id()))
+        .chain(listing.tables.iter().filter_map(|x| x.route_table_id()))
+        .chain(listing.groups.iter().filter_map(|x| x.group_id()));
+    ids.map(str::to_string).collect()
 }
 
 async fn ec2_census(emulator: &Emulator, env: &str, census: &mut Census) {
-    let ec2 = emulator.ec2().await;
-    let f = || env_filter(env);
-    for vpc in ec2
-        .describe_vpcs()
-        .filters(f())
-        .send()
-        .await
-        .unwrap()
-        .vpcs()
-    {
+    let listing = list_ec2(emulator, env).await;
+    for vpc in &listing.vpcs {
         push(census, "ec2:vpc", name_tag(vpc.tags()));
     }
-    let subnets = ec2.describe_subnets().filters(f()).send().await.unwrap();
     let mut subnet_names: HashMap<String, String> = HashMap::new();
-    for subnet in subnets.subnets() {
+    for subnet in &listing.subnets {
         let name = name_tag(subnet.tags());
         subnet_names.insert(
             subnet.subnet_id().unwrap_or_default().to_string(),
@@ -154,14 +170,8 @@ async fn ec2_census(emulator: &Emulator, env: &str, census: &mut Census) {
         );
         push(census, "ec2:subnet", name);
     }
-    let gateways = ec2
-        .describe_internet_gateways()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
     let mut target_names: HashMap<String, String> = HashMap::new();
-    for gateway in gateways.internet_gateways() {
+    for gateway in &listing.gateways {
         let name = name_tag(gateway.tags());
         let attached = gateway.attachments().len();
         target_names.insert(
@@ -177,42 +187,19 @@ async fn ec2_census(emulator: &Emulator, env: &str, census: &mut Census) {
             format!("{name} attachments={attached}"),
         );
     }
-    let addresses = ec2.describe_addresses().filters(f()).send().await.unwrap();
-    for address in addresses.addresses() {
+    for address in &listing.addresses {
         push(census, "ec2:elastic-ip", name_tag(address.tags()));
     }
-    let nats = ec2
-        .describe_nat_gateways()
-        .filter(f())
-        .send()
-        .await
-        .unwrap();
-    for nat in nats.nat_gateways() {
-        let tagged = nat
-            .tags()
-            .iter()
-            .any(|t| t.key() == Some("macroctl:env") && t.value() == Some(env));
-        let gone = matches!(
-            nat.state().map(|s| s.as_str()),
-            Some("deleted" | "deleting" | "failed")
+    for nat in &listing.nats {
+        let name = name_tag(nat.tags());
+        target_names.insert(
+            nat.nat_gateway_id().unwrap_or_default().to_string(),
+            name.clone(),
         );
-        if tagged && !gone {
-            let name = name_tag(nat.tags());
-            target_names.insert(
-                nat.nat_gateway_id().unwrap_or_default().to_string(),
-                name.clone(),
-            );
-            push(census, "ec2:nat-gateway", name);
-        }
+        push(census, "ec2:nat-gateway", name);
     }
-    let groups = ec2
-        .describe_security_groups()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    let group_names: HashMap<String, String> = groups
-        .security_groups()
+    let group_names: HashMap<String, String> = listing
+        .groups
         .iter()
         .map(|group| {
             (
@@ -221,13 +208,7 @@ async fn ec2_census(emulator: &Emulator, env: &str, census: &mut Census) {
             )
         })
         .collect();
-    let tables = ec2
-        .describe_route_tables()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    for table in tables.route_tables() {
+    for table in &listing.tables {
         let name = name_tag(table.tags());
         let mut routes: Vec<String> = table
             .routes()
@@ -263,6 +244,7 @@ async fn ec2_census(emulator: &Emulator, env: &str, census: &mut Census) {
             );
         }
     }
+    let ec2 = emulator.ec2().await;
     let group_ids: Vec<String> = group_names.keys().cloned().collect();
     let rules = if group_ids.is_empty() {
         Vec::new()
