@@ -274,24 +274,34 @@ pub async fn apply(
                     Ok(())
                 }
                 Err(source) => {
-                    // Nothing new starts after a failure; waits elsewhere need not go on.
-                    if !matches!(source, NodeFailure::Interrupted(_)) {
-                        cancel.fire();
-                    }
-                    let error = ResourceError {
+                    let event = match &source {
+                        NodeFailure::Interrupted(waiting_for) => Event::NodeStopped {
+                            id: node.id.to_string(),
+                            kind: kind.to_string(),
+                            action: action.as_str().to_string(),
+                            waiting_for: waiting_for.clone(),
+                            elapsed_ms,
+                        },
+                        _ => {
+                            // Nothing new starts after a failure; waits elsewhere need not
+                            // go on.
+                            cancel.fire();
+                            Event::NodeFailed {
+                                id: node.id.to_string(),
+                                kind: kind.to_string(),
+                                action: action.as_str().to_string(),
+                                error: source.to_string(),
+                                elapsed_ms,
+                            }
+                        }
+                    };
+                    session.reporter.report(event);
+                    Err(ResourceError {
                         env: session.env.name.clone(),
                         id: node.id.to_string(),
                         kind,
                         source,
-                    };
-                    session.reporter.report(Event::NodeFailed {
-                        id: node.id.to_string(),
-                        kind: kind.to_string(),
-                        action: action.as_str().to_string(),
-                        error: error.source.to_string(),
-                        elapsed_ms,
-                    });
-                    Err(error)
+                    })
                 }
             }
         }

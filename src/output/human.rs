@@ -54,6 +54,16 @@ fn describe(event: &Event) -> String {
             "{id} ({kind}): {action} done [{physical_id}] in {}",
             format_elapsed(Duration::from_millis(*elapsed_ms as u64))
         ),
+        Event::NodeStopped {
+            id,
+            kind,
+            action,
+            waiting_for,
+            elapsed_ms,
+        } => format!(
+            "{id} ({kind}): {action} stopped after {} while {waiting_for}; `up` resumes it",
+            format_elapsed(Duration::from_millis(*elapsed_ms as u64))
+        ),
         Event::NodeFailed {
             id,
             kind,
@@ -90,7 +100,9 @@ impl Reporter for HumanReporter {
                     bar.set_message(message.clone());
                 }
             }
-            Event::NodeFinished { id, .. } | Event::NodeFailed { id, .. } => {
+            Event::NodeFinished { id, .. }
+            | Event::NodeFailed { id, .. }
+            | Event::NodeStopped { id, .. } => {
                 if let Some(bar) = live.bars.borrow_mut().remove(id) {
                     bar.finish_and_clear();
                 }

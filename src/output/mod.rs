@@ -50,6 +50,15 @@ pub enum Event {
         physical_id: String,
         elapsed_ms: u128,
     },
+    /// A resource's action was stopped while it waited (Ctrl-C, SIGTERM, or a failure
+    /// elsewhere); the next `up` resumes it.
+    NodeStopped {
+        id: String,
+        kind: String,
+        action: String,
+        waiting_for: String,
+        elapsed_ms: u128,
+    },
     /// A resource's action failed.
     NodeFailed {
         id: String,

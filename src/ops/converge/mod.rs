@@ -511,7 +511,7 @@ impl<'a> Converger<'a> {
             self.cancel
                 .sleep(delay)
                 .await
-                .map_err(NodeFailure::interrupted(format!("waiting for {why}")))?;
+                .map_err(NodeFailure::interrupted(format!("waiting: {why}")))?;
             let physical_id = live.physical_id();
             live = resource
                 .spec
