@@ -114,12 +114,14 @@ async fn up_under(faults: serde_json::Value) -> Faulted {
 }
 
 #[tokio::test]
-async fn lost_responses_a_fifth_of_mutating_calls() {
+async fn lost_responses_a_quarter_of_mutating_calls() {
     let faulted = up_under(json!({
         "seed": 11,
-        "rules": [{"fault": "lose_response", "mutating": true, "probability": 0.2}],
+        "rules": [{"fault": "lose_response", "mutating": true, "probability": 0.25}],
     }))
     .await;
+    // The order of calls (and so which ones are lost) varies with concurrency; a quarter
+    // makes "at least a tenth" hold with a wide margin (about 3 standard deviations).
     let lost = faulted.injected("lose_response");
     assert!(
         lost as f64 >= 0.10 * faulted.mutating_requests as f64,

@@ -164,7 +164,7 @@ class ListedRead:
 
     kind: str  # the fresh kind it lists
     items: str  # JSON key, or XML container element
-    keys: tuple[str, ...]  # fields of an item that name it
+    keys: tuple[str, ...]  # fields of an item that name it (none: the item is the name)
     missing: str | None = None  # JSON: failures entry {"arn": item[missing], "reason": "MISSING"}
 
 
@@ -175,6 +175,7 @@ LISTED_READS: dict[tuple[str, str], ListedRead] = {
     ("ecs", "DescribeClusters"): ListedRead(
         "ecs:cluster", "clusters", ("clusterArn", "clusterName"), missing="clusterArn"
     ),
+    ("ecs", "ListTaskDefinitions"): ListedRead("ecs:task-definition", "taskDefinitionArns", ()),
     ("logs", "DescribeLogGroups"): ListedRead(
         "logs:log-group", "logGroups", ("logGroupName", "arn")
     ),
@@ -338,7 +339,13 @@ class Freshness:
         if not self.fresh:
             return None
         listed = LISTED_READS.get((call.service, call.action))
+        # A create is never refused for its own name, wherever else in its body it appears
+        # (a task definition's family may also be an environment variable's value).
+        named = NAMED_CREATES.get((call.service, call.action))
+        own_name = call.param(named[0]) if named else None
         for param, value in call.named_values():
+            if own_name is not None and value == own_name:
+                continue
             fresh = self.lookup(call, account, value)
             if fresh is None or (listed and fresh.kind == listed.kind):
                 continue
@@ -386,6 +393,8 @@ def drop_json_items(body: bytes, listed: ListedRead, hidden: Callable[[str], boo
         return None
 
     def is_hidden(item: Any) -> bool:
+        if isinstance(item, str):
+            return not listed.keys and hidden(item)
         return isinstance(item, dict) and any(hidden(str(item.get(k, ""))) for k in listed.keys)
 
     kept = [item for item in items if not is_hidden(item)]

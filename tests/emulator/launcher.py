@@ -221,8 +221,9 @@ What each fault does on the wire:
     ``addressesSet``, ``natGatewaySet``, ``routeTableSet``, ``associationSet``
     (``routeTableAssociationId``), ``securityGroupInfo`` and ``securityGroupRuleSet``
     (default xmlns and XML declaration kept, Content-Length fixed); ECS DescribeServices and
-    DescribeClusters move it to ``failures`` with reason ``MISSING``; Logs DescribeLogGroups
-    and CloudWatch DescribeAlarms omit it (these never answer NotFound for it).
+    DescribeClusters move it to ``failures`` with reason ``MISSING``; ECS ListTaskDefinitions,
+    Logs DescribeLogGroups and CloudWatch DescribeAlarms omit it (these never answer NotFound
+    for it).
 
   Each refused call and each answer with something left out counts once.
 * ``iam_propagation``: for ``seconds`` after a role was created or changed (IAM

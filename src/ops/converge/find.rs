@@ -6,12 +6,13 @@
 //! whose tags name another stack or environment — or, found by name rather than by id, that
 //! carries no macroctl tags — is someone else's, and is never adopted or changed.
 
-use super::{absent_if_not_found, Converger, NodeFailure, Observed};
+use super::{Converger, NodeFailure, Observed};
+use crate::aws::ErrorClass;
 use crate::graph::Node;
 use crate::ops::retry::Backoff;
 use crate::output::format_elapsed;
 use crate::resources::tags::{self, Owner};
-use crate::resources::{Live, Lookup, Resolver};
+use crate::resources::{Ctx, Live, Lookup, Resolver};
 use crate::stack::Resource;
 use crate::state::age_of;
 use std::time::{Duration, Instant};
@@ -62,7 +63,6 @@ impl Converger<'_> {
         node: &Node<Resource>,
         resolver: &Resolver,
     ) -> Result<Observed, NodeFailure> {
-        let resource = &node.payload;
         let state = &self.session.state;
         let mut note = None;
         if let Some(entry) = state.resource(node.id.as_str()) {
@@ -75,16 +75,9 @@ impl Converger<'_> {
                     .as_deref()
                     .and_then(age_of)
                     .is_some_and(|age| age < self.consistency());
-            let mut live = resource
-                .spec
-                .read(
-                    &self.cached(),
-                    &resource.identity,
-                    Lookup::Id(recorded),
-                    resolver,
-                )
-                .await
-                .or_else(absent_if_not_found)?;
+            let mut live = self
+                .read(node, &self.cached(), Lookup::Id(recorded), resolver)
+                .await?;
             if live.is_none() && unseen_since_created {
                 // Looking again beats making a second one.
                 live = self
@@ -100,16 +93,9 @@ impl Converger<'_> {
             }
             note = Some(format!("{recorded}, recorded in state, no longer exists"));
         }
-        let live = resource
-            .spec
-            .read(
-                &self.cached(),
-                &resource.identity,
-                Lookup::Identity,
-                resolver,
-            )
-            .await
-            .or_else(absent_if_not_found)?;
+        let live = self
+            .read(node, &self.cached(), Lookup::Identity, resolver)
+            .await?;
         match &live {
             Some(live) => self.check_owner(node, live, true)?,
             None => {
@@ -124,6 +110,38 @@ impl Converger<'_> {
         Ok(Observed { live, note })
     }
 
+    /// Reads the resource: `None` when AWS says it is not there. A read AWS throttled or
+    /// failed on its side is repeated with backoff: the SDK's own retries stop when its retry
+    /// quota runs out, which heavy throttling drains.
+    pub(super) async fn read(
+        &self,
+        node: &Node<Resource>,
+        ctx: &Ctx<'_>,
+        lookup: Lookup<'_>,
+        resolver: &Resolver,
+    ) -> Result<Option<Live>, NodeFailure> {
+        let resource = &node.payload;
+        let mut backoff = Backoff::new();
+        loop {
+            let err = match resource
+                .spec
+                .read(ctx, &resource.identity, lookup, resolver)
+                .await
+            {
+                Ok(live) => return Ok(live),
+                Err(err) => err,
+            };
+            match err.class() {
+                ErrorClass::NotFound => return Ok(None),
+                ErrorClass::Throttled | ErrorClass::Unknown if backoff.attempts() < 10 => {
+                    let delay = backoff.next_delay();
+                    self.retry_after(node, &err, delay, "reading").await?;
+                }
+                _ => return Err(err.into()),
+            }
+        }
+    }
+
     /// Reads a resource directly, again and again, until it shows up or `within` has passed.
     pub(super) async fn look_again(
         &self,
@@ -132,15 +150,10 @@ impl Converger<'_> {
         lookup: Lookup<'_>,
         within: Duration,
     ) -> Result<Option<Live>, NodeFailure> {
-        let resource = &node.payload;
         let started = Instant::now();
         let mut backoff = Backoff::patient();
         loop {
-            let live = resource
-                .spec
-                .read(&self.direct(), &resource.identity, lookup, resolver)
-                .await
-                .or_else(absent_if_not_found)?;
+            let live = self.read(node, &self.direct(), lookup, resolver).await?;
             if live.is_some() || started.elapsed() >= within {
                 return Ok(live);
             }

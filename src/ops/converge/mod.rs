@@ -422,23 +422,15 @@ impl<'a> Converger<'a> {
         resolver: &Resolver,
         physical_id: &str,
     ) -> Result<Live, NodeFailure> {
-        let resource = &node.payload;
         if let Some(live) = self
             .look_again(node, resolver, Lookup::Id(physical_id), Duration::ZERO)
             .await?
         {
             return Ok(live);
         }
-        if let Some(live) = resource
-            .spec
-            .read(
-                &self.direct(),
-                &resource.identity,
-                Lookup::Identity,
-                resolver,
-            )
-            .await
-            .or_else(absent_if_not_found)?
+        if let Some(live) = self
+            .read(node, &self.direct(), Lookup::Identity, resolver)
+            .await?
         {
             return Ok(live);
         }
@@ -480,7 +472,6 @@ impl<'a> Converger<'a> {
         changed: bool,
         resolver: &Resolver,
     ) -> Result<Live, NodeFailure> {
-        let resource = &node.payload;
         let started = Instant::now();
         let mut live = live;
         loop {
@@ -513,16 +504,9 @@ impl<'a> Converger<'a> {
                 .await
                 .map_err(NodeFailure::interrupted(format!("waiting: {why}")))?;
             let physical_id = live.physical_id();
-            live = resource
-                .spec
-                .read(
-                    &self.direct(),
-                    &resource.identity,
-                    Lookup::Id(&physical_id),
-                    resolver,
-                )
-                .await
-                .or_else(absent_if_not_found)?
+            live = self
+                .read(node, &self.direct(), Lookup::Id(&physical_id), resolver)
+                .await?
                 .ok_or_else(|| {
                     NodeFailure::Refused(format!(
                         "{physical_id} disappeared while macroctl waited for it ({why})"
@@ -579,15 +563,6 @@ pub fn refuse_replace(live: &Live, change: &FieldChange) -> NodeFailure {
         change.old,
         change.new
     ))
-}
-
-/// A NotFound from a read means "absent" (the kinds map most of them to `None` themselves).
-pub(super) fn absent_if_not_found(err: AwsError) -> Result<Option<Live>, NodeFailure> {
-    if err.class() == ErrorClass::NotFound {
-        Ok(None)
-    } else {
-        Err(err.into())
-    }
 }
 
 /// A client token for one create intent: 32 hex characters (every API's limits allow that:
