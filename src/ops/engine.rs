@@ -54,6 +54,8 @@ pub struct PlannedResource {
     /// The live status, when the resource exists.
     pub status: Option<String>,
     pub changes: Vec<FieldChange>,
+    /// The logical ids it depends on (the graph's edges: what must exist before it).
+    pub depends_on: Vec<String>,
     /// Something worth saying, e.g. that the id recorded in state no longer exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -183,6 +185,7 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
                             physical_id: observed.live.as_ref().map(Live::physical_id),
                             status: observed.live.as_ref().map(Live::status),
                             changes,
+                            depends_on: node.deps.iter().map(|dep| dep.to_string()).collect(),
                             note: observed.note,
                             live: observed.live,
                         },
