@@ -74,6 +74,7 @@ clients! {
     cloudwatch => aws_sdk_cloudwatch,
     sns => aws_sdk_sns,
     autoscaling => aws_sdk_applicationautoscaling,
+    tagging => aws_sdk_resourcegroupstagging,
 }
 
 impl AwsClients {

@@ -52,6 +52,8 @@ pub struct Session<'r> {
     pub state: State,
     pub aws: AwsClients,
     pub inventory: Inventory,
+    /// The desired specs, for batched listings (`Ctx::desired`).
+    desired: Vec<crate::resources::Spec>,
     pub reporter: &'r dyn Reporter,
     pub settings: Settings,
     /// Held for the whole session by commands that change things; released on drop (and by
@@ -138,10 +140,15 @@ impl<'r> Session<'r> {
             }
         }
         let graph = stack::desired(&env, state.releases.current())?;
-        let inventory = Inventory::new(aws.ec2.clone(), &env.stack, &env.name);
+        let inventory = Inventory::new(aws.ec2.clone(), aws.tagging.clone(), &env.stack, &env.name);
+        let desired = graph
+            .nodes()
+            .map(|node| node.payload.spec.clone())
+            .collect();
         Ok(Session {
             env,
             graph,
+            desired,
             store,
             state,
             aws,
@@ -161,6 +168,7 @@ impl<'r> Session<'r> {
             reporter: self.reporter,
             apply_immediately: self.settings.apply_immediately,
             cached: true,
+            desired: &self.desired,
         }
     }
 }

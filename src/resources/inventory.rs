@@ -9,19 +9,34 @@
 //! A listing is a snapshot, and EC2 is eventually consistent: right after a create, or when
 //! looking for what a lost response may have made, the engine asks for a direct read
 //! (`ctx.cached == false`): by id, or filtered by the resource's own `macroctl:id` tag.
+//!
+//! Other services get the same through [`Listing`]: a kind module declares how to list all of
+//! this environment's resources of its kind in one call (or one paginated listing), and
+//! [`Inventory::listed`] makes that call once per run, whichever resource asks first. The tags
+//! of most kinds come from one Resource Groups Tagging API `GetResources` over everything
+//! tagged for the environment ([`Inventory::tags_of`]), which also tells what is tagged for
+//! the environment but no longer declared.
 
-use super::{Ctx, Identity, Lookup, TAG_ENV, TAG_ID, TAG_STACK};
+use super::{Ctx, Identity, Lookup, Tags, TAG_ENV, TAG_ID, TAG_STACK};
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::{
     Address, Filter, InternetGateway, NatGateway, RouteTable, SecurityGroup, SecurityGroupRule,
     Subnet, Tag, Vpc,
 };
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 pub struct Inventory {
     ec2: aws_sdk_ec2::Client,
+    tagging: aws_sdk_resourcegroupstagging::Client,
     stack: String,
     env: String,
+    /// One cell per [`Listing`] type, made on first use.
+    listings: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// ARN → tags of everything tagged with this stack and environment (GetResources).
+    tagged: OnceCell<HashMap<String, Tags>>,
     vpcs: OnceCell<Vec<Vpc>>,
     subnets: OnceCell<Vec<Subnet>>,
     internet_gateways: OnceCell<Vec<InternetGateway>>,
@@ -225,12 +240,31 @@ fn tag_filter(key: &str, value: &str) -> Filter {
         .build()
 }
 
+/// All of this environment's resources of one kind, listed in one call (or one paginated
+/// listing) per run. A kind module implements it for a marker type of its own; the items are
+/// whatever the API answers (e.g. `aws_sdk_cloudwatch::types::MetricAlarm`).
+#[allow(async_fn_in_trait)]
+pub trait Listing: 'static {
+    type Item: Clone + Send + Sync + 'static;
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<Self::Item>, AwsError>;
+}
+
+type ListingCell<L> = OnceCell<Arc<Vec<<L as Listing>::Item>>>;
+
 impl Inventory {
-    pub fn new(ec2: aws_sdk_ec2::Client, stack: &str, env: &str) -> Self {
+    pub fn new(
+        ec2: aws_sdk_ec2::Client,
+        tagging: aws_sdk_resourcegroupstagging::Client,
+        stack: &str,
+        env: &str,
+    ) -> Self {
         Self {
             ec2,
+            tagging,
             stack: stack.to_string(),
             env: env.to_string(),
+            listings: Mutex::new(HashMap::new()),
+            tagged: OnceCell::new(),
             vpcs: OnceCell::new(),
             subnets: OnceCell::new(),
             internet_gateways: OnceCell::new(),
@@ -240,6 +274,71 @@ impl Inventory {
             security_groups: OnceCell::new(),
             security_group_rules: OnceCell::new(),
         }
+    }
+
+    /// The run's listing `L`: listed by the first caller, shared by every later one.
+    pub async fn listed<L: Listing>(&self, ctx: &Ctx<'_>) -> Result<Arc<Vec<L::Item>>, AwsError> {
+        let cell: Arc<ListingCell<L>> = {
+            let mut listings = self.listings.lock().unwrap_or_else(|e| e.into_inner());
+            let any = listings
+                .entry(TypeId::of::<L>())
+                .or_insert_with(|| Arc::new(ListingCell::<L>::new()))
+                .clone();
+            any.downcast()
+                .unwrap_or_else(|_| unreachable!("one cell type per listing type"))
+        };
+        cell.get_or_try_init(|| async { L::list(ctx).await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+
+    /// Everything tagged with this stack and environment, by ARN, in one paginated
+    /// `GetResources`.
+    pub async fn tagged(&self) -> Result<&HashMap<String, Tags>, AwsError> {
+        self.tagged
+            .get_or_try_init(|| async {
+                let filter = |key: &str, value: &str| {
+                    aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+                        .key(key)
+                        .values(value)
+                        .build()
+                };
+                let mut pages = self
+                    .tagging
+                    .get_resources()
+                    .tag_filters(filter(TAG_STACK, &self.stack))
+                    .tag_filters(filter(TAG_ENV, &self.env))
+                    .resources_per_page(100)
+                    .into_paginator()
+                    .send();
+                let mut all = HashMap::new();
+                while let Some(page) = pages.next().await {
+                    for mapping in page.op("GetResources")?.resource_tag_mapping_list() {
+                        let Some(arn) = mapping.resource_arn() else {
+                            continue;
+                        };
+                        let tags = mapping
+                            .tags()
+                            .iter()
+                            .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                            .collect();
+                        all.insert(arn.to_string(), tags);
+                    }
+                }
+                Ok(all)
+            })
+            .await
+    }
+
+    /// The tags of the resource `arn` while planning, from the environment's `GetResources`;
+    /// `None` when it is not there (not tagged for this environment, or of a kind the tagging
+    /// API does not see), and whenever `ctx` wants a direct read: the kind then reads the
+    /// tags itself.
+    pub async fn tags_of(&self, ctx: &Ctx<'_>, arn: &str) -> Result<Option<Tags>, AwsError> {
+        if !ctx.cached {
+            return Ok(None);
+        }
+        Ok(self.tagged().await?.get(arn).cloned())
     }
 
     /// Whether tags mark a resource as this stack's and environment's. (Checked here too:
@@ -401,19 +500,45 @@ impl Inventory {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Tagged {
     pub id: String,
-    pub kind: &'static str,
+    /// `ec2:vpc`, `elasticloadbalancing:targetgroup`, ...: the service and the resource type
+    /// of its ARN (any kind of resource can carry the tags, not only the kinds macroctl makes).
+    pub kind: String,
     pub physical_id: String,
 }
 
+/// `service:type` and the id of an ARN (`arn:aws:ec2:r:a:vpc/vpc-1` → `ec2:vpc`, `vpc-1`).
+fn kind_and_id_of_arn(arn: &str) -> (String, String) {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, service, _, _) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    );
+    let resource = parts.next().unwrap_or_default();
+    let (kind, id) = resource
+        .split_once('/')
+        .or_else(|| resource.split_once(':'))
+        .unwrap_or((resource, resource));
+    let id = if service == Some("ec2") {
+        id.to_string()
+    } else {
+        arn.to_string()
+    };
+    (format!("{}:{kind}", service.unwrap_or_default()), id)
+}
+
 impl Inventory {
-    /// Every resource of every kind tagged with this stack and environment.
+    /// Every resource tagged with this stack and environment: what `GetResources` sees, and
+    /// the EC2 resources of this run's listings (read anyway while planning).
     pub async fn all_tagged(&self) -> Result<Vec<Tagged>, AwsError> {
-        fn collect<T: Ec2Item>(out: &mut Vec<Tagged>, kind: &'static str, items: &[T]) {
+        fn collect<T: Ec2Item>(out: &mut Vec<Tagged>, kind: &str, items: &[T]) {
             for item in items {
                 if let Some(id) = tag_value(item.tags(), TAG_ID) {
                     out.push(Tagged {
                         id: id.to_string(),
-                        kind,
+                        kind: kind.to_string(),
                         physical_id: item.id().unwrap_or_default().to_string(),
                     });
                 }
@@ -435,6 +560,46 @@ impl Inventory {
             "ec2:security-group",
             self.all::<SecurityGroup>().await?,
         );
+        for (arn, tags) in self.tagged().await? {
+            let Some(id) = tags.get(TAG_ID) else {
+                continue;
+            };
+            let (kind, physical_id) = kind_and_id_of_arn(arn);
+            if !out.iter().any(|known| known.physical_id == physical_id) {
+                out.push(Tagged {
+                    id: id.clone(),
+                    kind,
+                    physical_id,
+                });
+            }
+        }
+        out.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kind_and_id_of_arn;
+
+    #[test]
+    fn arns_name_their_kind_and_id() {
+        assert_eq!(
+            kind_and_id_of_arn("arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0abc"),
+            ("ec2:vpc".to_string(), "vpc-0abc".to_string())
+        );
+        let group = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/macro-ai-dev-api/73e2";
+        assert_eq!(
+            kind_and_id_of_arn(group),
+            (
+                "elasticloadbalancing:targetgroup".to_string(),
+                group.to_string()
+            )
+        );
+        let db = "arn:aws:rds:us-east-1:1:db:macro-ai-dev-postgres";
+        assert_eq!(
+            kind_and_id_of_arn(db),
+            ("rds:db".to_string(), db.to_string())
+        );
     }
 }

@@ -181,6 +181,17 @@ pub struct Ctx<'a> {
     /// false right after a change (and when looking for what a lost response may have made),
     /// when only a direct read tells the truth.
     pub cached: bool,
+    /// Every desired resource of the environment: what a batched listing asks for (the names
+    /// of all target groups, say, for one DescribeTargetGroups).
+    pub desired: &'a [Spec],
+}
+
+impl Ctx<'_> {
+    /// The desired specs of one kind, e.g. `ctx.desired_of(|spec| match spec {
+    /// Spec::Alarm(alarm) => Some(alarm), _ => None })`.
+    pub fn desired_of<'s, T>(&'s self, pick: impl Fn(&'s Spec) -> Option<&'s T>) -> Vec<&'s T> {
+        self.desired.iter().filter_map(pick).collect()
+    }
 }
 
 /// How a kind's resources are found when state does not know their physical id.
