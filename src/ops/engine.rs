@@ -9,7 +9,7 @@
 //! reading back, waiting — is the convergence layer's (`converge`). A converged environment
 //! is read and nothing else: zero mutating calls.
 
-use super::converge::{self, Converger};
+use super::converge::{self, Converger, Observed};
 use super::retry::Cancel;
 use super::{Session, StateRecorder};
 use crate::graph::{execute, ExecOptions, LogicalId, Node, RunSummary};
@@ -124,86 +124,69 @@ impl ResourceError {
 }
 
 /// Observes every desired resource and decides what `up` would do.
+///
+/// Reading is what a CI job pays on every push, so it is not done in dependency order: a
+/// resource recorded in state is read at once (its id is known, and its parents' outputs, which
+/// a child needs to find itself, are taken from state); only a resource state does not know
+/// waits for what it depends on (to find it, it may need their live outputs). Most reads are
+/// answered from batched listings shared by every resource of a kind, so a converged
+/// environment is read in a few round trips. The diff then runs in dependency order, against
+/// live outputs.
 pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceError>> {
     let cancel = Cancel::default();
     let converger = Converger::new(session, &cancel);
-    let resolver = Resolver::default();
-    let planned: RefCell<HashMap<LogicalId, PlannedResource>> = RefCell::new(HashMap::new());
+    let lookups = Resolver::default();
+    for (id, entry) in &session.state.resources {
+        lookups.set(&LogicalId::new(id), entry.outputs.clone());
+    }
+    let observed: RefCell<HashMap<LogicalId, Observed>> = RefCell::new(HashMap::new());
+    let read_order = read_graph(session);
     let options = ExecOptions {
         parallelism: session.settings.parallelism,
     };
-    let summary =
-        execute(
-            &session.graph,
-            &options,
-            std::future::pending::<()>(),
-            |node| {
-                let converger = &converger;
-                let resolver = &resolver;
-                let planned = &planned;
-                async move {
-                    let resource = &node.payload;
-                    let kind = resource.spec.kind();
-                    let observed = converger.observe(node, resolver).await.map_err(|source| {
-                        ResourceError {
+    let summary = execute(
+        &read_order,
+        &options,
+        std::future::pending::<()>(),
+        |step| {
+            let converger = &converger;
+            let lookups = &lookups;
+            let observed = &observed;
+            async move {
+                let Some(node) = session.graph.node(&step.id) else {
+                    return Ok(());
+                };
+                let found =
+                    converger
+                        .observe(node, lookups)
+                        .await
+                        .map_err(|source| ResourceError {
                             env: session.env.name.clone(),
                             id: node.id.to_string(),
-                            kind,
+                            kind: node.payload.spec.kind(),
                             source,
-                        }
-                    })?;
-                    let (action, changes) = match &observed.live {
-                        None => (Action::Create, Vec::new()),
-                        Some(live) => {
-                            resolver.set(&node.id, live.outputs());
-                            let managed = session
-                                .state
-                                .resource(node.id.as_str())
-                                .map(|entry| entry.managed_tags.clone())
-                                .unwrap_or_default();
-                            let mut changes = converge::field_changes(resource, live, resolver);
-                            let tag_changes = converge::tag_changes(resource, live, &managed);
-                            if let Some(live_tags) = live.tags() {
-                                changes.extend(tags::field_changes(&tag_changes, live_tags));
-                            }
-                            let action = if changes.is_empty() {
-                                Action::NoOp
-                            } else if changes.iter().any(|change| change.replace) {
-                                Action::Replace
-                            } else {
-                                Action::Update
-                            };
-                            (action, changes)
-                        }
-                    };
-                    planned.borrow_mut().insert(
-                        node.id.clone(),
-                        PlannedResource {
-                            id: node.id.to_string(),
-                            kind,
-                            action,
-                            physical_id: observed.live.as_ref().map(Live::physical_id),
-                            status: observed.live.as_ref().map(Live::status),
-                            changes,
-                            depends_on: node.deps.iter().map(|dep| dep.to_string()).collect(),
-                            note: observed.note,
-                            live: observed.live,
-                        },
-                    );
-                    Ok::<(), ResourceError>(())
+                        })?;
+                if let Some(live) = &found.live {
+                    lookups.set(&node.id, live.outputs());
                 }
-            },
-        )
-        .await;
+                observed.borrow_mut().insert(node.id.clone(), found);
+                Ok::<(), ResourceError>(())
+            }
+        },
+    )
+    .await;
     if !summary.is_success() {
         return Err(summary);
     }
-    let mut planned = planned.into_inner();
+    let mut observed = observed.into_inner();
+    let resolver = Resolver::default();
     let resources = session
         .graph
-        .topological_order()
-        .iter()
-        .filter_map(|id| planned.remove(id))
+        .nodes()
+        .filter_map(|node| {
+            let found = observed.remove(&node.id)?;
+            Some(planned(session, node, found, &resolver))
+        })
         .collect();
     let desired: BTreeSet<&str> = session.graph.nodes().map(|node| node.id.as_str()).collect();
     let unmanaged = match session.inventory.all_tagged().await {
@@ -223,6 +206,71 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
         resources,
         unmanaged,
     })
+}
+
+/// The order reads run in: a resource recorded in state depends on nothing; one that is not
+/// waits for its dependencies (see [`read`]).
+fn read_graph(session: &Session<'_>) -> crate::graph::Graph<()> {
+    let nodes = session
+        .graph
+        .nodes()
+        .map(|node| Node {
+            id: node.id.clone(),
+            deps: if session.state.resource(node.id.as_str()).is_some() {
+                Vec::new()
+            } else {
+                node.deps.clone()
+            },
+            payload: (),
+        })
+        .collect();
+    crate::graph::Graph::build(nodes).expect("a subgraph of a valid graph is valid")
+}
+
+/// What `up` would do to one resource, from what was found (`resolver` holds the live outputs
+/// of everything before it in dependency order, and gets its own).
+fn planned(
+    session: &Session<'_>,
+    node: &Node<Resource>,
+    found: Observed,
+    resolver: &Resolver,
+) -> PlannedResource {
+    let resource = &node.payload;
+    let (action, changes) = match &found.live {
+        None => (Action::Create, Vec::new()),
+        Some(live) => {
+            resolver.set(&node.id, live.outputs());
+            let managed = session
+                .state
+                .resource(node.id.as_str())
+                .map(|entry| entry.managed_tags.clone())
+                .unwrap_or_default();
+            let mut changes = converge::field_changes(resource, live, resolver);
+            let tag_changes = converge::tag_changes(resource, live, &managed);
+            if let Some(live_tags) = live.tags() {
+                changes.extend(tags::field_changes(&tag_changes, live_tags));
+            }
+            let action = if changes.is_empty() {
+                Action::NoOp
+            } else if changes.iter().any(|change| change.replace) {
+                Action::Replace
+            } else {
+                Action::Update
+            };
+            (action, changes)
+        }
+    };
+    PlannedResource {
+        id: node.id.to_string(),
+        kind: resource.spec.kind(),
+        action,
+        physical_id: found.live.as_ref().map(Live::physical_id),
+        status: found.live.as_ref().map(Live::status),
+        changes,
+        depends_on: node.deps.iter().map(|dep| dep.to_string()).collect(),
+        note: found.note,
+        live: found.live,
+    }
 }
 
 /// Applies `plan`: creates, updates and settles resources in dependency order, recording each

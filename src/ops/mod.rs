@@ -173,6 +173,31 @@ impl<'r> Session<'r> {
     }
 }
 
+impl Drop for Session<'_> {
+    /// `-v` shows what the command cost, per service: calls, the SDK's retries, throttled
+    /// attempts (and, at `-vv`, every operation that was retried or throttled).
+    fn drop(&mut self) {
+        for (service, calls) in self.aws.calls.by_service() {
+            tracing::info!(
+                target: "macroctl::api",
+                "{service}: {} call(s), {} retried, {} throttled",
+                calls.calls,
+                calls.attempts.saturating_sub(calls.calls),
+                calls.throttled
+            );
+        }
+        for (operation, calls) in self.aws.calls.snapshot().retried {
+            tracing::debug!(
+                target: "macroctl::api",
+                "{operation}: {} call(s), {} attempt(s), {} throttled",
+                calls.calls,
+                calls.attempts,
+                calls.throttled
+            );
+        }
+    }
+}
+
 /// Resolves when the user asks to stop (Ctrl-C, or SIGTERM from a CI runner), after saying so
 /// through `reporter` (so a live display does not draw over it). A second request exits at
 /// once: state is already saved after every change and the lock is released by the OS, so
