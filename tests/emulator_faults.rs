@@ -622,3 +622,77 @@ fn nat_id(out: aws_sdk_ec2::operation::create_nat_gateway::CreateNatGatewayOutpu
         .expect("NatGatewayId")
         .to_string()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Latency
+// ---------------------------------------------------------------------------------------------
+
+/// The latency the test injects: long enough to stand out from moto's own time on a busy
+/// machine; the bounds below are loose for the same reason.
+const LATENCY_MS: u64 = 300;
+
+fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs_f64()
+}
+
+/// `latency_ms` (here from MACROCTL_EMULATOR_FAULTS) makes every AWS call wait in its own
+/// thread: one call takes at least that long, two sent together about as long in all, not
+/// twice; the control endpoint does not wait. The first call's arrival is reported, for
+/// measuring a client's start-up, and forgotten with the configuration.
+#[tokio::test]
+async fn latency_delays_each_call_and_concurrent_calls_overlap() {
+    let config = json!({ "latency_ms": LATENCY_MS }).to_string();
+    let emulator = Emulator::start_realistic(&[("MACROCTL_EMULATOR_FAULTS", config.as_str())]);
+    let latency = Duration::from_millis(LATENCY_MS);
+    let counts = emulator.fault_counts();
+    assert_eq!(counts["config"]["latency_ms"], json!(300.0));
+    assert!(counts["first_request_at"].is_null(), "{counts}");
+
+    let ec2 = emulator.ec2().await;
+    let before = unix_seconds();
+    let started = std::time::Instant::now();
+    ec2.describe_vpcs().send().await.expect("DescribeVpcs");
+    let one = started.elapsed();
+    let after = unix_seconds();
+    assert!(one >= latency, "one call took {one:?}");
+    let first = emulator.fault_counts()["first_request_at"]
+        .as_f64()
+        .expect("first_request_at after a call");
+    assert!(
+        before - 0.001 <= first && first <= after - latency.as_secs_f64() + 0.001,
+        "the first call arrived at {first}, sent at {before}, answered at {after}"
+    );
+
+    warm_up(&emulator).await;
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(ec2.describe_vpcs().send(), ec2.describe_vpcs().send());
+    a.expect("DescribeVpcs");
+    b.expect("DescribeVpcs");
+    let two = started.elapsed();
+    assert!(two >= latency, "two concurrent calls took {two:?}");
+    assert!(
+        two < latency.mul_f64(1.8),
+        "two concurrent calls took {two:?}: they waited one after the other"
+    );
+
+    let started = std::time::Instant::now();
+    emulator.fault_counts();
+    let control = started.elapsed();
+    assert!(control < latency, "the control endpoint took {control:?}");
+
+    let (status, message) = emulator
+        .try_set_faults(&json!({"latency_ms": -1}))
+        .expect_err("a negative latency was accepted");
+    assert_eq!(status, 400);
+    assert!(
+        message.starts_with("latency_ms: must be at least 0"),
+        "{message}"
+    );
+    emulator.set_faults(&json!({}));
+    let counts = emulator.fault_counts();
+    assert!(counts["first_request_at"].is_null(), "{counts}");
+    assert_eq!(counts["config"]["latency_ms"], json!(0.0));
+}

@@ -1,5 +1,6 @@
-//! The realistic emulator (tests/emulator/launcher.py): creation delays, ECS rollouts and
-//! idempotent creates, and that the plain emulator keeps moto's instant behaviour.
+//! The realistic emulator (tests/emulator/launcher.py): creation delays, ECS rollouts,
+//! idempotent creates, the tagging API, and that the plain emulator keeps moto's instant
+//! behaviour.
 //!
 //! Waits poll with generous deadlines; no test asserts how long something took.
 mod support;
@@ -788,3 +789,7 @@ async fn ecs_create_cluster_returns_the_existing_cluster() {
     let listed = ecs.list_clusters().send().await.expect("ListClusters");
     assert_eq!(listed.cluster_arns().len(), 1);
 }
+
+// The Resource Groups Tagging API (tests/emulator_realism/tagging.rs).
+#[path = "emulator_realism/tagging.rs"]
+mod tagging;

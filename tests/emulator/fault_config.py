@@ -3,7 +3,7 @@
 The configuration arrives as JSON from outside (``MACROCTL_EMULATOR_FAULTS`` at start,
 ``POST /_macroctl/faults`` at run time), so a bad one must be refused with a message naming
 the bad key rather than half applied. This module validates a document into a frozen
-``FaultConfig`` (rules, the NotFound window, IAM propagation, creation times), shows it
+``FaultConfig`` (rules, the NotFound window, IAM propagation, creation times, latency), shows it
 back with its defaults filled in (``to_json``), and keeps the rules' counters and seeded
 random source (``RuleBook``) that decide which fault, if any, a call gets. The schema is
 documented under "Faults" in ``launcher.py``'s docstring.
@@ -74,6 +74,7 @@ class FaultConfig:
     not_found_window: Window | None = None
     iam_propagation: float | None = None  # seconds
     create_seconds: dict[str, float] = field(default_factory=dict)
+    latency_ms: float = 0.0  # added before every AWS call
 
     def to_json(self) -> dict[str, Any]:
         window = self.not_found_window
@@ -86,6 +87,7 @@ class FaultConfig:
             if self.iam_propagation is None
             else {"seconds": self.iam_propagation},
             "create_seconds": dict(self.create_seconds),
+            "latency_ms": self.latency_ms,
         }
 
 
@@ -129,7 +131,14 @@ def _seconds(value: Any, where: str) -> float:
 
 
 RULE_KEYS = ("fault", "service", "action", "mutating", "probability", "count", "skip", "status")
-CONFIG_KEYS = ("seed", "rules", "not_found_window", "iam_propagation", "create_seconds")
+CONFIG_KEYS = (
+    "seed",
+    "rules",
+    "not_found_window",
+    "iam_propagation",
+    "create_seconds",
+    "latency_ms",
+)
 
 
 def parse_rule(value: Any, where: str) -> Rule:
@@ -185,6 +194,7 @@ def parse_config(value: Any, create_kinds: Iterable[str] = ()) -> FaultConfig:
         not_found_window=None if window is None else parse_window(window),
         iam_propagation=None if propagation is None else _seconds(propagation, "iam_propagation"),
         create_seconds={kind: _number(s, f"create_seconds.{kind}") for kind, s in create.items()},
+        latency_ms=_number(raw.get("latency_ms", 0), "latency_ms"),
     )
 
 

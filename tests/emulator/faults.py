@@ -14,6 +14,13 @@ counters, DELETE clears it); see the "Faults" section of ``launcher.py``'s docst
 schema and what each fault does on the wire. Everything is evaluated per request, lazily;
 nothing runs in the background.
 
+It also slows every AWS call down by the configured ``latency_ms``, because moto answers in
+about a millisecond where AWS takes tens: a client's speed (how many calls it makes, how many
+it overlaps) only shows with AWS's latency. The delay is a sleep in the request's own thread
+(werkzeug serves each request in one), so concurrent calls wait together, as they do on AWS.
+The time of the first AWS call after a configuration is set is kept (``first_request_at``),
+so a client's start-up (process start to its first call) can be measured from outside.
+
 Only the middleware and its control endpoint are here; its parts are modules beside it:
 ``fault_calls`` (which AWS call a request is), ``fault_config`` (the configuration and its
 rules), ``fault_responses`` (AWS error answers per protocol, closed connections),
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import Any, Callable, Iterable
 
 from fault_calls import Call, account_of, identify, read_body
@@ -46,7 +54,9 @@ from fault_responses import (
 __all__ = ["ConfigError", "FaultConfig", "FaultMiddleware", "parse_config_text"]
 
 CONTROL_PATH = "/_macroctl/faults"
+CONTROL_PREFIX = "/_macroctl/"
 MOTO_API_PREFIX = "/moto-api"
+
 
 class FaultMiddleware:
     """WSGI middleware in front of moto: answers ``/_macroctl/faults`` itself and puts every
@@ -78,6 +88,7 @@ class FaultMiddleware:
             self.injected: dict[str, dict[str, int]] = {fault: {} for fault in COUNTED_FAULTS}
             self.replayed: dict[str, int] = {}
             self.requests = 0
+            self.first_request_at: float | None = None
             self.freshness.forget_fresh()
             self.propagation.forget()
         if self.on_create_seconds is not None:
@@ -90,6 +101,7 @@ class FaultMiddleware:
                 "injected": {fault: dict(counts) for fault, counts in self.injected.items()},
                 "replayed": dict(self.replayed),
                 "requests": self.requests,
+                "first_request_at": self.first_request_at,
             }
 
     def count(self, fault: str, call: Call) -> None:
@@ -110,11 +122,23 @@ class FaultMiddleware:
         elif path.startswith(MOTO_API_PREFIX):
             response = self.moto_api(environ)
         else:
+            if not path.startswith(CONTROL_PREFIX):
+                self.delay()
             body = read_body(environ)
             call = identify(environ, body)
             response = call_app(self.app, environ) if call is None else self.handle(call, environ)
         start_response(response.status, response.headers)
         return [response.body]
+
+    def delay(self) -> None:
+        """Notes the first AWS call, then sleeps ``latency_ms`` in this request's thread
+        (outside the lock, so concurrent calls overlap)."""
+        with self.lock:
+            if self.first_request_at is None:
+                self.first_request_at = time.time()
+            seconds = self.config.latency_ms / 1000.0
+        if seconds > 0:
+            time.sleep(seconds)
 
     def control(self, environ: dict[str, Any]) -> Response:
         method = environ.get("REQUEST_METHOD", "GET")

@@ -26,6 +26,7 @@ on the wire, their own docstrings why they exist and how they work:
 * ``ecs_deployments.py``: ECS rolling deployments (``MACROCTL_EMULATOR_ECS``,
   ``MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS``, ``MACROCTL_EMULATOR_BROKEN_IMAGE``).
 * ``idempotent_creates.py``: "Idempotent creates" below.
+* ``tagging_api.py``: "Tagging API" below.
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -131,8 +132,11 @@ Control endpoint (answered by the middleware; never passed to moto, never record
   (the message starts with the bad key) and leaves the configuration in force.
 * ``GET /_macroctl/faults``: ``{"config": <the configuration, with defaults filled in>,
   "injected": {FAULT: {"SERVICE:Action": N}}`` for the six faults below,
-  ``"replayed": {"SERVICE:Action": N}`` (client-token replays), ``"requests": N}`` (AWS
-  calls since the configuration was set).
+  ``"replayed": {"SERVICE:Action": N}`` (client-token replays), ``"requests": N`` (AWS
+  calls since the configuration was set), ``"first_request_at": T}`` (when the first
+  request other than ``/_macroctl/...`` and ``/moto-api/...`` arrived since the
+  configuration was set, in Unix seconds as a float, before its ``latency_ms``; ``null``
+  until then: a client's start-up is that time minus when its process started).
 * ``DELETE /_macroctl/faults``: back to no faults.
 
 Configuration (every key optional)::
@@ -149,7 +153,8 @@ Configuration (every key optional)::
       ],
       "not_found_window": {"seconds": 2.0, "services": ["*"]},
       "iam_propagation": {"seconds": 10.0},
-      "create_seconds": {"rds": 60}
+      "create_seconds": {"rds": 60},
+      "latency_ms": 50
     }
 
 * ``seed`` (integer, default 0) seeds the ``random.Random`` that probabilities draw from.
@@ -166,6 +171,13 @@ Configuration (every key optional)::
 * ``iam_propagation``: ``seconds`` (required).
 * ``create_seconds``: ``KIND: SECONDS`` for the kinds of ``MACROCTL_EMULATOR_CREATE_SECONDS``;
   the kinds not given keep that variable's value. Applies to resources created afterwards.
+* ``latency_ms`` (number, at least 0, may be fractional; default 0): every request but
+  ``/_macroctl/...`` and ``/moto-api/...`` (signed or not, faulted or not) waits this many
+  milliseconds before it is handled, as AWS takes tens of milliseconds to answer where moto
+  takes about one. The wait is a sleep in the request's own thread (werkzeug serves each
+  request in a thread), so concurrent calls wait at the same time, as on AWS: two calls sent
+  together take ``latency_ms`` in all, not twice that. For measuring how many round trips a
+  client waits for (``scripts/bench.py``).
 
 What each fault does on the wire:
 
@@ -270,6 +282,33 @@ creates nothing:
   configuration, capacity providers, tags, task and service counts). moto would replace it
   with a new cluster with the default settings and no tags. A name whose cluster was deleted
   (INACTIVE) gets a new cluster, as in moto.
+
+Tagging API
+-----------
+
+Always on: Resource Groups Tagging API ``GetResources`` pages and covers what macroctl tags
+as AWS does, where moto 5.2.5 does not:
+
+* Paging. A page holds up to ``ResourcesPerPage`` resources (1-100, default 50). Only when
+  the request gives ``TagsPerPage`` (100-500) is a page also limited to that many tags, a
+  resource without tags counting as one, a resource never split across pages (100 tags per
+  page and 10 tags each: 10 resources a page). moto applies a ``TagsPerPage`` of 100
+  whether asked or not and stops one resource short of it, so a page of resources with 4
+  tags held 24 whatever ``ResourcesPerPage`` said. The first request lists every match;
+  ``PaginationToken`` names that listing and where the next page starts, and can be used
+  again for 15 minutes after the listing's last token was issued: a page request repeated
+  (a retry after a lost response) gets the same page and the same next token (moto forgot a
+  token once used and answered ``PaginationTokenExpiredException``). An unknown or expired
+  token answers HTTP 400 ``PaginationTokenExpiredException`` "Token does not exist". The
+  last page has an empty ``PaginationToken`` (moto: none).
+* Coverage, beside what moto reports: RDS DB subnet groups
+  (``arn:aws:rds:REGION:ACCOUNT:subgrp:NAME``, resource type ``rds:subgrp``) and DB
+  parameter groups (``...:pg:NAME``, ``rds:pg``), names lowercased as RDS stores them;
+  Elastic IPs (``arn:aws:ec2:REGION:ACCOUNT:elastic-ip/eipalloc-...``, ``ec2:elastic-ip``);
+  ECR repositories (``arn:aws:ecr:REGION:ACCOUNT:repository/NAME``, ``ecr:repository``),
+  also for GetTagKeys, GetTagValues, TagResources and UntagResources. As for moto's own
+  kinds, only resources with tags are returned, and ``TagFilters`` (AND across filters,
+  any of a filter's values), ``ResourceTypeFilters`` and ``ResourceARNList`` apply.
 """
 
 from __future__ import annotations
@@ -284,6 +323,7 @@ from typing import Any
 import faults
 from ecs_deployments import patch_ecs
 from idempotent_creates import patch_idempotent_creates
+from tagging_api import patch_tagging_api
 from timed_statuses import CREATE_KINDS, CreateDelays
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +411,7 @@ def parse_faults(text: str) -> faults.FaultConfig:
 def apply_patches(settings: Settings) -> CreateDelays:
     delays = CreateDelays(settings.create_seconds)
     patch_idempotent_creates()
+    patch_tagging_api()
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     return delays
