@@ -4,10 +4,16 @@
 //! `PutMetricAlarm` creates an alarm or replaces its whole configuration, so it is both the
 //! create (with the identity tags) and the update: any difference is fixed with the same one
 //! call, and repeating it is harmless. It answers nothing, so the create returns the alarm's
-//! name, by which the engine reads it back. An alarm is read by its name (`DescribeAlarms`):
-//! the one in the ARN recorded in state, else the deterministic name; its tags come from
-//! `ListTagsForResource` (AWS ignores the tags of a `PutMetricAlarm` on an existing alarm, so
-//! tags are changed only through `set_tags`).
+//! name, by which the engine reads it back.
+//!
+//! While planning, the environment's alarms are described together: one `DescribeAlarms`
+//! naming every alarm the environment declares (up to 100 names a call, paginated), made by
+//! the first alarm read and shared by the others (see [`Alarms`]); their tags come from the
+//! environment's one `GetResources`, else (an alarm not tagged for the environment)
+//! `ListTagsForResource`. Otherwise (right after a change, or when the listing lacks it) an
+//! alarm is read by its name (`DescribeAlarms`): the one in the ARN recorded in state, else the
+//! deterministic name; its tags come from `ListTagsForResource` (AWS ignores the tags of a
+//! `PutMetricAlarm` on an existing alarm, so tags are changed only through `set_tags`).
 //!
 //! Compared: every configured field: description, namespace, metric, dimensions (order
 //! ignored), statistic, period, evaluation periods, threshold (numerically), comparison,
@@ -16,12 +22,14 @@
 //! `INSUFFICIENT_DATA`) is what the metric says, not whether the alarm is usable: an alarm is
 //! ready as soon as it exists.
 
+use super::inventory::Listing;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
-use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statistic};
+use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, MetricAlarm, Statistic};
+use std::collections::BTreeSet;
 
 /// A dimension's value: written out, or an output of another resource (e.g. the load
 /// balancer's `arn_suffix`).
@@ -164,6 +172,7 @@ fn name_of(id: &str) -> &str {
     id.split_once(":alarm:").map_or(id, |(_, name)| name)
 }
 
+/// The alarm named `name`, by a describe of its own.
 async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<AlarmLive>, AwsError> {
     let output = ctx
         .aws
@@ -174,14 +183,22 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<AlarmLive>, AwsErr
         .send()
         .await
         .op("DescribeAlarms")?;
-    let Some(mut live) = output
+    match output
         .metric_alarms()
         .iter()
         .find(|alarm| alarm.alarm_name() == Some(name))
-        .map(live_of)
-    else {
-        return Ok(None);
-    };
+    {
+        Some(alarm) => with_tags(ctx, live_of(alarm)).await,
+        None => Ok(None),
+    }
+}
+
+/// The alarm with its tags; `None` when it was deleted since it was described.
+async fn with_tags(ctx: &Ctx<'_>, mut live: AlarmLive) -> Result<Option<AlarmLive>, AwsError> {
+    if let Some(tags) = ctx.inventory.tags_of(ctx, &live.arn).await? {
+        live.tags = tags;
+        return Ok(Some(live));
+    }
     // ResourceNotFound: deleted since the describe.
     let Some(listed) = ctx
         .aws
@@ -197,6 +214,69 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<AlarmLive>, AwsErr
     };
     live.tags = tags::from_cloudwatch(listed.tags());
     Ok(Some(live))
+}
+
+// --- Batched reads while planning --------------------------------------------------------
+
+/// The environment's alarms, described together: one listing per run.
+struct Alarms;
+
+/// Names a `DescribeAlarms` takes at most.
+const MAX_NAMES: usize = 100;
+
+impl Listing for Alarms {
+    type Item = MetricAlarm;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<MetricAlarm>, AwsError> {
+        let names: Vec<String> = desired_names(ctx).into_iter().map(str::to_string).collect();
+        let mut all = Vec::new();
+        for chunk in names.chunks(MAX_NAMES) {
+            let mut pages = ctx
+                .aws
+                .cloudwatch
+                .describe_alarms()
+                .set_alarm_names(Some(chunk.to_vec()))
+                .alarm_types(AlarmType::MetricAlarm)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                all.extend(page.op("DescribeAlarms")?.metric_alarms.unwrap_or_default());
+            }
+        }
+        // Kept to the names asked for, whatever the filter did.
+        all.retain(|alarm| {
+            alarm
+                .alarm_name()
+                .is_some_and(|name| names.iter().any(|wanted| wanted == name))
+        });
+        Ok(all)
+    }
+}
+
+/// The names of every alarm the environment declares.
+fn desired_names<'a>(ctx: &'a Ctx<'_>) -> BTreeSet<&'a str> {
+    ctx.desired_of(|spec| match spec {
+        Spec::Alarm(alarm) => Some(alarm),
+        _ => None,
+    })
+    .into_iter()
+    .map(|alarm| alarm.name.as_str())
+    .collect()
+}
+
+/// What the listing says of the alarm `name`: `Some(found)` when it decides (found or, for an
+/// identity lookup of a declared name, absent), `None` when only a direct read can tell.
+fn pick(
+    listed: &[MetricAlarm],
+    name: &str,
+    lookup: Lookup<'_>,
+    declared: bool,
+) -> Option<Option<AlarmLive>> {
+    match listed.iter().find(|alarm| alarm.alarm_name() == Some(name)) {
+        Some(alarm) => Some(Some(live_of(alarm))),
+        None if lookup == Lookup::Identity && declared => Some(None),
+        None => None,
+    }
 }
 
 /// Creates the alarm or replaces its configuration; `create_tags` are for a create (AWS
@@ -271,6 +351,15 @@ impl Kind for Alarm {
             Lookup::Id(id) => name_of(id),
             Lookup::Identity => &spec.name,
         };
+        if ctx.cached {
+            let listed = ctx.inventory.listed::<Alarms>(ctx).await?;
+            let declared = desired_names(ctx).contains(name);
+            match pick(&listed, name, lookup, declared) {
+                Some(Some(live)) => return with_tags(ctx, live).await,
+                Some(None) => return Ok(None),
+                None => {}
+            }
+        }
         describe(ctx, name).await
     }
 
@@ -527,5 +616,24 @@ mod tests {
             Alarm::readiness(&alarming),
             crate::resources::Readiness::Ready
         );
+    }
+
+    #[test]
+    fn the_listing_decides_unless_a_recorded_id_is_missing_from_it() {
+        let arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:macro-ai-test-api-cpu-high";
+        let listed = vec![MetricAlarm::builder()
+            .alarm_name("macro-ai-test-api-cpu-high")
+            .alarm_arn(arn)
+            .threshold(80.0)
+            .build()];
+        let found = |name, lookup, declared| {
+            pick(&listed, name, lookup, declared).map(|live| live.map(|live| live.arn))
+        };
+        let name = "macro-ai-test-api-cpu-high";
+        assert_eq!(found(name, Lookup::Identity, true), Some(Some(arn.into())));
+        assert_eq!(found(name, Lookup::Id(arn), true), Some(Some(arn.into())));
+        assert_eq!(found("other", Lookup::Identity, true), Some(None));
+        assert_eq!(found("other", Lookup::Id("other"), true), None);
+        assert_eq!(found("other", Lookup::Identity, false), None);
     }
 }

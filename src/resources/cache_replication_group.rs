@@ -3,14 +3,18 @@
 //! environment asks for them (prod). Replicas are given as `ReplicasPerNodeGroup`, which both
 //! AWS and the emulator understand (moto mishandles `NumCacheClusters`).
 //!
-//! Found by its id, which is unique in the account and region and is its physical id; no
-//! ElastiCache Describe carries tags, so they are read with `ListTagsForResource` on the
-//! group's ARN. The create does not wait: the group is `Pending` while `creating`, and the
+//! Found by its id, which is unique in the account and region and is its physical id. While
+//! planning, the environment's groups come from one (paginated) `DescribeReplicationGroups`
+//! without an id, kept by the desired ids; a recorded id missing from it is read directly, as
+//! is everything when a fresh answer is needed (`ctx.cached == false`). No ElastiCache
+//! Describe carries tags: they come from the environment's `GetResources` while planning,
+//! else from `ListTagsForResource` on the group's ARN. The create does not wait: the group is `Pending` while `creating`, and the
 //! engine waits for it.
 
+use super::inventory::Listing;
 use super::{
     compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Readiness, Ref, Resolver, TagChanges, Tags,
+    Readiness, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
@@ -45,7 +49,7 @@ pub struct CacheReplicationGroupLive {
     pub transit_encryption: bool,
     pub endpoint: String,
     pub port: i32,
-    /// Read with `ListTagsForResource` (see [`CacheReplicationGroup::read`]).
+    /// From `GetResources` or `ListTagsForResource` (see [`CacheReplicationGroup::read`]).
     pub tags: Tags,
 }
 
@@ -128,23 +132,24 @@ impl Kind for CacheReplicationGroup {
             Lookup::Id(id) => id,
             Lookup::Identity => &spec.id,
         };
-        let Some(output) = ctx
-            .aws
-            .elasticache
-            .describe_replication_groups()
-            .replication_group_id(id)
-            .send()
-            .await
-            .op("DescribeReplicationGroups")
-            .found()?
-        else {
+        let live = if ctx.cached {
+            let listed = ctx.inventory.listed::<Groups>(ctx).await?;
+            match (pick(&listed, id), lookup) {
+                (Some(live), _) => Some(live.clone()),
+                // The listing holds every group of the environment's ids.
+                (None, Lookup::Identity) => None,
+                (None, Lookup::Id(_)) => describe(ctx, id).await?,
+            }
+        } else {
+            describe(ctx, id).await?
+        };
+        let Some(mut live) = live else {
             return Ok(None);
         };
-        let Some(group) = output.replication_groups().first() else {
-            return Ok(None);
+        live.tags = match ctx.inventory.tags_of(ctx, &live.arn).await? {
+            Some(tags) => tags,
+            None => tags::list_elasticache(&ctx.aws.elasticache, &live.arn).await?,
         };
-        let mut live = live_of(group);
-        live.tags = tags::list_elasticache(&ctx.aws.elasticache, &live.arn).await?;
         Ok(Some(live))
     }
 
@@ -343,6 +348,74 @@ impl Kind for CacheReplicationGroup {
     }
 }
 
+// --- Reading ---------------------------------------------------------------------------------
+
+/// One group, directly, by id (without its tags).
+async fn describe(ctx: &Ctx<'_>, id: &str) -> Result<Option<CacheReplicationGroupLive>, AwsError> {
+    Ok(ctx
+        .aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+        .op("DescribeReplicationGroups")
+        .found()?
+        .and_then(|output| output.replication_groups().first().map(live_of)))
+}
+
+/// This environment's replication groups while planning (without their tags): every group of
+/// the account and region (`DescribeReplicationGroups` takes one id or none), kept by the
+/// desired ids.
+struct Groups;
+
+impl Listing for Groups {
+    type Item = CacheReplicationGroupLive;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<CacheReplicationGroupLive>, AwsError> {
+        let ids: Vec<&str> = ctx
+            .desired_of(|spec| match spec {
+                Spec::CacheReplicationGroup(group) => Some(group),
+                _ => None,
+            })
+            .into_iter()
+            .map(|group| group.id.as_str())
+            .collect();
+        let mut all = Vec::new();
+        let mut pages = ctx
+            .aws
+            .elasticache
+            .describe_replication_groups()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            all.extend(
+                page.op("DescribeReplicationGroups")?
+                    .replication_groups()
+                    .iter()
+                    .map(live_of),
+            );
+        }
+        Ok(named(all, &ids))
+    }
+}
+
+/// The groups whose ids are one of `ids`.
+fn named(listed: Vec<CacheReplicationGroupLive>, ids: &[&str]) -> Vec<CacheReplicationGroupLive> {
+    listed
+        .into_iter()
+        .filter(|live| ids.contains(&live.id.as_str()))
+        .collect()
+}
+
+fn pick<'a>(
+    listed: &'a [CacheReplicationGroupLive],
+    id: &str,
+) -> Option<&'a CacheReplicationGroupLive> {
+    listed.iter().find(|live| live.id == id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,5 +489,18 @@ mod tests {
         assert!(matches!(at("creating"), Readiness::Pending(why) if why.contains("creating")));
         assert!(matches!(at("modifying"), Readiness::Busy(_)));
         assert!(matches!(at("create-failed"), Readiness::Failed(_)));
+    }
+
+    #[test]
+    fn the_listing_keeps_the_desired_ids() {
+        let group = |id: &str| CacheReplicationGroupLive {
+            id: id.into(),
+            ..live()
+        };
+        let listed = vec![group("macro-ai-dev-redis"), group("macro-ai-dev-redis-old")];
+        let kept = named(listed, &["macro-ai-dev-redis"]);
+        assert_eq!(kept.len(), 1);
+        assert!(pick(&kept, "macro-ai-dev-redis").is_some());
+        assert!(pick(&kept, "macro-ai-dev-redis-old").is_none());
     }
 }

@@ -1,15 +1,21 @@
 //! The ElastiCache cache subnet group: the isolated database subnets Redis nodes live in.
 //!
 //! Found by its name, which is unique in the account and region and is its physical id.
-//! No ElastiCache Describe carries tags, so they are read with `ListTagsForResource` on the
+//! While planning, the environment's groups come from one (paginated)
+//! `DescribeCacheSubnetGroups` without a name, kept by the desired names; a recorded name
+//! missing from it is read directly, as is everything when a fresh answer is needed
+//! (`ctx.cached == false`). No ElastiCache Describe carries tags: they come from the
+//! environment's `GetResources` while planning, else from `ListTagsForResource` on the
 //! group's ARN. The subnets are compared as a sorted set and changed in place with
 //! `ModifyCacheSubnetGroup` (which sets the whole list, so repeating it is harmless).
 
+use super::inventory::Listing;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
+use aws_sdk_elasticache::types::CacheSubnetGroup as Group;
 
 #[derive(Debug, Clone)]
 pub struct CacheSubnetGroupSpec {
@@ -53,19 +59,18 @@ impl Kind for CacheSubnetGroup {
             Lookup::Id(name) => name,
             Lookup::Identity => &spec.name,
         };
-        let Some(output) = ctx
-            .aws
-            .elasticache
-            .describe_cache_subnet_groups()
-            .cache_subnet_group_name(name)
-            .send()
-            .await
-            .op("DescribeCacheSubnetGroups")
-            .found()?
-        else {
-            return Ok(None);
+        let group = if ctx.cached {
+            let listed = ctx.inventory.listed::<Groups>(ctx).await?;
+            match (pick(&listed, name), lookup) {
+                (Some(group), _) => Some(group.clone()),
+                // The listing holds every group of the environment's names.
+                (None, Lookup::Identity) => None,
+                (None, Lookup::Id(_)) => describe(ctx, name).await?,
+            }
+        } else {
+            describe(ctx, name).await?
         };
-        let Some(group) = output.cache_subnet_groups().first() else {
+        let Some(group) = group else {
             return Ok(None);
         };
         let mut subnet_ids: Vec<String> = group
@@ -75,7 +80,10 @@ impl Kind for CacheSubnetGroup {
             .collect();
         subnet_ids.sort();
         let arn = group.arn().unwrap_or_default().to_string();
-        let tags = tags::list_elasticache(&ctx.aws.elasticache, &arn).await?;
+        let tags = match ctx.inventory.tags_of(ctx, &arn).await? {
+            Some(tags) => tags,
+            None => tags::list_elasticache(&ctx.aws.elasticache, &arn).await?,
+        };
         Ok(Some(CacheSubnetGroupLive {
             name: group
                 .cache_subnet_group_name()
@@ -170,6 +178,71 @@ impl Kind for CacheSubnetGroup {
     }
 }
 
+// --- Reading ---------------------------------------------------------------------------------
+
+/// One group, directly, by name.
+async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<Group>, AwsError> {
+    Ok(ctx
+        .aws
+        .elasticache
+        .describe_cache_subnet_groups()
+        .cache_subnet_group_name(name)
+        .send()
+        .await
+        .op("DescribeCacheSubnetGroups")
+        .found()?
+        .and_then(|output| output.cache_subnet_groups().first().cloned()))
+}
+
+/// This environment's cache subnet groups while planning: every group of the account and
+/// region (`DescribeCacheSubnetGroups` takes one name or none), kept by the desired names.
+struct Groups;
+
+impl Listing for Groups {
+    type Item = Group;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<Group>, AwsError> {
+        let names: Vec<&str> = ctx
+            .desired_of(|spec| match spec {
+                Spec::CacheSubnetGroup(group) => Some(group),
+                _ => None,
+            })
+            .into_iter()
+            .map(|group| group.name.as_str())
+            .collect();
+        let mut all = Vec::new();
+        let mut pages = ctx
+            .aws
+            .elasticache
+            .describe_cache_subnet_groups()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            all.extend(
+                page.op("DescribeCacheSubnetGroups")?
+                    .cache_subnet_groups
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(named(all, &names))
+    }
+}
+
+/// The groups whose names are one of `names`.
+fn named(listed: Vec<Group>, names: &[&str]) -> Vec<Group> {
+    listed
+        .into_iter()
+        .filter(|group| names.contains(&group.cache_subnet_group_name().unwrap_or_default()))
+        .collect()
+}
+
+fn pick<'a>(listed: &'a [Group], name: &str) -> Option<&'a Group> {
+    listed
+        .iter()
+        .find(|group| group.cache_subnet_group_name() == Some(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +286,15 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].new, "subnet-a,subnet-b");
         assert!(!changes[0].replace);
+    }
+
+    #[test]
+    fn the_listing_keeps_the_desired_names() {
+        let group = |name: &str| Group::builder().cache_subnet_group_name(name).build();
+        let listed = vec![group("default"), group("macro-ai-dev-cache")];
+        let kept = named(listed, &["macro-ai-dev-cache"]);
+        assert_eq!(kept.len(), 1);
+        assert!(pick(&kept, "macro-ai-dev-cache").is_some());
+        assert!(pick(&kept, "default").is_none());
     }
 }

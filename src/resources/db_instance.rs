@@ -1,7 +1,10 @@
 //! The RDS PostgreSQL instance (pgvector ships with PostgreSQL ≥ 15 on RDS).
 //!
 //! Found by its identifier, which is unique in the account and region and is its physical
-//! id; `DescribeDBInstances` carries its tags (`TagList`). The create is one
+//! id; `DescribeDBInstances` carries its tags (`TagList`). While planning, the environment's
+//! instances come from one `DescribeDBInstances` filtered by the desired identifiers
+//! (`db-instance-id`); a recorded identifier missing from it is read directly, as is
+//! everything when a fresh answer is needed (`ctx.cached == false`). The create is one
 //! `CreateDBInstance` with everything the spec says and the master password read from the
 //! credentials secret (which goes nowhere else); it does not wait: the instance is `Pending`
 //! while `creating` (5–15 minutes on AWS), and the engine waits for it.
@@ -13,12 +16,14 @@
 //! a change waiting for the maintenance window is not requested again on every run (and a
 //! `ModifyDBInstance` whose answer was lost is not asked for twice).
 
+use super::inventory::Listing;
 use super::{
     compare, secret, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup,
-    Outputs, Readiness, Ref, Resolver, TagChanges, Tags,
+    Outputs, Readiness, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
+use aws_sdk_rds::types::Filter;
 
 #[derive(Debug, Clone)]
 pub struct DbInstanceSpec {
@@ -334,6 +339,16 @@ impl Kind for DbInstance {
             Lookup::Id(identifier) => identifier,
             Lookup::Identity => &spec.identifier,
         };
+        if ctx.cached {
+            let listed = ctx.inventory.listed::<Instances>(ctx).await?;
+            if let Some(live) = pick(&listed, identifier) {
+                return Ok(Some(live.clone()));
+            }
+            // The listing holds every instance of the environment's identifiers.
+            if lookup == Lookup::Identity {
+                return Ok(None);
+            }
+        }
         Ok(ctx
             .aws
             .rds
@@ -522,6 +537,65 @@ impl Kind for DbInstance {
     }
 }
 
+// --- Reading ---------------------------------------------------------------------------------
+
+/// How many identifiers one `DescribeDBInstances` filter is given.
+const IDENTIFIERS_PER_CALL: usize = 100;
+
+/// This environment's DB instances while planning: `DescribeDBInstances` filtered by the
+/// desired identifiers (`db-instance-id`), and kept by them here too.
+struct Instances;
+
+impl Listing for Instances {
+    type Item = DbInstanceLive;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<DbInstanceLive>, AwsError> {
+        let identifiers: Vec<String> = ctx
+            .desired_of(|spec| match spec {
+                Spec::DbInstance(instance) => Some(instance),
+                _ => None,
+            })
+            .into_iter()
+            .map(|instance| instance.identifier.clone())
+            .collect();
+        let mut all = Vec::new();
+        for chunk in identifiers.chunks(IDENTIFIERS_PER_CALL) {
+            let filter = Filter::builder()
+                .name("db-instance-id")
+                .set_values(Some(chunk.to_vec()))
+                .build();
+            let mut pages = ctx
+                .aws
+                .rds
+                .describe_db_instances()
+                .filters(filter)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                all.extend(
+                    page.op("DescribeDBInstances")?
+                        .db_instances()
+                        .iter()
+                        .map(live_of),
+                );
+            }
+        }
+        Ok(named(all, &identifiers))
+    }
+}
+
+/// The instances whose identifiers are one of `identifiers`.
+fn named(listed: Vec<DbInstanceLive>, identifiers: &[String]) -> Vec<DbInstanceLive> {
+    listed
+        .into_iter()
+        .filter(|live| identifiers.contains(&live.identifier))
+        .collect()
+}
+
+fn pick<'a>(listed: &'a [DbInstanceLive], identifier: &str) -> Option<&'a DbInstanceLive> {
+    listed.iter().find(|live| live.identifier == identifier)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,5 +734,18 @@ mod tests {
         assert!(matches!(at("storage-full"), Readiness::Failed(_)));
         assert!(matches!(at("deleting"), Readiness::Failed(_)));
         assert_eq!(at("storage-optimization"), Readiness::Ready);
+    }
+
+    #[test]
+    fn the_listing_keeps_the_desired_identifiers() {
+        let instance = |identifier: &str| DbInstanceLive {
+            identifier: identifier.into(),
+            ..live()
+        };
+        let listed = vec![instance("macro-ai-dev-postgres"), instance("someone-elses")];
+        let kept = named(listed, &["macro-ai-dev-postgres".to_string()]);
+        assert_eq!(kept.len(), 1);
+        assert!(pick(&kept, "macro-ai-dev-postgres").is_some());
+        assert!(pick(&kept, "someone-elses").is_none());
     }
 }

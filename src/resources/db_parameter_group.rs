@@ -3,16 +3,23 @@
 //! an instance to a new group needs a reboot).
 //!
 //! Found by its name, which is unique in the account and region and is its physical id.
-//! `DescribeDBParameterGroups` does not carry tags, so they are read with
-//! `ListTagsForResource` on the group's ARN. Nothing is changed in place: the family cannot
+//! While planning, the environment's groups come from one (paginated)
+//! `DescribeDBParameterGroups` without a name (it takes no name filter; AWS's own `default.*`
+//! groups come too), kept by the desired names; a recorded name missing from it is read
+//! directly, as is everything when a fresh answer is needed (`ctx.cached == false`).
+//! `DescribeDBParameterGroups` does not carry tags: they come from the environment's
+//! `GetResources` where it has them, else from `ListTagsForResource` on the group's ARN
+//! (moto's tagging API does not see DB parameter groups). Nothing is changed in place: the family cannot
 //! be (a new major version is a new group, named after it), and macroctl sets no parameters
 //! yet.
 
+use super::inventory::Listing;
 use super::{
     compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Ref, Resolver, TagChanges, Tags,
+    Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
+use aws_sdk_rds::types::DbParameterGroup as Group;
 
 #[derive(Debug, Clone)]
 pub struct DbParameterGroupSpec {
@@ -60,27 +67,28 @@ impl Kind for DbParameterGroup {
             Lookup::Id(name) => name,
             Lookup::Identity => &spec.name,
         };
-        let Some(output) = ctx
-            .aws
-            .rds
-            .describe_db_parameter_groups()
-            .db_parameter_group_name(name)
-            .send()
-            .await
-            .op("DescribeDBParameterGroups")
-            .found()?
-        else {
-            return Ok(None);
+        let group = if ctx.cached {
+            let listed = ctx.inventory.listed::<Groups>(ctx).await?;
+            match (pick(&listed, name), lookup) {
+                (Some(group), _) => Some(group.clone()),
+                // The listing holds every group of the environment's names.
+                (None, Lookup::Identity) => None,
+                (None, Lookup::Id(_)) => describe(ctx, name).await?,
+            }
+        } else {
+            describe(ctx, name).await?
         };
-        // AWS answers DBParameterGroupNotFound for an unknown name; moto an empty list.
-        let Some(group) = output.db_parameter_groups().first() else {
+        let Some(group) = group else {
             return Ok(None);
         };
         let arn = group
             .db_parameter_group_arn()
             .unwrap_or_default()
             .to_string();
-        let tags = tags::list_rds(&ctx.aws.rds, &arn).await?;
+        let tags = match ctx.inventory.tags_of(ctx, &arn).await? {
+            Some(tags) => tags,
+            None => tags::list_rds(&ctx.aws.rds, &arn).await?,
+        };
         Ok(Some(DbParameterGroupLive {
             name: group
                 .db_parameter_group_name()
@@ -162,6 +170,73 @@ impl Kind for DbParameterGroup {
     }
 }
 
+// --- Reading ---------------------------------------------------------------------------------
+
+/// One group, directly, by name.
+async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<Group>, AwsError> {
+    // AWS answers DBParameterGroupNotFound for an unknown name; moto an empty list.
+    Ok(ctx
+        .aws
+        .rds
+        .describe_db_parameter_groups()
+        .db_parameter_group_name(name)
+        .send()
+        .await
+        .op("DescribeDBParameterGroups")
+        .found()?
+        .and_then(|output| output.db_parameter_groups().first().cloned()))
+}
+
+/// This environment's DB parameter groups while planning: every group of the account and
+/// region (`DescribeDBParameterGroups` filters by nothing useful here), kept by the desired
+/// names.
+struct Groups;
+
+impl Listing for Groups {
+    type Item = Group;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<Group>, AwsError> {
+        let names: Vec<&str> = ctx
+            .desired_of(|spec| match spec {
+                Spec::DbParameterGroup(group) => Some(group),
+                _ => None,
+            })
+            .into_iter()
+            .map(|group| group.name.as_str())
+            .collect();
+        let mut all = Vec::new();
+        let mut pages = ctx
+            .aws
+            .rds
+            .describe_db_parameter_groups()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            all.extend(
+                page.op("DescribeDBParameterGroups")?
+                    .db_parameter_groups
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(named(all, &names))
+    }
+}
+
+/// The groups whose names are one of `names`.
+fn named(listed: Vec<Group>, names: &[&str]) -> Vec<Group> {
+    listed
+        .into_iter()
+        .filter(|group| names.contains(&group.db_parameter_group_name().unwrap_or_default()))
+        .collect()
+}
+
+fn pick<'a>(listed: &'a [Group], name: &str) -> Option<&'a Group> {
+    listed
+        .iter()
+        .find(|group| group.db_parameter_group_name() == Some(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +269,19 @@ mod tests {
         let changes = DbParameterGroup::diff(&spec, &live("postgres15"), &resolver);
         assert_eq!(changes.len(), 1);
         assert!(changes[0].replace);
+    }
+
+    #[test]
+    fn the_listing_keeps_the_desired_names() {
+        let group = |name: &str| Group::builder().db_parameter_group_name(name).build();
+        let listed = vec![
+            group("default.postgres16"),
+            group("macro-ai-dev-postgres16"),
+            group("macro-ai-dev-postgres15"),
+        ];
+        let kept = named(listed, &["macro-ai-dev-postgres16"]);
+        assert_eq!(kept.len(), 1);
+        assert!(pick(&kept, "macro-ai-dev-postgres16").is_some());
+        assert!(pick(&kept, "macro-ai-dev-postgres15").is_none());
     }
 }

@@ -2,15 +2,21 @@
 //! requires) the instance may be placed in.
 //!
 //! Found by its name, which is unique in the account and region and is its physical id.
-//! `DescribeDBSubnetGroups` does not carry tags, so they are read with `ListTagsForResource`
-//! on the group's ARN. The subnets are compared as a sorted set and changed in place with
+//! While planning, the environment's groups come from one (paginated) `DescribeDBSubnetGroups`
+//! without a name (it takes no filter), kept by the desired names; a recorded name missing
+//! from it is read directly, as is everything when a fresh answer is needed
+//! (`ctx.cached == false`). `DescribeDBSubnetGroups` does not carry tags: they come from the
+//! environment's `GetResources` where it has them, else from `ListTagsForResource` on the
+//! group's ARN (moto's tagging API does not see DB subnet groups). The subnets are compared as a sorted set and changed in place with
 //! `ModifyDBSubnetGroup` (which sets the whole list, so repeating it is harmless).
 
+use super::inventory::Listing;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
+use aws_sdk_rds::types::DbSubnetGroup as Group;
 
 #[derive(Debug, Clone)]
 pub struct DbSubnetGroupSpec {
@@ -55,19 +61,18 @@ impl Kind for DbSubnetGroup {
             Lookup::Id(name) => name,
             Lookup::Identity => &spec.name,
         };
-        let Some(output) = ctx
-            .aws
-            .rds
-            .describe_db_subnet_groups()
-            .db_subnet_group_name(name)
-            .send()
-            .await
-            .op("DescribeDBSubnetGroups")
-            .found()?
-        else {
-            return Ok(None);
+        let group = if ctx.cached {
+            let listed = ctx.inventory.listed::<Groups>(ctx).await?;
+            match (pick(&listed, name), lookup) {
+                (Some(group), _) => Some(group.clone()),
+                // The listing holds every group of the environment's names.
+                (None, Lookup::Identity) => None,
+                (None, Lookup::Id(_)) => describe(ctx, name).await?,
+            }
+        } else {
+            describe(ctx, name).await?
         };
-        let Some(group) = output.db_subnet_groups().first() else {
+        let Some(group) = group else {
             return Ok(None);
         };
         let mut subnet_ids: Vec<String> = group
@@ -77,7 +82,10 @@ impl Kind for DbSubnetGroup {
             .collect();
         subnet_ids.sort();
         let arn = group.db_subnet_group_arn().unwrap_or_default().to_string();
-        let tags = tags::list_rds(&ctx.aws.rds, &arn).await?;
+        let tags = match ctx.inventory.tags_of(ctx, &arn).await? {
+            Some(tags) => tags,
+            None => tags::list_rds(&ctx.aws.rds, &arn).await?,
+        };
         Ok(Some(DbSubnetGroupLive {
             name: group.db_subnet_group_name().unwrap_or_default().to_string(),
             arn,
@@ -177,6 +185,71 @@ impl Kind for DbSubnetGroup {
     }
 }
 
+// --- Reading ---------------------------------------------------------------------------------
+
+/// One group, directly, by name.
+async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<Group>, AwsError> {
+    Ok(ctx
+        .aws
+        .rds
+        .describe_db_subnet_groups()
+        .db_subnet_group_name(name)
+        .send()
+        .await
+        .op("DescribeDBSubnetGroups")
+        .found()?
+        .and_then(|output| output.db_subnet_groups().first().cloned()))
+}
+
+/// This environment's DB subnet groups while planning: every group of the account and region
+/// (`DescribeDBSubnetGroups` takes no name filter), kept by the desired names.
+struct Groups;
+
+impl Listing for Groups {
+    type Item = Group;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<Group>, AwsError> {
+        let names: Vec<&str> = ctx
+            .desired_of(|spec| match spec {
+                Spec::DbSubnetGroup(group) => Some(group),
+                _ => None,
+            })
+            .into_iter()
+            .map(|group| group.name.as_str())
+            .collect();
+        let mut all = Vec::new();
+        let mut pages = ctx
+            .aws
+            .rds
+            .describe_db_subnet_groups()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            all.extend(
+                page.op("DescribeDBSubnetGroups")?
+                    .db_subnet_groups
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(named(all, &names))
+    }
+}
+
+/// The groups whose names are one of `names`.
+fn named(listed: Vec<Group>, names: &[&str]) -> Vec<Group> {
+    listed
+        .into_iter()
+        .filter(|group| names.contains(&group.db_subnet_group_name().unwrap_or_default()))
+        .collect()
+}
+
+fn pick<'a>(listed: &'a [Group], name: &str) -> Option<&'a Group> {
+    listed
+        .iter()
+        .find(|group| group.db_subnet_group_name() == Some(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +292,19 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].new, "subnet-a,subnet-b");
         assert!(!changes[0].replace);
+    }
+
+    #[test]
+    fn the_listing_keeps_the_desired_names() {
+        let group = |name: &str| Group::builder().db_subnet_group_name(name).build();
+        let listed = vec![
+            group("macro-ai-dev-db"),
+            group("macro-ai-dev-db-old"),
+            group("default"),
+        ];
+        let kept = named(listed, &["macro-ai-dev-db"]);
+        assert_eq!(kept.len(), 1);
+        assert!(pick(&kept, "macro-ai-dev-db").is_some());
+        assert!(pick(&kept, "macro-ai-dev-db-old").is_none());
     }
 }

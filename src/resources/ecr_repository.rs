@@ -1,12 +1,22 @@
 //! ECR repositories: one per service image (`macro-ai-staging-api`), which the deploy pushes
 //! to and the task definitions pull from.
 //!
-//! A repository is read by its name (`DescribeRepositories`; its tags with
-//! `ListTagsForResource`, since the describe does not include them): the one in the ARN
-//! recorded in state, else the deterministic name. `CreateRepository` makes it with scan on
-//! push and its tags in one call (the name is unique: a repeat answers
-//! `RepositoryAlreadyExistsException`); the lifecycle policy is the update the engine makes
-//! next, because ECR sets it with a call of its own.
+//! While planning, the environment's repositories are described together: one
+//! `DescribeRepositories` naming every repository the environment declares (up to 100 a call),
+//! made by the first repository read and shared by the others (see [`Repositories`]). ECR
+//! refuses the whole call when one of the names does not exist (on AWS and on moto alike), so
+//! then every repository of the registry is listed (paginated) and the declared ones kept.
+//! What the describe does not report stays a read per repository, made at the same time: the
+//! lifecycle policy (`GetLifecyclePolicy`) and the tags (from the environment's one
+//! `GetResources` when it has the repository, else `ListTagsForResource`; moto's
+//! `GetResources` does not cover ECR).
+//!
+//! Otherwise (right after a change, or when the listing lacks it) a repository is read by its
+//! name (`DescribeRepositories`; its tags with `ListTagsForResource`, since the describe does
+//! not include them): the one in the ARN recorded in state, else the deterministic name.
+//! `CreateRepository` makes it with scan on push and its tags in one call (the name is unique:
+//! a repeat answers `RepositoryAlreadyExistsException`); the lifecycle policy is the update the
+//! engine makes next, because ECR sets it with a call of its own.
 //!
 //! Compared: scan on push (`PutImageScanningConfiguration`) and the lifecycle policy, one rule
 //! expiring all but the newest `keep_last_images` images, compared *semantically* (parsed
@@ -15,15 +25,17 @@
 //! kept. Turning scan on push off sends the flag explicitly (see [`explicit_scan_flag`]).
 
 use super::iam_role::canonical_json;
+use super::inventory::Listing;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
-use aws_sdk_ecr::types::ImageScanningConfiguration;
+use aws_sdk_ecr::types::{ImageScanningConfiguration, Repository};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone)]
 pub struct EcrRepositorySpec {
@@ -147,6 +159,7 @@ async fn lifecycle_policy(ctx: &Ctx<'_>, name: &str) -> Result<Option<String>, A
         .map(normalize_lifecycle))
 }
 
+/// The repository named `name`, by a describe of its own.
 async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<EcrRepositoryLive>, AwsError> {
     // RepositoryNotFoundException: absent.
     let Some(output) = ctx
@@ -161,25 +174,126 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<EcrRepositoryLive>
     else {
         return Ok(None);
     };
-    let Some(mut live) = output.repositories().first().map(live_of) else {
+    match output.repositories().first() {
+        Some(repository) => complete(ctx, live_of(repository)).await,
+        None => Ok(None),
+    }
+}
+
+/// The repository with its lifecycle policy and tags (read at the same time); `None` when it
+/// was deleted since it was described.
+async fn complete(
+    ctx: &Ctx<'_>,
+    mut live: EcrRepositoryLive,
+) -> Result<Option<EcrRepositoryLive>, AwsError> {
+    let tags = async {
+        if let Some(tags) = ctx.inventory.tags_of(ctx, &live.arn).await? {
+            return Ok(Some(tags));
+        }
+        let listed = ctx
+            .aws
+            .ecr
+            .list_tags_for_resource()
+            .resource_arn(&live.arn)
+            .send()
+            .await
+            .op("ListTagsForResource")
+            .found()?;
+        Ok::<_, AwsError>(listed.map(|listed| tags::from_ecr(listed.tags())))
+    };
+    let (policy, tags) = futures::try_join!(lifecycle_policy(ctx, &live.name), tags)?;
+    // No tags to list: deleted since the describe.
+    let Some(tags) = tags else {
         return Ok(None);
     };
-    live.lifecycle_policy = lifecycle_policy(ctx, name).await?;
-    let Some(listed) = ctx
-        .aws
-        .ecr
-        .list_tags_for_resource()
-        .resource_arn(&live.arn)
-        .send()
-        .await
-        .op("ListTagsForResource")
-        .found()?
-    else {
-        // Deleted since the describe.
-        return Ok(None);
-    };
-    live.tags = tags::from_ecr(listed.tags());
+    live.lifecycle_policy = policy;
+    live.tags = tags;
     Ok(Some(live))
+}
+
+// --- Batched reads while planning --------------------------------------------------------
+
+/// The environment's repositories, described together: one listing per run.
+struct Repositories;
+
+impl Listing for Repositories {
+    type Item = Repository;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<Repository>, AwsError> {
+        let names: Vec<String> = desired_names(ctx).into_iter().map(str::to_string).collect();
+        let mut all = Vec::new();
+        for chunk in names.chunks(MAX_NAMES) {
+            // Answered for all the names or for none: a name that does not exist fails it.
+            match ctx
+                .aws
+                .ecr
+                .describe_repositories()
+                .set_repository_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .op("DescribeRepositories")
+                .found()?
+            {
+                Some(output) => all.extend(output.repositories.unwrap_or_default()),
+                None => {
+                    all = every_repository(ctx).await?;
+                    break;
+                }
+            }
+        }
+        all.retain(|repository| {
+            repository
+                .repository_name()
+                .is_some_and(|name| names.iter().any(|wanted| wanted == name))
+        });
+        Ok(all)
+    }
+}
+
+/// Names a `DescribeRepositories` takes at most.
+const MAX_NAMES: usize = 100;
+
+/// Every repository of the registry (paginated).
+async fn every_repository(ctx: &Ctx<'_>) -> Result<Vec<Repository>, AwsError> {
+    ctx.aws
+        .ecr
+        .describe_repositories()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .op("DescribeRepositories")
+}
+
+/// The names of every repository the environment declares.
+fn desired_names<'a>(ctx: &'a Ctx<'_>) -> BTreeSet<&'a str> {
+    ctx.desired_of(|spec| match spec {
+        Spec::EcrRepository(repository) => Some(repository),
+        _ => None,
+    })
+    .into_iter()
+    .map(|repository| repository.name.as_str())
+    .collect()
+}
+
+/// What the listing says of the repository `name`: `Some(found)` when it decides (found or,
+/// for an identity lookup of a declared name, absent), `None` when only a direct read can
+/// tell.
+fn pick(
+    listed: &[Repository],
+    name: &str,
+    lookup: Lookup<'_>,
+    declared: bool,
+) -> Option<Option<EcrRepositoryLive>> {
+    match listed
+        .iter()
+        .find(|repository| repository.repository_name() == Some(name))
+    {
+        Some(repository) => Some(Some(live_of(repository))),
+        None if lookup == Lookup::Identity && declared => Some(None),
+        None => None,
+    }
 }
 
 impl Kind for EcrRepository {
@@ -208,6 +322,15 @@ impl Kind for EcrRepository {
             Lookup::Id(id) => name_of(id),
             Lookup::Identity => &spec.name,
         };
+        if ctx.cached {
+            let listed = ctx.inventory.listed::<Repositories>(ctx).await?;
+            let declared = desired_names(ctx).contains(name);
+            match pick(&listed, name, lookup, declared) {
+                Some(Some(live)) => return complete(ctx, live).await,
+                Some(None) => return Ok(None),
+                None => {}
+            }
+        }
         describe(ctx, name).await
     }
 
@@ -452,5 +575,31 @@ mod tests {
             "team/api"
         );
         assert_eq!(name_of("macro-ai-test-api"), "macro-ai-test-api");
+    }
+
+    #[test]
+    fn the_listing_decides_unless_a_recorded_id_is_missing_from_it() {
+        let listed = vec![Repository::builder()
+            .repository_name("macro-ai-test-api")
+            .repository_arn("arn:aws:ecr:us-east-1:123456789012:repository/macro-ai-test-api")
+            .build()];
+        let found = |name, lookup, declared| {
+            pick(&listed, name, lookup, declared).map(|live| live.map(|live| live.arn))
+        };
+        let arn = "arn:aws:ecr:us-east-1:123456789012:repository/macro-ai-test-api";
+        assert_eq!(
+            found("macro-ai-test-api", Lookup::Identity, true),
+            Some(Some(arn.into()))
+        );
+        assert_eq!(
+            found("macro-ai-test-api", Lookup::Id(arn), true),
+            Some(Some(arn.into()))
+        );
+        assert_eq!(
+            found("macro-ai-test-ui", Lookup::Identity, true),
+            Some(None)
+        );
+        assert_eq!(found("macro-ai-test-ui", Lookup::Id("x"), true), None);
+        assert_eq!(found("macro-ai-test-ui", Lookup::Identity, false), None);
     }
 }

@@ -6,10 +6,17 @@
 //! The setting is compared (not reported means unknown) and changed with `UpdateCluster`
 //! (the emulator does not implement `UpdateClusterSettings`; AWS takes both). Tags are read
 //! with the description (`include=TAGS`) and changed with TagResource / UntagResource.
+//!
+//! While planning, one `DescribeClusters` (with settings and tags) asks for the names of every
+//! desired cluster of the environment ([`Clusters`]) and each cluster is answered from it: by
+//! ARN when listed (else described directly: a cluster renamed since), by name from the
+//! listing alone. Tags come with that description at no extra call, so the tagging API is not
+//! needed here. Right after a change (`!ctx.cached`) the cluster is described directly.
 
+use super::inventory::Listing;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Readiness,
-    Ref, Resolver, TagChanges, Tags,
+    Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
@@ -57,27 +64,82 @@ fn live_of(cluster: &aws_sdk_ecs::types::Cluster) -> EcsClusterLive {
     }
 }
 
-/// The cluster by name or ARN; `None` when absent or deleted (`INACTIVE`, which a create
-/// brings back).
-async fn describe(ctx: &Ctx<'_>, cluster: &str) -> Result<Option<EcsClusterLive>, AwsError> {
+/// The clusters of `names` (names or ARNs) that exist: not INACTIVE (deleted, which a create
+/// brings back). One call takes up to 100.
+async fn describe(ctx: &Ctx<'_>, names: &[String]) -> Result<Vec<EcsClusterLive>, AwsError> {
     let output = ctx
         .aws
         .ecs
         .describe_clusters()
-        .clusters(cluster)
+        .set_clusters(Some(names.to_vec()))
         .include(ClusterField::Settings)
         .include(ClusterField::Tags)
         .send()
         .await
         .op("DescribeClusters")
         .found()?;
-    Ok(output.and_then(|output| {
-        output
-            .clusters()
+    Ok(output
+        .map(|output| {
+            output
+                .clusters()
+                .iter()
+                .filter(|found| found.status().is_some_and(|status| status != "INACTIVE"))
+                .map(live_of)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The names of the environment's desired clusters, sorted.
+fn desired_names(ctx: &Ctx<'_>) -> Vec<String> {
+    let mut names: Vec<String> = ctx
+        .desired_of(|spec| match spec {
+            Spec::EcsCluster(cluster) => Some(cluster),
+            _ => None,
+        })
+        .into_iter()
+        .map(|cluster| cluster.name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Every desired cluster of the environment that exists, described by name while planning.
+struct Clusters;
+
+impl Listing for Clusters {
+    type Item = EcsClusterLive;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<EcsClusterLive>, AwsError> {
+        let names = desired_names(ctx);
+        let calls = names.chunks(100).map(|chunk| describe(ctx, chunk));
+        let listed = futures::future::try_join_all(calls).await?;
+        // Only what was asked for, whatever the API answers.
+        Ok(listed
+            .into_iter()
+            .flatten()
+            .filter(|live| names.contains(&live.name))
+            .collect())
+    }
+}
+
+/// What the listing says about the cluster `lookup` names: `Some(found)` when it can answer
+/// (by ARN: only when listed; by identity: listed or absent), `None` when only a direct read
+/// can (an ARN the listing lacks).
+fn from_listing(
+    listed: &[EcsClusterLive],
+    lookup: Lookup<'_>,
+    name: &str,
+) -> Option<Option<EcsClusterLive>> {
+    match lookup {
+        Lookup::Id(arn) => listed
             .iter()
-            .find(|found| found.status().is_some_and(|status| status != "INACTIVE"))
-            .map(live_of)
-    }))
+            .find(|live| live.arn == arn)
+            .cloned()
+            .map(Some),
+        Lookup::Identity => Some(listed.iter().find(|live| live.name == name).cloned()),
+    }
 }
 
 impl Kind for EcsCluster {
@@ -100,11 +162,22 @@ impl Kind for EcsCluster {
         lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<EcsClusterLive>, AwsError> {
+        // The listing asked for every desired name (a spec outside `ctx.desired` is read
+        // directly).
+        if ctx.cached && desired_names(ctx).contains(&spec.name) {
+            let listed = ctx.inventory.listed::<Clusters>(ctx).await?;
+            if let Some(found) = from_listing(&listed, lookup, &spec.name) {
+                return Ok(found);
+            }
+        }
         let cluster = match lookup {
             Lookup::Id(arn) => arn,
             Lookup::Identity => &spec.name,
         };
-        describe(ctx, cluster).await
+        Ok(describe(ctx, &[cluster.to_string()])
+            .await?
+            .into_iter()
+            .next())
     }
 
     fn diff(
@@ -263,6 +336,25 @@ mod tests {
     #[test]
     fn outputs_are_the_declared_ones() {
         assert!(crate::resources::outputs_are_declared::<EcsCluster>(&live()));
+    }
+
+    #[test]
+    fn planning_answers_from_the_listing() {
+        let listed = [live()];
+        let arn = live().arn;
+        let found = |lookup, name| from_listing(&listed, lookup, name).map(|f| f.map(|l| l.arn));
+        assert_eq!(
+            found(Lookup::Id(&arn), "macro-ai-staging"),
+            Some(Some(arn.clone()))
+        );
+        // An ARN the listing lacks (renamed since): read directly.
+        assert_eq!(found(Lookup::Id("arn:other"), "macro-ai-staging"), None);
+        assert_eq!(
+            found(Lookup::Identity, "macro-ai-staging"),
+            Some(Some(arn.clone()))
+        );
+        // Every desired name was asked for: not listed is absent.
+        assert_eq!(found(Lookup::Identity, "macro-ai-prod"), Some(None));
     }
 
     #[test]

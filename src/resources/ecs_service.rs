@@ -19,10 +19,19 @@
 //! again it is sent in the orientation ECS currently has: `up` never moves traffic itself.
 //! Values the service does not report (a strategy, a bake time, a rule or role ARN missing
 //! from the description) are unknown, never differences.
+//!
+//! While planning, the services are read together ([`Services`]): per desired cluster, one
+//! `DescribeServices` (`include=TAGS`, at most 10 names a call) asks for the names of every
+//! desired service, and each service is answered from it: by ARN when listed (else described
+//! directly), by name from the listing alone when it covered the service's cluster. Tags come
+//! with that description at no extra call. Right after a change (`!ctx.cached`) a service is
+//! described directly, in the cluster its ARN names (the emulator answers an ARN of another
+//! cluster with the same-named service of the cluster asked, so ARNs are compared exactly).
 
+use super::inventory::Listing;
 use super::{
     compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Readiness, Ref, Resolver, TagChanges, Tags,
+    Readiness, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ecs::types::{
@@ -213,31 +222,123 @@ fn cluster_of_arn(arn: &str) -> Option<&str> {
     path.rsplit_once('/').map(|(cluster, _)| cluster)
 }
 
-/// One service (by name or ARN) with its tags; `None` unless it exists and is ACTIVE or
-/// DRAINING (being deleted: reported, and never ready). An INACTIVE service is gone.
+/// The cluster name in a cluster ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`); a name is
+/// itself.
+fn cluster_name(cluster: &str) -> &str {
+    cluster
+        .rsplit_once(":cluster/")
+        .map_or(cluster, |(_, name)| name)
+}
+
+/// The services of `services` (names or ARNs, at most 10) in `cluster` that exist: ACTIVE or
+/// DRAINING (being deleted: reported, and never ready). An INACTIVE service is gone, and so
+/// is every service of a cluster that is not there.
 async fn describe(
     ctx: &Ctx<'_>,
     cluster: &str,
-    service: &str,
-) -> Result<Option<EcsServiceLive>, AwsError> {
+    services: &[String],
+) -> Result<Vec<EcsServiceLive>, AwsError> {
     let output = ctx
         .aws
         .ecs
         .describe_services()
         .cluster(cluster)
-        .services(service)
+        .set_services(Some(services.to_vec()))
         .include(ServiceField::Tags)
         .send()
         .await
         .op("DescribeServices")
         .found()?;
-    Ok(output.and_then(|output| {
-        output
-            .services()
+    Ok(output
+        .map(|output| {
+            output
+                .services()
+                .iter()
+                .filter(|found| matches!(found.status(), Some("ACTIVE" | "DRAINING")))
+                .map(live_of)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The environment's desired cluster names and service names, each sorted.
+fn desired_names(ctx: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
+    let mut clusters = Vec::new();
+    let mut services = Vec::new();
+    for spec in ctx.desired {
+        match spec {
+            Spec::EcsCluster(cluster) => clusters.push(cluster.name.clone()),
+            Spec::EcsService(service) => services.push(service.name.clone()),
+            _ => {}
+        }
+    }
+    for names in [&mut clusters, &mut services] {
+        names.sort();
+        names.dedup();
+    }
+    (clusters, services)
+}
+
+/// Every desired service of the environment that exists, per desired cluster: what planning
+/// reads services from.
+struct Services;
+
+/// The services listed in one cluster (by name), all of its desired names asked for.
+#[derive(Debug, Clone)]
+struct ClusterServices {
+    cluster: String,
+    services: Vec<EcsServiceLive>,
+}
+
+impl Listing for Services {
+    type Item = ClusterServices;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<ClusterServices>, AwsError> {
+        let (clusters, names) = desired_names(ctx);
+        let calls = clusters.iter().map(|cluster| {
+            let names = &names;
+            async move {
+                let chunks = names.chunks(10).map(|chunk| describe(ctx, cluster, chunk));
+                let found = futures::future::try_join_all(chunks).await?;
+                // Only what was asked for, in the cluster asked, whatever the API answers.
+                let services = found
+                    .into_iter()
+                    .flatten()
+                    .filter(|live| {
+                        names.contains(&live.name)
+                            && cluster_name(&live.cluster_arn) == cluster.as_str()
+                    })
+                    .collect();
+                Ok::<_, AwsError>(ClusterServices {
+                    cluster: cluster.clone(),
+                    services,
+                })
+            }
+        });
+        futures::future::try_join_all(calls).await
+    }
+}
+
+/// What the listing says about the service `lookup` names (by identity: `name` in `cluster`,
+/// a name or ARN): `Some(found)` when it can answer, `None` when only a direct read can (an
+/// ARN not listed, a cluster or name the listing did not ask for).
+fn from_listing(
+    listed: &[ClusterServices],
+    lookup: Lookup<'_>,
+    cluster: &str,
+    name: &str,
+) -> Option<Option<EcsServiceLive>> {
+    match lookup {
+        Lookup::Id(arn) => listed
             .iter()
-            .find(|found| matches!(found.status(), Some("ACTIVE" | "DRAINING")))
-            .map(live_of)
-    }))
+            .flat_map(|listed| &listed.services)
+            .find(|live| live.arn == arn)
+            .map(|live| Some(live.clone())),
+        Lookup::Identity => listed
+            .iter()
+            .find(|listed| listed.cluster == cluster_name(cluster))
+            .map(|listed| listed.services.iter().find(|l| l.name == name).cloned()),
+    }
 }
 
 /// `a,b → container:port`: the target groups (sorted: which of a blue/green pair is
@@ -446,10 +547,19 @@ impl Kind for EcsService {
             ),
             Lookup::Identity => (resolver.known(&spec.cluster), spec.name.as_str()),
         };
-        match cluster {
-            Some(cluster) => describe(ctx, &cluster, service).await,
-            None => Ok(None),
+        let Some(cluster) = cluster else {
+            return Ok(None);
+        };
+        // The listing asked for every desired name (a spec outside `ctx.desired` is read
+        // directly).
+        if ctx.cached && desired_names(ctx).1.contains(&spec.name) {
+            let listed = ctx.inventory.listed::<Services>(ctx).await?;
+            if let Some(found) = from_listing(&listed, lookup, &cluster, &spec.name) {
+                return Ok(found);
+            }
         }
+        let found = describe(ctx, &cluster, &[service.to_string()]).await?;
+        Ok(found.into_iter().next())
     }
 
     fn diff(spec: &EcsServiceSpec, live: &EcsServiceLive, resolver: &Resolver) -> Vec<FieldChange> {

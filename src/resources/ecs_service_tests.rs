@@ -263,3 +263,43 @@ fn outputs_are_the_declared_ones_and_draining_is_final() {
         Readiness::Failed(_)
     ));
 }
+
+#[test]
+fn planning_answers_from_the_listing_of_the_cluster_asked() {
+    let in_staging = EcsServiceLive {
+        arn: "arn:aws:ecs:us-east-1:1:service/macro-ai-staging/api".into(),
+        ..live()
+    };
+    let listed = [
+        ClusterServices {
+            cluster: "macro-ai-staging".into(),
+            services: vec![in_staging.clone()],
+        },
+        ClusterServices {
+            cluster: "macro-ai-other".into(),
+            services: Vec::new(),
+        },
+    ];
+    let staging = "arn:aws:ecs:us-east-1:1:cluster/macro-ai-staging";
+    let found = |lookup, cluster, name| {
+        from_listing(&listed, lookup, cluster, name).map(|found| found.map(|live| live.arn))
+    };
+    assert_eq!(
+        found(Lookup::Identity, staging, "api"),
+        Some(Some(in_staging.arn.clone()))
+    );
+    // Every desired name was asked for in that cluster: not listed is absent.
+    assert_eq!(found(Lookup::Identity, staging, "ui"), Some(None));
+    assert_eq!(found(Lookup::Identity, "macro-ai-other", "api"), Some(None));
+    // A cluster the listing did not ask about: only a direct read can tell.
+    assert_eq!(found(Lookup::Identity, "elsewhere", "api"), None);
+    // By ARN: only an exact match, else a direct read.
+    assert_eq!(
+        found(Lookup::Id(&in_staging.arn), staging, "api"),
+        Some(Some(in_staging.arn.clone()))
+    );
+    let other_cluster = "arn:aws:ecs:us-east-1:1:service/macro-ai-other/api";
+    assert_eq!(found(Lookup::Id(other_cluster), staging, "api"), None);
+    assert_eq!(cluster_name(staging), "macro-ai-staging");
+    assert_eq!(cluster_name("macro-ai-staging"), "macro-ai-staging");
+}

@@ -1,8 +1,20 @@
 //! IAM roles: the ECS task execution role and one task role per service.
 //!
-//! A role is read by its name (`GetRole`, which reports its tags too): the one in the ARN
-//! recorded in state, else the deterministic name. `CreateRole` makes it with its trust
-//! policy, description and tags in one call (the name is unique: a repeat answers
+//! While planning, roles are read in two calls for the whole environment, made at the same
+//! time by the first role read and shared by the others (see `iam_role_listing.rs`):
+//! `GetAccountAuthorizationDetails` filtered to roles reports each role's trust policy, inline
+//! policies (with their documents), attached managed policies and tags, and `ListRoles` adds
+//! the description, which the former leaves out. Read role by role, each role costs three
+//! calls and one more per inline policy. Neither listing can be narrowed to the environment's
+//! names, so both page through the account's roles, and the environment's are kept. Where the
+//! caller may not make them (`AccessDenied`: `iam:GetAccountAuthorizationDetails` is often
+//! withheld), roles are read one by one instead.
+//!
+//! Otherwise (right after a change, or when the listing lacks the role) a role is read by its
+//! name (`GetRole`, which reports its tags too, then `ListAttachedRolePolicies`,
+//! `ListRolePolicies` and `GetRolePolicy` per inline policy): the one in the ARN recorded in
+//! state, else the deterministic name. `CreateRole` makes it with its trust policy,
+//! description and tags in one call (the name is unique: a repeat answers
 //! `EntityAlreadyExists`); the policies are the update the engine makes next, because IAM
 //! attaches them with calls of their own.
 //!
@@ -309,6 +321,10 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<IamRoleLive>, AwsE
     }))
 }
 
+/// The batched reads while planning.
+#[path = "iam_role_listing.rs"]
+mod listing;
+
 impl Kind for IamRole {
     const KIND: &'static str = "iam:role";
     const IDENTITY: IdentityKind = IdentityKind::Named;
@@ -342,6 +358,11 @@ impl Kind for IamRole {
             Lookup::Id(id) => name_of(id),
             Lookup::Identity => &spec.name,
         };
+        if ctx.cached {
+            if let Some(found) = listing::listed(ctx, name, lookup).await? {
+                return Ok(found);
+            }
+        }
         describe(ctx, name).await
     }
 

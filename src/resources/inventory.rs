@@ -44,7 +44,6 @@ pub struct Inventory {
     nat_gateways: OnceCell<Vec<NatGateway>>,
     route_tables: OnceCell<Vec<RouteTable>>,
     security_groups: OnceCell<Vec<SecurityGroup>>,
-    security_group_rules: OnceCell<Vec<SecurityGroupRule>>,
 }
 
 /// The value of tag `key`, if present.
@@ -272,7 +271,6 @@ impl Inventory {
             nat_gateways: OnceCell::new(),
             route_tables: OnceCell::new(),
             security_groups: OnceCell::new(),
-            security_group_rules: OnceCell::new(),
         }
     }
 
@@ -429,41 +427,17 @@ impl Inventory {
         }
     }
 
-    /// The rules of security group `group_id`: from one `DescribeSecurityGroupRules` over all
-    /// of this environment's groups while planning, else read directly.
+    /// The rules of security group `group_id`, read directly (while planning, the groups'
+    /// own permission lists serve instead: `security_group::live_rules`).
     pub async fn security_group_rules(
         &self,
-        ctx: &Ctx<'_>,
         group_id: &str,
     ) -> Result<Vec<SecurityGroupRule>, AwsError> {
-        let of_group = |rules: &[SecurityGroupRule]| -> Vec<SecurityGroupRule> {
-            rules
-                .iter()
-                .filter(|rule| rule.group_id() == Some(group_id))
-                .cloned()
-                .collect()
-        };
-        if ctx.cached {
-            let all = self
-                .security_group_rules
-                .get_or_try_init(|| async {
-                    let group_ids: Vec<String> = self
-                        .all::<SecurityGroup>()
-                        .await?
-                        .iter()
-                        .filter_map(|group| group.group_id().map(str::to_string))
-                        .collect();
-                    self.describe_rules(group_ids).await
-                })
-                .await?;
-            let rules = of_group(all);
-            if !rules.is_empty() {
-                return Ok(rules);
-            }
-        }
-        Ok(of_group(
-            &self.describe_rules(vec![group_id.to_string()]).await?,
-        ))
+        let rules = self.describe_rules(vec![group_id.to_string()]).await?;
+        Ok(rules
+            .into_iter()
+            .filter(|rule| rule.group_id() == Some(group_id))
+            .collect())
     }
 
     async fn describe_rules(

@@ -6,22 +6,30 @@
 //! listener). It is always looked for among the desired load balancer's listeners, by ARN or
 //! by port, so a listener of another load balancer is never taken for it. Created with the
 //! identity tags: ELBv2 listeners carry tags (AWS and the emulator report them through
-//! `DescribeTags`), so ownership is checked on the listener itself. Compared: port (when found
-//! by ARN), protocol, certificate, TLS policy (HTTPS only) and the default action, all changed
-//! in place by one `ModifyListener` that sends the whole desired configuration (harmless to
-//! repeat). Actions are compared by what they do (`forward to <arn>`, `redirect to
-//! HTTPS:443 (301)`), so the extra fields AWS fills in (weights, `#{host}` defaults) are not
-//! differences.
+//! `DescribeTags`), so ownership is checked on the listener itself.
+//!
+//! While planning, a listener comes from the environment's listing: one `DescribeListeners`
+//! per load balancer the environment declares, and the tags of all listeners and rules in one
+//! `DescribeTags` (20 ARNs a call; see `elb_listing`). A load balancer the listing does not
+//! cover, a recorded ARN the listing lacks, and any read right after a change are read
+//! directly (`DescribeListeners` of the load balancer, then `DescribeTags`).
+//!
+//! Compared: port (when found by ARN), protocol, certificate, TLS policy (HTTPS only) and the
+//! default action, all changed in place by one `ModifyListener` that sends the whole desired
+//! configuration (harmless to repeat). Actions are compared by what they do (`forward to
+//! <arn>`, `redirect to HTTPS:443 (301)`), so the extra fields AWS fills in (weights, `#{host}`
+//! defaults) are not differences.
 
+use super::elb_listing;
 use super::load_balancer::compare_reported;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
     Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, Found, IntoAwsError};
+use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
-    RedirectActionStatusCodeEnum,
+    Action, ActionTypeEnum, Certificate, Listener as ElbListener, ProtocolEnum,
+    RedirectActionConfig, RedirectActionStatusCodeEnum,
 };
 
 /// TLS 1.2 and 1.3 only: AWS's recommended policy.
@@ -143,7 +151,7 @@ fn is_https(protocol: &str) -> bool {
     protocol.eq_ignore_ascii_case("HTTPS")
 }
 
-fn live_of(listener: &aws_sdk_elasticloadbalancingv2::types::Listener, tags: Tags) -> ListenerLive {
+fn live_of(listener: &ElbListener, tags: Tags) -> ListenerLive {
     let certificates = listener.certificates();
     let certificate_arn = certificates
         .iter()
@@ -166,27 +174,14 @@ fn live_of(listener: &aws_sdk_elasticloadbalancingv2::types::Listener, tags: Tag
     }
 }
 
-/// The load balancer's listeners; `None` when AWS says the load balancer does not exist.
-async fn listeners_of(
+/// The listener with its tags; `None` when it was deleted since it was described.
+async fn with_tags(
     ctx: &Ctx<'_>,
-    load_balancer_arn: &str,
-) -> Result<Option<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>, AwsError> {
-    let mut listeners = Vec::new();
-    let mut pages = ctx
-        .aws
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(load_balancer_arn)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page.op("DescribeListeners") {
-            Ok(page) => listeners.extend(page.listeners.unwrap_or_default()),
-            Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(Some(listeners))
+    listener: &ElbListener,
+) -> Result<Option<ListenerLive>, AwsError> {
+    let arn = listener.listener_arn().unwrap_or_default();
+    let tags = elb_listing::tags_of(ctx, arn, elb_listing::Tagged::Child).await?;
+    Ok(tags.map(|tags| live_of(listener, tags)))
 }
 
 impl Kind for Listener {
@@ -208,7 +203,8 @@ impl Kind for Listener {
     }
 
     /// Among the desired load balancer's listeners: by ARN, or by port. A recorded listener
-    /// that is not on that load balancer (it was replaced) is not this one.
+    /// that is not on that load balancer (it was replaced) is not this one. While planning
+    /// from the environment's listing (see the module docs), else `DescribeListeners`.
     async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -220,20 +216,29 @@ impl Kind for Listener {
         let Some(load_balancer_arn) = resolver.known(&spec.load_balancer) else {
             return Ok(None);
         };
-        let Some(listeners) = listeners_of(ctx, &load_balancer_arn).await? else {
-            return Ok(None);
-        };
-        let Some(listener) = listeners.iter().find(|listener| match lookup {
+        let wanted = |listener: &&ElbListener| match lookup {
             Lookup::Id(arn) => listener.listener_arn() == Some(arn),
             Lookup::Identity => listener.port() == Some(spec.port),
-        }) else {
+        };
+        if ctx.cached {
+            let listed = elb_listing::listeners(ctx).await?;
+            if let Some(listeners) = elb_listing::children_of(&listed, &load_balancer_arn) {
+                match listeners.iter().find(wanted) {
+                    Some(listener) => return with_tags(ctx, listener).await,
+                    // The load balancer's listeners were listed: none is on this port.
+                    None if lookup == Lookup::Identity => return Ok(None),
+                    // A recorded one that is not there: a direct read tells.
+                    None => {}
+                }
+            }
+        }
+        let Some(listeners) = elb_listing::listeners_of(ctx, &load_balancer_arn).await? else {
             return Ok(None);
         };
-        let arn = listener.listener_arn().unwrap_or_default();
-        let Some(tags) = tags::list_elb(&ctx.aws.elb, arn).await.found()? else {
-            return Ok(None);
-        };
-        Ok(Some(live_of(listener, tags)))
+        match listeners.iter().find(wanted) {
+            Some(listener) => with_tags(ctx, listener).await,
+            None => Ok(None),
+        }
     }
 
     fn diff(spec: &ListenerSpec, live: &ListenerLive, resolver: &Resolver) -> Vec<FieldChange> {

@@ -6,11 +6,18 @@
 //! desired listener's rules, by ARN or by priority, so a rule left on another listener (the
 //! HTTP one, once the environment has a certificate) is never taken for it. Created with the
 //! identity tags: ELBv2 rules carry tags (AWS and the emulator report them through
-//! `DescribeTags`), so ownership is checked on the rule itself. Compared: the priority (when
-//! found by ARN: `SetRulePriorities`), the conditions (path patterns, in any order; any other
-//! condition found is a difference) and the forward target, changed in place by one
-//! `ModifyRule` that sends only what differs; each sets the whole desired value, so repeating
-//! one is harmless.
+//! `DescribeTags`), so ownership is checked on the rule itself.
+//!
+//! While planning, a rule comes from the environment's listing: one `DescribeRules` per
+//! listener of the environment's load balancers, and the tags of all listeners and rules in
+//! one `DescribeTags` (20 ARNs a call; see `elb_listing`). A listener the listing does not
+//! cover, a recorded ARN the listing lacks, and any read right after a change are read
+//! directly (`DescribeRules` of the listener, then `DescribeTags`).
+//!
+//! Compared: the priority (when found by ARN: `SetRulePriorities`), the conditions (path
+//! patterns, in any order; any other condition found is a difference) and the forward target,
+//! changed in place by one `ModifyRule` that sends only what differs; each sets the whole
+//! desired value, so repeating one is harmless.
 //!
 //! The production rule of an ECS blue/green service forwards to *both* of the service's target
 //! groups (weight 100 to the primary, 0 to the alternate at creation). ECS owns the weights
@@ -18,14 +25,15 @@
 //! therefore compared as the set of target groups, never their weights, and the actions are
 //! only sent again when that set differs, so `up` never shifts traffic back.
 
+use super::elb_listing;
 use super::listener::{action_of, actions_summary, ListenerAction};
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
     Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, Found, IntoAwsError};
+use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, RuleCondition,
+    Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, Rule, RuleCondition,
     RulePriorityPair, TargetGroupTuple,
 };
 
@@ -122,11 +130,7 @@ fn desired_action(spec: &ListenerRuleSpec, resolver: &Resolver) -> Action {
         .build()
 }
 
-fn live_of(
-    rule: &aws_sdk_elasticloadbalancingv2::types::Rule,
-    listener_arn: &str,
-    tags: Tags,
-) -> ListenerRuleLive {
+fn live_of(rule: &Rule, listener_arn: &str, tags: Tags) -> ListenerRuleLive {
     ListenerRuleLive {
         arn: rule.rule_arn().unwrap_or_default().to_string(),
         listener_arn: listener_arn.to_string(),
@@ -140,34 +144,15 @@ fn live_of(
     }
 }
 
-/// The listener's rules; `None` when AWS says the listener does not exist.
-async fn rules_of(
+/// The rule with its tags; `None` when it was deleted since it was described.
+async fn with_tags(
     ctx: &Ctx<'_>,
+    rule: &Rule,
     listener_arn: &str,
-) -> Result<Option<Vec<aws_sdk_elasticloadbalancingv2::types::Rule>>, AwsError> {
-    let mut rules = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let result = ctx
-            .aws
-            .elb
-            .describe_rules()
-            .listener_arn(listener_arn)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .op("DescribeRules");
-        let page = match result {
-            Ok(page) => page,
-            Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(err),
-        };
-        marker = page.next_marker().map(str::to_string);
-        rules.extend(page.rules.unwrap_or_default());
-        if marker.is_none() {
-            return Ok(Some(rules));
-        }
-    }
+) -> Result<Option<ListenerRuleLive>, AwsError> {
+    let arn = rule.rule_arn().unwrap_or_default();
+    let tags = elb_listing::tags_of(ctx, arn, elb_listing::Tagged::Child).await?;
+    Ok(tags.map(|tags| live_of(rule, listener_arn, tags)))
 }
 
 impl Kind for ListenerRule {
@@ -186,6 +171,8 @@ impl Kind for ListenerRule {
     }
 
     /// Among the desired listener's rules: by ARN, or by priority (never the default rule).
+    /// While planning from the environment's listing (see the module docs), else
+    /// `DescribeRules`.
     async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -197,23 +184,32 @@ impl Kind for ListenerRule {
         let Some(listener_arn) = resolver.known(&spec.listener) else {
             return Ok(None);
         };
-        let Some(rules) = rules_of(ctx, &listener_arn).await? else {
-            return Ok(None);
-        };
         let priority = spec.priority.to_string();
-        let Some(rule) = rules.iter().find(|rule| match lookup {
+        let wanted = |rule: &&Rule| match lookup {
             Lookup::Id(arn) => rule.rule_arn() == Some(arn),
             Lookup::Identity => {
                 rule.is_default() != Some(true) && rule.priority() == Some(priority.as_str())
             }
-        }) else {
+        };
+        if ctx.cached {
+            let listed = elb_listing::rules(ctx).await?;
+            if let Some(rules) = elb_listing::children_of(&listed, &listener_arn) {
+                match rules.iter().find(wanted) {
+                    Some(rule) => return with_tags(ctx, rule, &listener_arn).await,
+                    // The listener's rules were listed: none has this priority.
+                    None if lookup == Lookup::Identity => return Ok(None),
+                    // A recorded one that is not there: a direct read tells.
+                    None => {}
+                }
+            }
+        }
+        let Some(rules) = elb_listing::rules_of(ctx, &listener_arn).await? else {
             return Ok(None);
         };
-        let arn = rule.rule_arn().unwrap_or_default();
-        let Some(tags) = tags::list_elb(&ctx.aws.elb, arn).await.found()? else {
-            return Ok(None);
-        };
-        Ok(Some(live_of(rule, &listener_arn, tags)))
+        match rules.iter().find(wanted) {
+            Some(rule) => with_tags(ctx, rule, &listener_arn).await,
+            None => Ok(None),
+        }
     }
 
     fn diff(

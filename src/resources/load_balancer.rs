@@ -2,7 +2,11 @@
 //! behind the `alb` security group. Its listeners and rules are their own kinds.
 //!
 //! Found by its deterministic name (≤ 32 characters, e.g. `macro-ai-staging`), unique in the
-//! account and region. Created in one `CreateLoadBalancer` with every setting and the
+//! account and region. While planning it comes from the environment's one
+//! `DescribeLoadBalancers` by the names it declares, and its tags from the environment's
+//! `GetResources` (see `elb_listing`); right after a change, or when the listing lacks the ARN
+//! recorded in state, it is read directly (`DescribeLoadBalancers` by ARN or name, then
+//! `DescribeTags`). Created in one `CreateLoadBalancer` with every setting and the
 //! identity tags. Compared: subnets (`SetSubnets`), security groups (`SetSecurityGroups`) and
 //! IP address type (`SetIpAddressType`) are changed in place; scheme and type cannot be, so
 //! they are `replace`. A new load balancer is `provisioning` for minutes on AWS: it is
@@ -10,13 +14,14 @@
 //! Outputs include `arn_suffix` (`app/<name>/<id>`), the `LoadBalancer` dimension CloudWatch
 //! alarms need.
 
+use super::elb_listing;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Readiness,
     Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
-    IpAddressType, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
+    IpAddressType, LoadBalancer as ElbLoadBalancer, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
 
 const SCHEME: &str = "internet-facing";
@@ -94,10 +99,17 @@ fn desired_security_groups(spec: &LoadBalancerSpec, resolver: &Resolver) -> Vec<
     sorted(spec.security_groups.iter().map(|group| resolver.get(group)))
 }
 
-fn live_of(
-    lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
-    tags: Tags,
-) -> LoadBalancerLive {
+/// The load balancer with its tags; `None` when it was deleted since it was described.
+async fn with_tags(
+    ctx: &Ctx<'_>,
+    lb: &ElbLoadBalancer,
+) -> Result<Option<LoadBalancerLive>, AwsError> {
+    let arn = lb.load_balancer_arn().unwrap_or_default();
+    let tags = elb_listing::tags_of(ctx, arn, elb_listing::Tagged::Top).await?;
+    Ok(tags.map(|tags| live_of(lb, tags)))
+}
+
+fn live_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerLive {
     LoadBalancerLive {
         arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
         name: lb.load_balancer_name().unwrap_or_default().to_string(),
@@ -163,7 +175,8 @@ impl Kind for LoadBalancer {
             .collect()
     }
 
-    /// By ARN or by name (`DescribeLoadBalancers`), then its tags (`DescribeTags`).
+    /// While planning from the environment's listing (see the module docs), else by ARN or by
+    /// name (`DescribeLoadBalancers`); then its tags.
     async fn read(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -171,27 +184,40 @@ impl Kind for LoadBalancer {
         lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<LoadBalancerLive>, AwsError> {
-        let request = ctx.aws.elb.describe_load_balancers();
-        let (request, arn, name) = match lookup {
+        let (arn, name) = match lookup {
             // Not an ARN: not something this kind records.
             Lookup::Id(arn) if !arn.starts_with("arn:") => return Ok(None),
-            Lookup::Id(arn) => (request.load_balancer_arns(arn), Some(arn), None),
-            Lookup::Identity => (request.names(&spec.name), None, Some(spec.name.as_str())),
+            Lookup::Id(arn) => (Some(arn), None),
+            Lookup::Identity => (None, Some(spec.name.as_str())),
+        };
+        let wanted = |lb: &&ElbLoadBalancer| {
+            arn.is_none_or(|arn| lb.load_balancer_arn() == Some(arn))
+                && name.is_none_or(|name| lb.load_balancer_name() == Some(name))
+        };
+        if ctx.cached {
+            let listed = elb_listing::load_balancers(ctx).await?;
+            match listed.iter().find(wanted) {
+                Some(lb) => return with_tags(ctx, lb).await,
+                // Listed by its name: it does not exist.
+                None if name.is_some() && elb_listing::lists_load_balancer(ctx, &spec.name) => {
+                    return Ok(None)
+                }
+                // By ARN (its name may have changed): a direct read tells.
+                None => {}
+            }
+        }
+        let request = ctx.aws.elb.describe_load_balancers();
+        let request = match arn {
+            Some(arn) => request.load_balancer_arns(arn),
+            None => request.names(&spec.name),
         };
         let Some(output) = request.send().await.op("DescribeLoadBalancers").found()? else {
             return Ok(None);
         };
-        let Some(lb) = output.load_balancers().iter().find(|lb| {
-            arn.is_none_or(|arn| lb.load_balancer_arn() == Some(arn))
-                && name.is_none_or(|name| lb.load_balancer_name() == Some(name))
-        }) else {
-            return Ok(None);
-        };
-        let arn = lb.load_balancer_arn().unwrap_or_default();
-        let Some(tags) = tags::list_elb(&ctx.aws.elb, arn).await.found()? else {
-            return Ok(None);
-        };
-        Ok(Some(live_of(lb, tags)))
+        match output.load_balancers().iter().find(wanted) {
+            Some(lb) => with_tags(ctx, lb).await,
+            None => Ok(None),
+        }
     }
 
     fn diff(

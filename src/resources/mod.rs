@@ -23,6 +23,7 @@ pub mod ecr_repository;
 pub mod ecs_cluster;
 pub mod ecs_service;
 pub mod elastic_ip;
+mod elb_listing;
 pub mod iam_role;
 pub mod internet_gateway;
 pub mod inventory;

@@ -12,10 +12,18 @@
 //! (`tags` is `None`): the emulator ignores them and implements neither ListTagsForResource
 //! nor TagResource for Application Auto Scaling, and a target found through its service
 //! must not be refused for lacking macroctl's tags. Its service's tags are the ones checked.
+//!
+//! While planning, the targets are read together ([`Targets`]): one `DescribeScalableTargets`
+//! (at most 50 resource ids a call) asks for the resource id of every desired cluster and
+//! service pair of the environment, and each target is answered from it: by a recorded
+//! resource id when listed (else described directly), by identity from the listing alone
+//! whenever its resource id was asked for. Right after a change (`!ctx.cached`) a target is
+//! described directly.
 
+use super::inventory::Listing;
 use super::{
     CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref, Resolver,
-    Tags, UNKNOWN,
+    Spec, Tags, UNKNOWN,
 };
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
@@ -82,28 +90,97 @@ fn live_of(target: &aws_sdk_applicationautoscaling::types::ScalableTarget) -> Sc
     }
 }
 
+/// The targets of `resource_ids` (at most 50) that exist, in one paginated call.
 async fn describe(
     ctx: &Ctx<'_>,
-    resource_id: &str,
-) -> Result<Option<ScalableTargetLive>, AwsError> {
-    let output = ctx
+    resource_ids: &[String],
+) -> Result<Vec<ScalableTargetLive>, AwsError> {
+    let mut pages = ctx
         .aws
         .autoscaling
         .describe_scalable_targets()
         .service_namespace(ServiceNamespace::Ecs)
-        .resource_ids(resource_id)
+        .set_resource_ids(Some(resource_ids.to_vec()))
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .send()
-        .await
-        .op("DescribeScalableTargets")?;
-    Ok(output
-        .scalable_targets()
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        // Only what was asked for, whatever the API answers.
+        found.extend(
+            page.op("DescribeScalableTargets")?
+                .scalable_targets()
+                .iter()
+                .filter(|target| {
+                    resource_ids.iter().any(|id| id == target.resource_id())
+                        && target.scalable_dimension().as_str() == SCALABLE_DIMENSION
+                })
+                .map(live_of),
+        );
+    }
+    Ok(found)
+}
+
+/// The resource ids a desired target of the environment can have: every desired cluster
+/// with every desired service (the specs name them through references, which only resolve
+/// as resources are read), sorted.
+pub(super) fn desired_resource_ids(ctx: &Ctx<'_>) -> Vec<String> {
+    let (mut clusters, mut services) = (Vec::new(), Vec::new());
+    for spec in ctx.desired {
+        match spec {
+            Spec::EcsCluster(cluster) => clusters.push(&cluster.name),
+            Spec::EcsService(service) => services.push(&service.name),
+            _ => {}
+        }
+    }
+    let mut ids: Vec<String> = clusters
         .iter()
-        .find(|target| {
-            target.resource_id() == resource_id
-                && target.scalable_dimension().as_str() == SCALABLE_DIMENSION
+        .flat_map(|cluster| {
+            services
+                .iter()
+                .map(move |service| ecs_resource_id(cluster, service))
         })
-        .map(live_of))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Every target of the environment's desired resource ids that exists.
+pub(super) struct Targets;
+
+impl Listing for Targets {
+    type Item = ScalableTargetLive;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<ScalableTargetLive>, AwsError> {
+        let ids = desired_resource_ids(ctx);
+        let calls = ids.chunks(50).map(|chunk| describe(ctx, chunk));
+        Ok(futures::future::try_join_all(calls)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+}
+
+/// What the listing (of the resource ids `asked`) says about the target of `resource_id`:
+/// `Some(found)` when it can answer, `None` when only a direct read can. A recorded id the
+/// listing lacks is read directly (its service may have been renamed since); a desired one
+/// the listing asked for and lacks is absent.
+fn from_listing(
+    listed: &[ScalableTargetLive],
+    asked: &[String],
+    lookup: Lookup<'_>,
+    resource_id: &str,
+) -> Option<Option<ScalableTargetLive>> {
+    let found = listed
+        .iter()
+        .find(|target| target.resource_id == resource_id)
+        .cloned();
+    match lookup {
+        Lookup::Id(_) => found.map(Some),
+        Lookup::Identity => asked.iter().any(|id| id == resource_id).then_some(found),
+    }
 }
 
 /// Registers (creates or updates) the target; `tags` only on creation (AWS takes tags for a
@@ -165,7 +242,14 @@ impl Kind for ScalableTarget {
         if resource_id == UNKNOWN {
             return Ok(None);
         }
-        describe(ctx, &resource_id).await
+        if ctx.cached {
+            let listed = ctx.inventory.listed::<Targets>(ctx).await?;
+            let asked = desired_resource_ids(ctx);
+            if let Some(found) = from_listing(&listed, &asked, lookup, &resource_id) {
+                return Ok(found);
+            }
+        }
+        Ok(describe(ctx, &[resource_id]).await?.into_iter().next())
     }
 
     fn diff(
@@ -316,6 +400,32 @@ mod tests {
         assert_eq!(
             outputs.keys().map(String::as_str).collect::<Vec<_>>(),
             declared
+        );
+    }
+
+    #[test]
+    fn planning_answers_from_the_listing_of_the_ids_asked() {
+        let listed = [live()];
+        let asked = [
+            "service/macro-ai-staging/api".to_string(),
+            "service/macro-ai-staging/ui".to_string(),
+        ];
+        let found = |lookup, id: &str| {
+            from_listing(&listed, &asked, lookup, id).map(|found| found.map(|t| t.resource_id))
+        };
+        let api = "service/macro-ai-staging/api";
+        assert_eq!(found(Lookup::Identity, api), Some(Some(api.to_string())));
+        assert_eq!(found(Lookup::Id(api), api), Some(Some(api.to_string())));
+        // Asked for and not there: absent.
+        assert_eq!(
+            found(Lookup::Identity, "service/macro-ai-staging/ui"),
+            Some(None)
+        );
+        // Not asked for, or recorded and not listed: read directly.
+        assert_eq!(found(Lookup::Identity, "service/elsewhere/api"), None);
+        assert_eq!(
+            found(Lookup::Id("service/old/api"), "service/old/api"),
+            None
         );
     }
 

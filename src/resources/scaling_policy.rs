@@ -10,11 +10,22 @@
 //! since the emulator ignores the name filter). Compared: policy type, predefined metric,
 //! target value (numerically), cooldowns and scale-in being enabled; a value AWS does not
 //! report is unknown, not a difference.
+//!
+//! While planning, the policies are read together ([`Policies`]): one
+//! `DescribeScalingPolicies` per scalable target of the environment that exists (from the
+//! targets' own listing, so a staging environment's policies cost one call), asking for the
+//! names of every desired policy, and each policy is answered from it: by ARN when listed
+//! (else described directly), by name and resource id from the listing alone whenever that
+//! resource id was one the targets' listing asked for (a policy cannot outlive its target).
+//! Right after a change (`!ctx.cached`) a policy is described directly.
 
-use super::scalable_target::{SCALABLE_DIMENSION, SERVICE_NAMESPACE};
+use super::inventory::Listing;
+use super::scalable_target::{
+    desired_resource_ids, Targets, SCALABLE_DIMENSION, SERVICE_NAMESPACE,
+};
 use super::{
     CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref, Resolver,
-    Tags,
+    Spec, Tags,
 };
 use crate::aws::{AwsError, IntoAwsError};
 use aws_sdk_applicationautoscaling::types::{
@@ -124,13 +135,12 @@ fn parts_of_arn(arn: &str) -> Option<(&str, &str)> {
     Some((resource_id, name))
 }
 
-/// The policy named `name` on `resource_id`; with `arn`, only if it has that ARN.
+/// The policies of `names` (at most 50) on `resource_id` that exist, in one paginated call.
 async fn describe(
     ctx: &Ctx<'_>,
     resource_id: &str,
-    name: &str,
-    arn: Option<&str>,
-) -> Result<Option<ScalingPolicyLive>, AwsError> {
+    names: &[String],
+) -> Result<Vec<ScalingPolicyLive>, AwsError> {
     let mut pages = ctx
         .aws
         .autoscaling
@@ -138,23 +148,87 @@ async fn describe(
         .service_namespace(ServiceNamespace::Ecs)
         .resource_id(resource_id)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .policy_names(name)
+        .set_policy_names(Some(names.to_vec()))
         .into_paginator()
         .send();
+    let mut found = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.op("DescribeScalingPolicies")?;
-        let found = page.scaling_policies().iter().find(|policy| {
-            policy.policy_name() == name
-                && policy.resource_id() == resource_id
-                && policy.service_namespace().as_str() == SERVICE_NAMESPACE
-                && policy.scalable_dimension().as_str() == SCALABLE_DIMENSION
-                && arn.is_none_or(|arn| policy.policy_arn() == arn)
-        });
-        if let Some(policy) = found {
-            return Ok(Some(live_of(policy)));
-        }
+        // Filtered here too: the emulator ignores the names.
+        found.extend(
+            page.op("DescribeScalingPolicies")?
+                .scaling_policies()
+                .iter()
+                .filter(|policy| {
+                    names.iter().any(|name| name == policy.policy_name())
+                        && policy.resource_id() == resource_id
+                        && policy.service_namespace().as_str() == SERVICE_NAMESPACE
+                        && policy.scalable_dimension().as_str() == SCALABLE_DIMENSION
+                })
+                .map(live_of),
+        );
     }
-    Ok(None)
+    Ok(found)
+}
+
+/// The names of the environment's desired policies, sorted.
+fn desired_names(ctx: &Ctx<'_>) -> Vec<String> {
+    let mut names: Vec<String> = ctx
+        .desired_of(|spec| match spec {
+            Spec::ScalingPolicy(policy) => Some(policy),
+            _ => None,
+        })
+        .into_iter()
+        .map(|policy| policy.name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Every desired policy of the environment that exists, on the targets that exist.
+struct Policies;
+
+impl Listing for Policies {
+    type Item = ScalingPolicyLive;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<ScalingPolicyLive>, AwsError> {
+        let names = desired_names(ctx);
+        let targets = ctx.inventory.listed::<Targets>(ctx).await?;
+        let calls = targets.iter().flat_map(|target| {
+            names
+                .chunks(50)
+                .map(|chunk| describe(ctx, &target.resource_id, chunk))
+        });
+        Ok(futures::future::try_join_all(calls)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+}
+
+/// What the listing (on the target resource ids `asked`) says about the policy `lookup`
+/// names (by identity: `name` on `resource_id`): `Some(found)` when it can answer, `None`
+/// when only a direct read can (an ARN not listed, a resource id not asked for).
+fn from_listing(
+    listed: &[ScalingPolicyLive],
+    asked: &[String],
+    lookup: Lookup<'_>,
+    resource_id: &str,
+    name: &str,
+) -> Option<Option<ScalingPolicyLive>> {
+    match lookup {
+        Lookup::Id(arn) => listed
+            .iter()
+            .find(|policy| policy.arn == arn)
+            .map(|policy| Some(policy.clone())),
+        Lookup::Identity => asked.iter().any(|id| id == resource_id).then(|| {
+            listed
+                .iter()
+                .find(|policy| policy.name == name && policy.resource_id == resource_id)
+                .cloned()
+        }),
+    }
 }
 
 impl Kind for ScalingPolicy {
@@ -178,16 +252,30 @@ impl Kind for ScalingPolicy {
         lookup: Lookup<'_>,
         resolver: &Resolver,
     ) -> Result<Option<ScalingPolicyLive>, AwsError> {
-        match lookup {
+        let (resource_id, name) = match lookup {
             Lookup::Id(arn) => match parts_of_arn(arn) {
-                Some((resource_id, name)) => describe(ctx, resource_id, name, Some(arn)).await,
-                None => Ok(None),
+                Some((resource_id, name)) => (resource_id.to_string(), name),
+                None => return Ok(None),
             },
             Lookup::Identity => match resolver.known(&spec.target) {
-                Some(resource_id) => describe(ctx, &resource_id, &spec.name, None).await,
-                None => Ok(None),
+                Some(resource_id) => (resource_id, spec.name.as_str()),
+                None => return Ok(None),
             },
+        };
+        // The listing asked for every desired name (a spec outside `ctx.desired` is read
+        // directly).
+        if ctx.cached && desired_names(ctx).contains(&spec.name) {
+            let listed = ctx.inventory.listed::<Policies>(ctx).await?;
+            let asked = desired_resource_ids(ctx);
+            if let Some(found) = from_listing(&listed, &asked, lookup, &resource_id, name) {
+                return Ok(found);
+            }
         }
+        let found = describe(ctx, &resource_id, &[name.to_string()]).await?;
+        Ok(found.into_iter().find(|policy| match lookup {
+            Lookup::Id(arn) => policy.arn == arn,
+            Lookup::Identity => true,
+        }))
     }
 
     fn diff(
@@ -390,6 +478,27 @@ mod tests {
             Some(("service/c/api", "macro-ai-staging-api-cpu"))
         );
         assert_eq!(parts_of_arn("arn:policy"), None);
+    }
+
+    #[test]
+    fn planning_answers_from_the_listing_on_the_targets_asked() {
+        let listed = [live()];
+        let asked = ["service/c/api".to_string(), "service/c/ui".to_string()];
+        let name = "macro-ai-staging-api-cpu";
+        let found = |lookup, resource_id: &str, name: &str| {
+            from_listing(&listed, &asked, lookup, resource_id, name)
+                .map(|found| found.map(|policy| policy.arn))
+        };
+        let arn = Some(Some("arn:policy".to_string()));
+        assert_eq!(found(Lookup::Identity, "service/c/api", name), arn);
+        assert_eq!(found(Lookup::Id("arn:policy"), "service/c/api", name), arn);
+        // On a target asked for: absent unless listed under that name and resource id.
+        assert_eq!(found(Lookup::Identity, "service/c/ui", name), Some(None));
+        let memory = "macro-ai-staging-api-memory";
+        assert_eq!(found(Lookup::Identity, "service/c/api", memory), Some(None));
+        // A resource id not asked for, an ARN not listed: read directly.
+        assert_eq!(found(Lookup::Identity, "service/x/api", name), None);
+        assert_eq!(found(Lookup::Id("arn:new"), "service/c/api", name), None);
     }
 
     #[test]

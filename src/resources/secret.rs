@@ -6,17 +6,23 @@
 //! ARN, output shows the name, and [`SecretValue`] cannot be printed by accident.
 //!
 //! A secret is found by its name (unique in the account and region) or by the ARN recorded in
-//! state, with one `DescribeSecret`, which also carries its tags. Its create generates the
+//! state. While planning, every secret of the environment comes from one `ListSecrets`
+//! filtered by the desired names (it carries the tags, so a converged environment's secrets
+//! cost one call however many there are); a recorded ARN missing from it (the spec's name
+//! changed, say) is read with `DescribeSecret`, as is everything when a fresh answer is
+//! needed (`ctx.cached == false`). Its create generates the
 //! values and stores them in one `CreateSecret` that carries the intent's client token, so a
 //! repeat after a lost response cannot make a second secret (a repeat with a new value answers
 //! `ResourceExistsException`, and the engine finds the first one). `up` changes only the
 //! description afterwards.
 
+use super::inventory::Listing;
 use super::{
     compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Ref, Resolver, TagChanges, Tags,
+    Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry};
 use serde_json::{Map, Value};
 
 /// Characters AWS's own RDS integration refuses in a master password.
@@ -160,39 +166,33 @@ impl Kind for Secret {
         lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<SecretLive>, AwsError> {
-        // DescribeSecret takes the ARN (recorded in state, or returned by the create) as well
-        // as the name.
-        let secret_id = match lookup {
-            Lookup::Id(arn) => arn,
-            Lookup::Identity => &spec.name,
+        let seen = if ctx.cached {
+            let listed = ctx.inventory.listed::<Secrets>(ctx).await?;
+            match (pick(&listed, spec, lookup), lookup) {
+                (Some(seen), _) => Some(seen.clone()),
+                // The listing holds every secret of the environment's names.
+                (None, Lookup::Identity) => None,
+                (None, Lookup::Id(arn)) => describe(ctx, arn).await?,
+            }
+        } else {
+            // DescribeSecret takes the ARN (recorded in state, or returned by the create) as
+            // well as the name.
+            let secret_id = match lookup {
+                Lookup::Id(arn) => arn,
+                Lookup::Identity => &spec.name,
+            };
+            describe(ctx, secret_id).await?
         };
-        let Some(output) = ctx
-            .aws
-            .secrets
-            .describe_secret()
-            .secret_id(secret_id)
-            .send()
-            .await
-            .op("DescribeSecret")
-            .found()?
-        else {
-            return Ok(None);
-        };
-        if output.deleted_date().is_some() {
-            return Err(AwsError::other(
+        match seen {
+            Some(seen) if seen.deleted => Err(AwsError::other(
                 "DescribeSecret",
                 format!(
                     "secret {} is scheduled for deletion; restore it (aws secretsmanager restore-secret --secret-id {}) or wait until it is gone",
                     spec.name, spec.name
                 ),
-            ));
+            )),
+            seen => Ok(seen.map(|seen| seen.live)),
         }
-        Ok(Some(SecretLive {
-            arn: output.arn().unwrap_or_default().to_string(),
-            name: output.name().unwrap_or_default().to_string(),
-            description: output.description().unwrap_or_default().to_string(),
-            tags: tags::from_secrets(output.tags()),
-        }))
     }
 
     fn diff(spec: &SecretSpec, live: &SecretLive, _resolver: &Resolver) -> Vec<FieldChange> {
@@ -300,6 +300,115 @@ impl Kind for Secret {
     }
 }
 
+// --- Reading ---------------------------------------------------------------------------------
+
+/// A secret as `DescribeSecret` or `ListSecrets` shows it, scheduled for deletion or not.
+#[derive(Debug, Clone)]
+struct Seen {
+    live: SecretLive,
+    deleted: bool,
+}
+
+/// One secret, directly: by ARN or name.
+async fn describe(ctx: &Ctx<'_>, secret_id: &str) -> Result<Option<Seen>, AwsError> {
+    let Some(output) = ctx
+        .aws
+        .secrets
+        .describe_secret()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .op("DescribeSecret")
+        .found()?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Seen {
+        live: SecretLive {
+            arn: output.arn().unwrap_or_default().to_string(),
+            name: output.name().unwrap_or_default().to_string(),
+            description: output.description().unwrap_or_default().to_string(),
+            tags: tags::from_secrets(output.tags()),
+        },
+        deleted: output.deleted_date().is_some(),
+    }))
+}
+
+fn seen_of(entry: &SecretListEntry) -> Seen {
+    Seen {
+        live: SecretLive {
+            arn: entry.arn().unwrap_or_default().to_string(),
+            name: entry.name().unwrap_or_default().to_string(),
+            description: entry.description().unwrap_or_default().to_string(),
+            tags: tags::from_secrets(entry.tags()),
+        },
+        deleted: entry.deleted_date().is_some(),
+    }
+}
+
+/// `ListSecrets` takes at most 10 values per filter.
+const NAMES_PER_CALL: usize = 10;
+
+/// This environment's secrets while planning: `ListSecrets` filtered by the desired names,
+/// those scheduled for deletion included (so `read` says so instead of planning a create that
+/// would fail). The `name` filter matches prefixes (`macro-ai/dev/api` finds
+/// `macro-ai/dev/api-old` too), so only exact names are kept.
+struct Secrets;
+
+impl Listing for Secrets {
+    type Item = Seen;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<Seen>, AwsError> {
+        let names: Vec<String> = ctx
+            .desired_of(|spec| match spec {
+                Spec::Secret(secret) => Some(secret),
+                _ => None,
+            })
+            .into_iter()
+            .map(|secret| secret.name.clone())
+            .collect();
+        let mut all = Vec::new();
+        for chunk in names.chunks(NAMES_PER_CALL) {
+            let filter = Filter::builder()
+                .key(FilterNameStringType::Name)
+                .set_values(Some(chunk.to_vec()))
+                .build();
+            let mut pages = ctx
+                .aws
+                .secrets
+                .list_secrets()
+                .include_planned_deletion(true)
+                .filters(filter)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                all.extend(page.op("ListSecrets")?.secret_list().iter().map(seen_of));
+            }
+        }
+        Ok(named(all, &names))
+    }
+}
+
+/// The secrets whose names are exactly one of `names`, each once.
+fn named(listed: Vec<Seen>, names: &[String]) -> Vec<Seen> {
+    let mut kept: Vec<Seen> = Vec::new();
+    for seen in listed {
+        let wanted = names.contains(&seen.live.name);
+        if wanted && !kept.iter().any(|k| k.live.arn == seen.live.arn) {
+            kept.push(seen);
+        }
+    }
+    kept
+}
+
+/// The listed secret `lookup` names: by ARN, or by the spec's name.
+fn pick<'a>(listed: &'a [Seen], spec: &SecretSpec, lookup: Lookup<'_>) -> Option<&'a Seen> {
+    listed.iter().find(|seen| match lookup {
+        Lookup::Id(arn) => seen.live.arn == arn,
+        Lookup::Identity => seen.live.name == spec.name,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,5 +447,46 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].field, "description");
         assert!(!changes[0].replace);
+    }
+
+    fn seen(name: &str, arn: &str) -> Seen {
+        Seen {
+            live: SecretLive {
+                arn: arn.into(),
+                name: name.into(),
+                ..live()
+            },
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn the_listing_keeps_exact_names_only() {
+        let listed = vec![
+            seen("macro-ai/dev/api", "arn:1"),
+            seen("macro-ai/dev/api-old", "arn:2"),
+            seen("macro-ai/dev/api", "arn:1"),
+        ];
+        let kept = named(listed, &["macro-ai/dev/api".to_string()]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].live.arn, "arn:1");
+    }
+
+    #[test]
+    fn a_listed_secret_is_picked_by_arn_or_by_name() {
+        let spec = SecretSpec {
+            name: "macro-ai/dev/api".into(),
+            description: "API keys".into(),
+            content: SecretContent::ApiKeys,
+        };
+        let listed = vec![
+            seen("macro-ai/dev/db", "arn:db"),
+            seen("macro-ai/dev/api", "arn:api"),
+        ];
+        let by_name = pick(&listed, &spec, Lookup::Identity).map(|s| s.live.arn.as_str());
+        assert_eq!(by_name, Some("arn:api"));
+        let by_arn = pick(&listed, &spec, Lookup::Id("arn:db")).map(|s| s.live.arn.as_str());
+        assert_eq!(by_arn, Some("arn:db"));
+        assert!(pick(&listed, &spec, Lookup::Id("arn:gone")).is_none());
     }
 }

@@ -93,41 +93,91 @@ fn desired_ingress(spec: &SecurityGroupSpec, resolver: &Resolver) -> BTreeMap<St
         .collect()
 }
 
+/// The group's rules. While planning, from the group's own permission lists (in the batched
+/// DescribeSecurityGroups: no call of their own); they carry no rule ids, which `update` reads
+/// only when it has something to revoke. Otherwise from DescribeSecurityGroupRules, whose
+/// descriptions of rules that reference another group are taken from the permissions too (moto
+/// omits them).
 async fn live_rules(
     ctx: &Ctx<'_>,
     group: &aws_sdk_ec2::types::SecurityGroup,
 ) -> Result<(BTreeMap<String, LiveRule>, BTreeMap<String, LiveRule>), AwsError> {
+    let (from_permissions, egress_from_permissions) = permission_rules(group);
+    if ctx.cached {
+        return Ok((from_permissions, egress_from_permissions));
+    }
     let group_id = group.group_id().unwrap_or_default();
-    let rules = ctx.inventory.security_group_rules(ctx, group_id).await?;
+    let rules = ctx.inventory.security_group_rules(group_id).await?;
     let (mut ingress, egress) = split_rules(rules.iter());
-    // DescribeSecurityGroupRules may omit the description of a rule that references another
-    // group (moto does); the group's own permission list carries it.
-    for permission in group.ip_permissions() {
-        let protocol = permission.ip_protocol().unwrap_or("-1");
-        let from = permission.from_port().unwrap_or(-1);
-        let to = permission.to_port().unwrap_or(-1);
-        let peers = permission
-            .ip_ranges()
-            .iter()
-            .map(|range| (range.cidr_ip(), range.description()))
-            .chain(
-                permission
-                    .user_id_group_pairs()
-                    .iter()
-                    .map(|pair| (pair.group_id(), pair.description())),
-            );
-        for (peer, description) in peers {
-            let (Some(peer), Some(description)) = (peer, description) else {
-                continue;
-            };
-            if let Some(rule) = ingress.get_mut(&rule_key(protocol, from, to, peer)) {
-                if rule.description.is_empty() {
-                    rule.description = description.to_string();
-                }
+    for (key, rule) in &mut ingress {
+        if rule.description.is_empty() {
+            if let Some(listed) = from_permissions.get(key) {
+                rule.description = listed.description.clone();
             }
         }
     }
     Ok((ingress, egress))
+}
+
+/// A group's rules as its `IpPermissions` / `IpPermissionsEgress` list them (without ids).
+fn permission_rules(
+    group: &aws_sdk_ec2::types::SecurityGroup,
+) -> (BTreeMap<String, LiveRule>, BTreeMap<String, LiveRule>) {
+    let rules = |permissions: &[IpPermission]| -> BTreeMap<String, LiveRule> {
+        let mut rules = BTreeMap::new();
+        for permission in permissions {
+            let protocol = permission.ip_protocol().unwrap_or("-1");
+            let from = permission.from_port().unwrap_or(-1);
+            let to = permission.to_port().unwrap_or(-1);
+            let peers = permission
+                .ip_ranges()
+                .iter()
+                .map(|range| (range.cidr_ip(), range.description()))
+                .chain(
+                    permission
+                        .ipv6_ranges()
+                        .iter()
+                        .map(|range| (range.cidr_ipv6(), range.description())),
+                )
+                .chain(
+                    permission
+                        .user_id_group_pairs()
+                        .iter()
+                        .map(|pair| (pair.group_id(), pair.description())),
+                )
+                .chain(
+                    permission
+                        .prefix_list_ids()
+                        .iter()
+                        .map(|list| (list.prefix_list_id(), list.description())),
+                );
+            for (peer, description) in peers {
+                let Some(peer) = peer else { continue };
+                rules.insert(
+                    rule_key(protocol, from, to, peer),
+                    LiveRule {
+                        rule_id: String::new(),
+                        description: description.unwrap_or_default().to_string(),
+                    },
+                );
+            }
+        }
+        rules
+    };
+    let egress = rules(group.ip_permissions_egress())
+        .into_iter()
+        .map(|(key, rule)| (key.replacen(" from ", " to ", 1), rule))
+        .collect();
+    (rules(group.ip_permissions()), egress)
+}
+
+/// The rule ids of the group's rules, by key (for revoking rules read without them).
+async fn rule_ids(
+    ctx: &Ctx<'_>,
+    group_id: &str,
+) -> Result<(BTreeMap<String, LiveRule>, BTreeMap<String, LiveRule>), AwsError> {
+    let rules = ctx.inventory.security_group_rules(group_id).await?;
+    Ok(split_rules(rules.iter()))
 }
 
 fn split_rules<'a>(
@@ -319,12 +369,38 @@ impl Kind for SecurityGroup {
         resolver: &Resolver,
     ) -> Result<Option<String>, AwsError> {
         let desired = desired_ingress(spec, resolver);
+        let egress = desired_egress(spec);
+        // Rules read while planning have no ids; revoking needs them.
+        let revokes = live
+            .ingress
+            .iter()
+            .any(|(key, rule)| desired.get(key) != Some(&rule.description))
+            || live.egress.keys().any(|key| !egress.contains(key));
+        let ids = if revokes
+            && live
+                .ingress
+                .values()
+                .chain(live.egress.values())
+                .any(|rule| rule.rule_id.is_empty())
+        {
+            Some(rule_ids(ctx, &live.group_id).await?)
+        } else {
+            None
+        };
+        let id_of = |key: &str, rule: &LiveRule, egress: bool| -> String {
+            ids.as_ref()
+                .and_then(|(ingress_ids, egress_ids)| {
+                    if egress { egress_ids } else { ingress_ids }.get(key)
+                })
+                .map_or_else(|| rule.rule_id.clone(), |found| found.rule_id.clone())
+        };
         // Revoke what is no longer wanted (or whose description changed), by rule id.
         let stale: Vec<String> = live
             .ingress
             .iter()
             .filter(|(key, rule)| desired.get(*key) != Some(&rule.description))
-            .map(|(_, rule)| rule.rule_id.clone())
+            .map(|(key, rule)| id_of(key, rule, false))
+            .filter(|id| !id.is_empty())
             .collect();
         if !stale.is_empty() {
             ctx.aws
@@ -359,12 +435,12 @@ impl Kind for SecurityGroup {
                 .op("AuthorizeSecurityGroupIngress")?;
         }
         // Egress: data stores keep none.
-        let egress = desired_egress(spec);
         let unwanted: Vec<String> = live
             .egress
             .iter()
             .filter(|(key, _)| !egress.contains(*key))
-            .map(|(_, rule)| rule.rule_id.clone())
+            .map(|(key, rule)| id_of(key, rule, true))
+            .filter(|id| !id.is_empty())
             .collect();
         if !unwanted.is_empty() {
             ctx.aws

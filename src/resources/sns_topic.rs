@@ -7,6 +7,12 @@
 //! its tags in one call, and answers the existing topic's ARN when there is one; the
 //! subscription is the update the engine makes next.
 //!
+//! While planning a topic costs one call of its own, `ListSubscriptionsByTopic`: no attribute
+//! is compared, and that call answers `NotFound` for a topic that does not exist, so it tells
+//! existence as well as `GetTopicAttributes` would; the tags come from the environment's one
+//! `GetResources` (else, for a topic not tagged for the environment, `ListTagsForResource`).
+//! By identity, the topics are listed once per run (`ListTopics`, shared by every topic).
+//!
 //! Compared: whether an e-mail subscription to the configured address exists
 //! (`ListSubscriptionsByTopic`; one still pending confirmation counts, so the address is not
 //! mailed again on every run). macroctl records the address it subscribed in the topic tag
@@ -15,6 +21,7 @@
 //! subscription someone else added. A subscription still pending confirmation cannot be
 //! removed by anyone (it has no ARN yet); AWS drops it after three days unconfirmed.
 
+use super::inventory::Listing;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
     Resolver, TagChanges, Tags,
@@ -156,11 +163,16 @@ async fn find_by_name(ctx: &Ctx<'_>, name: &str) -> Result<Option<String>, AwsEr
     }
 }
 
-async fn email_subscriptions(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<EmailSubscription>, AwsError> {
+/// The e-mail subscriptions of the topic `arn`; `None` when the topic does not exist.
+async fn email_subscriptions(
+    ctx: &Ctx<'_>,
+    arn: &str,
+) -> Result<Option<Vec<EmailSubscription>>, AwsError> {
     let mut subscriptions = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
-        let page = ctx
+        // NotFound: no such topic.
+        let Some(page) = ctx
             .aws
             .sns
             .list_subscriptions_by_topic()
@@ -168,7 +180,11 @@ async fn email_subscriptions(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<EmailSubscr
             .set_next_token(next_token.take())
             .send()
             .await
-            .op("ListSubscriptionsByTopic")?;
+            .op("ListSubscriptionsByTopic")
+            .found()?
+        else {
+            return Ok(None);
+        };
         subscriptions.extend(
             page.subscriptions()
                 .iter()
@@ -183,28 +199,34 @@ async fn email_subscriptions(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<EmailSubscr
         );
         match page.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
-            _ => return Ok(subscriptions),
+            _ => return Ok(Some(subscriptions)),
         }
     }
 }
 
-/// The topic `arn` with its subscriptions and tags; `None` when it is gone.
+/// The topic `arn` with its subscriptions and tags (read at the same time; the tags from the
+/// environment's `GetResources` while planning); `None` when it is gone.
 async fn describe(ctx: &Ctx<'_>, arn: String) -> Result<Option<SnsTopicLive>, AwsError> {
-    let email_subscriptions = email_subscriptions(ctx, &arn).await?;
-    // ResourceNotFound: deleted since it was found.
-    let Some(listed) = ctx
-        .aws
-        .sns
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .op("ListTagsForResource")
-        .found()?
-    else {
+    let tags = async {
+        if let Some(tags) = ctx.inventory.tags_of(ctx, &arn).await? {
+            return Ok(Some(tags));
+        }
+        // ResourceNotFound: deleted since it was found.
+        let listed = ctx
+            .aws
+            .sns
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .op("ListTagsForResource")
+            .found()?;
+        Ok::<_, AwsError>(listed.map(|listed| tags::from_sns(listed.tags())))
+    };
+    let (email_subscriptions, tags) = futures::try_join!(email_subscriptions(ctx, &arn), tags)?;
+    let (Some(email_subscriptions), Some(tags)) = (email_subscriptions, tags) else {
         return Ok(None);
     };
-    let tags = tags::from_sns(listed.tags());
     Ok(Some(SnsTopicLive {
         name: arn.rsplit(':').next().unwrap_or_default().to_string(),
         managed_email: tags.get(TAG_EMAIL).cloned(),
@@ -212,6 +234,48 @@ async fn describe(ctx: &Ctx<'_>, arn: String) -> Result<Option<SnsTopicLive>, Aw
         email_subscriptions,
         tags,
     }))
+}
+
+// --- Batched reads while planning --------------------------------------------------------
+
+/// The ARNs of the region's topics (`ListTopics` cannot be narrowed): one listing per run,
+/// for topics looked for by name.
+struct Topics;
+
+impl Listing for Topics {
+    type Item = String;
+
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = ctx
+                .aws
+                .sns
+                .list_topics()
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .op("ListTopics")?;
+            arns.extend(
+                page.topics()
+                    .iter()
+                    .filter_map(|topic| topic.topic_arn().map(str::to_string)),
+            );
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+                _ => return Ok(arns),
+            }
+        }
+    }
+}
+
+/// The ARN among `arns` of the topic named `name`.
+fn named<'a>(arns: &'a [String], name: &str) -> Option<&'a str> {
+    let suffix = format!(":{name}");
+    arns.iter()
+        .map(String::as_str)
+        .find(|arn| arn.ends_with(&suffix))
 }
 
 impl Kind for SnsTopic {
@@ -235,7 +299,13 @@ impl Kind for SnsTopic {
         _resolver: &Resolver,
     ) -> Result<Option<SnsTopicLive>, AwsError> {
         let arn = match lookup {
+            // Existence is what ListSubscriptionsByTopic tells.
+            Lookup::Id(arn) if ctx.cached => Some(arn.to_string()),
             Lookup::Id(arn) => exists(ctx, arn).await?.then(|| arn.to_string()),
+            Lookup::Identity if ctx.cached => {
+                let arns = ctx.inventory.listed::<Topics>(ctx).await?;
+                named(&arns, &spec.name).map(str::to_string)
+            }
             Lookup::Identity => find_by_name(ctx, &spec.name).await?,
         };
         match arn {
@@ -461,5 +531,16 @@ mod tests {
         let live = live(&[], None);
         let keys: Vec<String> = SnsTopic::outputs(&live).into_keys().collect();
         assert_eq!(keys, SnsTopic::OUTPUTS);
+    }
+
+    #[test]
+    fn topics_are_found_by_the_end_of_their_arn() {
+        let arns = vec![
+            "arn:aws:sns:us-east-1:123456789012:macro-ai-test-alerts-old".to_string(),
+            "arn:aws:sns:us-east-1:123456789012:macro-ai-test-alerts".to_string(),
+        ];
+        assert_eq!(named(&arns, "macro-ai-test-alerts"), Some(arns[1].as_str()));
+        assert_eq!(named(&arns, "test-alerts"), None);
+        assert_eq!(named(&arns, "macro-ai-test"), None);
     }
 }

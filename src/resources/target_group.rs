@@ -3,6 +3,13 @@
 //! health path.
 //!
 //! Found by its deterministic name (≤ 32 characters), unique in the account and region.
+//! While planning it comes from the environment's one `DescribeTargetGroups` by the names it
+//! declares, and its tags from the environment's `GetResources` (see `elb_listing`); right
+//! after a change, or when the listing lacks the ARN recorded in state, it is read directly
+//! (`DescribeTargetGroups` by ARN or name, then `DescribeTags`). Its attributes are one
+//! `DescribeTargetGroupAttributes` per group either way (no API reads several), made
+//! concurrently with the other resources' reads.
+//!
 //! `CreateTargetGroup` sets everything it can (health check, identity tags); attributes
 //! cannot be given to it, so a new group has AWS's 300 s deregistration delay, which the
 //! engine reads back, diffs and sets with the update. Compared: the health check (path,
@@ -11,6 +18,7 @@
 //! do not wait five minutes per task). Port, protocol, VPC and target type cannot change in
 //! place: `replace`. Values AWS does not report are unknown, never differences.
 
+use super::elb_listing;
 use super::load_balancer::compare_reported;
 use super::{
     tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
@@ -18,7 +26,7 @@ use super::{
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
-    Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
+    Matcher, ProtocolEnum, TargetGroup as ElbTargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
 
 const PROTOCOL: &str = "HTTP";
@@ -87,7 +95,7 @@ fn text(value: Option<i32>) -> String {
 }
 
 fn live_of(
-    group: &aws_sdk_elasticloadbalancingv2::types::TargetGroup,
+    group: &ElbTargetGroup,
     deregistration_delay_seconds: Option<i32>,
     tags: Tags,
 ) -> TargetGroupLive {
@@ -142,11 +150,29 @@ fn deregistration_delay(attributes: &[TargetGroupAttribute]) -> Option<i32> {
 }
 
 /// The target group by ARN or by name, with its attributes and tags; `None` when absent.
+/// While planning from the environment's listing (see the module docs), else described
+/// directly.
 async fn describe(
     ctx: &Ctx<'_>,
     arn: Option<&str>,
     name: Option<&str>,
 ) -> Result<Option<TargetGroupLive>, AwsError> {
+    let wanted = |group: &&ElbTargetGroup| {
+        arn.is_none_or(|arn| group.target_group_arn() == Some(arn))
+            && name.is_none_or(|name| group.target_group_name() == Some(name))
+    };
+    if ctx.cached {
+        let listed = elb_listing::target_groups(ctx).await?;
+        match listed.iter().find(wanted) {
+            Some(group) => return with_details(ctx, group).await,
+            // Listed by its name: it does not exist.
+            None if name.is_some_and(|name| elb_listing::lists_target_group(ctx, name)) => {
+                return Ok(None)
+            }
+            // By ARN (its name may have changed): a direct read tells.
+            None => {}
+        }
+    }
     let Some(output) = ctx
         .aws
         .elb
@@ -160,17 +186,23 @@ async fn describe(
     else {
         return Ok(None);
     };
-    let Some(group) = output.target_groups().iter().find(|group| {
-        arn.is_none_or(|arn| group.target_group_arn() == Some(arn))
-            && name.is_none_or(|name| group.target_group_name() == Some(name))
-    }) else {
-        return Ok(None);
-    };
+    match output.target_groups().iter().find(wanted) {
+        Some(group) => with_details(ctx, group).await,
+        None => Ok(None),
+    }
+}
+
+/// The group with its attributes (one call per group: no API reads several) and tags; `None`
+/// when it was deleted since it was described.
+async fn with_details(
+    ctx: &Ctx<'_>,
+    group: &ElbTargetGroup,
+) -> Result<Option<TargetGroupLive>, AwsError> {
     let arn = group.target_group_arn().unwrap_or_default();
     let Some(attributes) = attributes(ctx, arn).await? else {
         return Ok(None);
     };
-    let Some(tags) = tags::list_elb(&ctx.aws.elb, arn).await.found()? else {
+    let Some(tags) = elb_listing::tags_of(ctx, arn, elb_listing::Tagged::Top).await? else {
         return Ok(None);
     };
     Ok(Some(live_of(

@@ -10,7 +10,14 @@
 //! has the desired content its ARN is returned instead, so a repeat after a lost response
 //! registers nothing twice. Secrets are referenced by ARN (`valueFrom`); no value is ever part
 //! of a task definition. Tags are per revision (`include=TAGS`; TagResource / UntagResource).
+//!
+//! A revision's content takes one `DescribeTaskDefinition` per revision, its tags included at
+//! no extra call (the tagging API would save none). While planning each revision is read once
+//! per run ([`Revisions`]): the one recorded in state is usually the current release's, asked
+//! about again when it is gone and the identity is looked up. Direct reads (`!ctx.cached`)
+//! always describe.
 
+use super::inventory::Listing;
 use super::{
     compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
     Ref, Resolver, TagChanges, Tags,
@@ -21,7 +28,9 @@ use aws_sdk_ecs::types::{
     NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, SortOrder, TaskDefinitionField,
     TaskDefinitionStatus, TransportProtocol,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
 /// Where a container's image comes from.
 #[derive(Debug, Clone)]
@@ -512,6 +521,48 @@ async fn describe(
     }))
 }
 
+/// The revisions read while planning, by the ARN asked for (`None`: missing or no longer
+/// ACTIVE); a revision asked about twice (concurrently or not) is described once.
+#[derive(Default)]
+struct Revisions(Mutex<HashMap<String, Arc<OnceCell<Option<TaskDefinitionLive>>>>>);
+
+/// The run's [`Revisions`], made empty (no call) by the first read, shared by later ones:
+/// revisions cannot be listed in one call, but they can be remembered.
+struct Read;
+
+impl Listing for Read {
+    type Item = Arc<Revisions>;
+
+    async fn list(_ctx: &Ctx<'_>) -> Result<Vec<Arc<Revisions>>, AwsError> {
+        Ok(vec![Arc::default()])
+    }
+}
+
+/// One revision: while planning, from the run's [`Revisions`] (described on first use);
+/// otherwise described now.
+async fn revision(
+    ctx: &Ctx<'_>,
+    task_definition: &str,
+) -> Result<Option<TaskDefinitionLive>, AwsError> {
+    if !ctx.cached {
+        return describe(ctx, task_definition).await;
+    }
+    let read = ctx.inventory.listed::<Read>(ctx).await?;
+    let Some(revisions) = read.first() else {
+        return describe(ctx, task_definition).await;
+    };
+    let cell = {
+        let mut cells = revisions.0.lock().unwrap_or_else(|e| e.into_inner());
+        cells
+            .entry(task_definition.to_string())
+            .or_default()
+            .clone()
+    };
+    cell.get_or_try_init(|| describe(ctx, task_definition))
+        .await
+        .cloned()
+}
+
 /// The revision number in a task definition ARN of `family`
 /// (`arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION`).
 fn revision_of(arn: &str, family: &str) -> Option<i32> {
@@ -520,10 +571,12 @@ fn revision_of(arn: &str, family: &str) -> Option<i32> {
     (found == family).then(|| revision.parse().ok())?
 }
 
-/// The family's latest ACTIVE revision. Listed rather than described by family name: the
-/// emulator's DescribeTaskDefinition of a family answers its latest revision even when that
-/// one is deregistered, and ignores the listing's order, hence the highest revision is taken.
-async fn latest(ctx: &Ctx<'_>, family: &str) -> Result<Option<TaskDefinitionLive>, AwsError> {
+/// The ARN of the family's latest ACTIVE revision. Listed rather than described by family
+/// name: the emulator's DescribeTaskDefinition of a family answers its latest revision even
+/// when that one is deregistered, and ignores the listing's order, hence the highest revision
+/// is taken. (`familyPrefix` is the exact family, on AWS and in the emulator: one call per
+/// family.)
+async fn latest(ctx: &Ctx<'_>, family: &str) -> Result<Option<String>, AwsError> {
     let output = ctx
         .aws
         .ecs
@@ -539,10 +592,7 @@ async fn latest(ctx: &Ctx<'_>, family: &str) -> Result<Option<TaskDefinitionLive
         .iter()
         .filter_map(|arn| Some((revision_of(arn, family)?, arn)))
         .max_by_key(|(revision, _)| *revision);
-    match newest {
-        Some((_, arn)) => describe(ctx, arn).await,
-        None => Ok(None),
-    }
+    Ok(newest.map(|(_, arn)| arn.clone()))
 }
 
 /// The revision the current release runs (when it is still ACTIVE), then the family's latest:
@@ -553,11 +603,14 @@ async fn candidates(
 ) -> Result<Vec<TaskDefinitionLive>, AwsError> {
     let mut found = Vec::new();
     if let Some(arn) = &spec.preferred_arn {
-        found.extend(describe(ctx, arn).await?);
+        found.extend(revision(ctx, arn).await?);
     }
     if let Some(latest) = latest(ctx, &spec.family).await? {
-        if found.iter().all(|live| live.arn != latest.arn) {
-            found.push(latest);
+        // The current release's revision is not read twice.
+        let known = spec.preferred_arn.as_ref() == Some(&latest)
+            || found.iter().any(|live| live.arn == latest);
+        if !known {
+            found.extend(revision(ctx, &latest).await?);
         }
     }
     Ok(found)
@@ -614,7 +667,7 @@ impl Kind for TaskDefinition {
         _resolver: &Resolver,
     ) -> Result<Option<TaskDefinitionLive>, AwsError> {
         match lookup {
-            Lookup::Id(arn) => describe(ctx, arn).await,
+            Lookup::Id(arn) => revision(ctx, arn).await,
             Lookup::Identity => Ok(candidates(ctx, spec).await?.into_iter().next()),
         }
     }
@@ -686,77 +739,5 @@ impl Kind for TaskDefinition {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn container(image: &str) -> ContainerContent {
-        ContainerContent {
-            image: image.into(),
-            cpu: 0,
-            memory_mib: None,
-            essential: true,
-            ports: vec!["3040/tcp".into()],
-            environment: BTreeMap::from([("NODE_ENV".into(), "production".into())]),
-            secrets: BTreeMap::from([("API_KEY".into(), "arn:x:API_KEY::".into())]),
-            log: None,
-        }
-    }
-
-    #[test]
-    fn an_image_change_is_one_named_change() {
-        let content = |image: &str| TaskContent {
-            cpu: "256".into(),
-            memory: "512".into(),
-            execution_role_arn: "arn:exec".into(),
-            task_role_arn: "arn:task".into(),
-            cpu_architecture: Some("ARM64".into()),
-            containers: BTreeMap::from([("api".into(), container(image))]),
-        };
-        assert!(content_changes(&content("a:1"), &content("a:1")).is_empty());
-        let changes = content_changes(&content("a:1"), &content("a:2"));
-        assert_eq!(changes.len(), 1);
-        assert_eq!(changes[0].field, "api.image");
-        assert_eq!(
-            (changes[0].old.as_str(), changes[0].new.as_str()),
-            ("a:1", "a:2")
-        );
-    }
-
-    #[test]
-    fn revisions_are_read_from_arns_of_the_family_only() {
-        let arn = "arn:aws:ecs:us-east-1:1:task-definition/macro-ai-staging-api:12";
-        assert_eq!(revision_of(arn, "macro-ai-staging-api"), Some(12));
-        assert_eq!(revision_of(arn, "macro-ai-staging"), None);
-        assert_eq!(
-            revision_of("arn:aws:ecs:us-east-1:1:task-definition/x", "x"),
-            None
-        );
-    }
-
-    #[test]
-    fn outputs_are_the_declared_ones() {
-        let live = TaskDefinitionLive {
-            arn: "arn:aws:ecs:us-east-1:1:task-definition/f:3".into(),
-            family: "f".into(),
-            revision: 3,
-            status: "ACTIVE".into(),
-            content: TaskContent {
-                cpu: "256".into(),
-                memory: "512".into(),
-                execution_role_arn: String::new(),
-                task_role_arn: String::new(),
-                cpu_architecture: None,
-                containers: BTreeMap::new(),
-            },
-            tags: Tags::new(),
-        };
-        let outputs = TaskDefinition::outputs(&live);
-        assert_eq!(outputs["revision"], "3");
-        let mut declared = TaskDefinition::OUTPUTS.to_vec();
-        declared.sort_unstable();
-        assert_eq!(
-            outputs.keys().map(String::as_str).collect::<Vec<_>>(),
-            declared
-        );
-    }
-}
+#[path = "task_definition_tests.rs"]
+mod tests;
