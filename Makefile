@@ -11,7 +11,7 @@ VENV := .venv
 VENV_STAMP := $(VENV)/.stamp
 REQUIREMENTS := tests/emulator/requirements.txt
 
-.PHONY: help build venv emulator-start emulator-stop demo test lint clean
+.PHONY: help build venv emulator-start emulator-stop demo bench test lint clean
 
 help: ## Show this help
 	@echo "Targets:"
@@ -37,6 +37,9 @@ emulator-stop: ## Stop the AWS emulator
 demo: build $(VENV_STAMP) ## Bring up the staging stack on the emulator and show its status (emulator left running)
 	scripts/demo.sh
 
+bench: build $(VENV_STAMP) ## Measure speed on private emulators, figures side by side (~3 min; BENCH_ARGS=--quick ~1.5 min)
+	$(VENV)/bin/python scripts/bench.py $(BENCH_ARGS)
+
 test: $(VENV_STAMP) ## Run the whole test suite (each integration test starts its own emulator)
 	MACROCTL_TEST_MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo test --locked
 
@@ -44,6 +47,6 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-clean: ## Remove build output, the venv, emulator and demo state
+clean: ## Remove build output, the venv, emulator and demo state, bench.json
 	-scripts/emulator.sh stop
-	rm -rf target/ $(VENV)/ .emulator/ .demo-state/
+	rm -rf target/ $(VENV)/ .emulator/ .demo-state/ bench.json
