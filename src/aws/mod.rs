@@ -13,6 +13,7 @@
 
 mod calls;
 mod error;
+mod in_flight;
 
 pub use calls::{ApiCallCounter, ApiCalls};
 pub use error::{classify, AwsError, ErrorClass, Found, IntoAwsError};
@@ -40,13 +41,16 @@ macro_rules! clients {
             pub region: String,
             pub calls: ApiCallCounter,
             shared: aws_config::SdkConfig,
+            in_flight: in_flight::InFlight,
         }
 
         impl AwsClients {
-            fn build(shared: &aws_config::SdkConfig, region: String, calls: ApiCallCounter, retry: Option<RetryConfig>) -> Self {
+            fn build(shared: &aws_config::SdkConfig, region: String, calls: ApiCallCounter, in_flight: in_flight::InFlight, retry: Option<RetryConfig>) -> Self {
                 Self {
                     $($field: {
-                        let mut builder = $krate::config::Builder::from(shared).interceptor(calls.clone());
+                        let mut builder = $krate::config::Builder::from(shared)
+                            .interceptor(calls.clone())
+                            .http_client(in_flight.for_service(stringify!($field)));
                         if let Some(retry) = &retry {
                             builder = builder.retry_config(retry.clone());
                         }
@@ -55,6 +59,7 @@ macro_rules! clients {
                     region,
                     calls,
                     shared: shared.clone(),
+                    in_flight,
                 }
             }
         }
@@ -78,9 +83,17 @@ clients! {
 }
 
 impl AwsClients {
-    /// Loads the shared configuration and builds one client per service.
-    pub async fn load(options: &AwsOptions, default_region: &str) -> Result<Self, AwsError> {
+    /// Loads the shared configuration and builds one client per service, all sending through
+    /// one HTTP client, with at most `max_in_flight` requests out to each service at a time
+    /// (see `in_flight`).
+    pub async fn load(
+        options: &AwsOptions,
+        default_region: &str,
+        max_in_flight: usize,
+    ) -> Result<Self, AwsError> {
+        let in_flight = in_flight::InFlight::new(max_in_flight);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(in_flight.unlimited())
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(8)
@@ -116,6 +129,7 @@ impl AwsClients {
             &shared,
             region,
             ApiCallCounter::default(),
+            in_flight,
             None,
         ))
     }
@@ -127,20 +141,17 @@ impl AwsClients {
             &self.shared,
             self.region.clone(),
             self.calls.clone(),
+            self.in_flight.clone(),
             Some(RetryConfig::disabled()),
         )
     }
 
     /// Fails early, with the SDK's own words, when no credentials can be found, so a missing
-    /// credential is reported once instead of once per resource.
-    pub async fn check_credentials(options: &AwsOptions) -> Result<(), AwsError> {
+    /// credential is reported once instead of once per resource. Asks the clients' own
+    /// provider (loading the configuration a second time cost a plan ~10 ms of start-up).
+    pub async fn check_credentials(&self) -> Result<(), AwsError> {
         use aws_credential_types::provider::ProvideCredentials;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
-        }
-        let shared = loader.load().await;
-        let Some(provider) = shared.credentials_provider() else {
+        let Some(provider) = self.shared.credentials_provider() else {
             return Err(AwsError::configuration(
                 "no AWS credentials provider is configured",
             ));

@@ -141,8 +141,11 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
     }
     let observed: RefCell<HashMap<LogicalId, Observed>> = RefCell::new(HashMap::new());
     let read_order = read_graph(session);
+    // Every resource reads at once: most reads wait on a listing that all resources of a
+    // kind share, so queueing resources would only delay cache hits. `--parallelism` still
+    // bounds the requests AWS sees, in the shared HTTP client (`aws::in_flight`).
     let options = ExecOptions {
-        parallelism: session.settings.parallelism,
+        parallelism: session.graph.len().max(1),
     };
     let summary = execute(
         &read_order,

@@ -118,12 +118,10 @@ impl<'r> Session<'r> {
             env: env.name.clone(),
             source,
         };
-        let aws = AwsClients::load(&settings.aws, &env.region)
+        let aws = AwsClients::load(&settings.aws, &env.region, settings.parallelism)
             .await
             .map_err(aws_error)?;
-        AwsClients::check_credentials(&settings.aws)
-            .await
-            .map_err(aws_error)?;
+        aws.check_credentials().await.map_err(aws_error)?;
         if state.releases.is_empty() {
             let cluster = format!("{}-{}", env.stack, env.name);
             if let Some(release) = release::adopt_running(&aws, &cluster)
@@ -169,6 +167,7 @@ impl<'r> Session<'r> {
             apply_immediately: self.settings.apply_immediately,
             cached: true,
             desired: &self.desired,
+            recorded: &self.state.resources,
         }
     }
 }

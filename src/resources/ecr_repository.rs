@@ -186,22 +186,8 @@ async fn complete(
     ctx: &Ctx<'_>,
     mut live: EcrRepositoryLive,
 ) -> Result<Option<EcrRepositoryLive>, AwsError> {
-    let tags = async {
-        if let Some(tags) = ctx.inventory.tags_of(ctx, &live.arn).await? {
-            return Ok(Some(tags));
-        }
-        let listed = ctx
-            .aws
-            .ecr
-            .list_tags_for_resource()
-            .resource_arn(&live.arn)
-            .send()
-            .await
-            .op("ListTagsForResource")
-            .found()?;
-        Ok::<_, AwsError>(listed.map(|listed| tags::from_ecr(listed.tags())))
-    };
-    let (policy, tags) = futures::try_join!(lifecycle_policy(ctx, &live.name), tags)?;
+    let (policy, tags) =
+        futures::try_join!(lifecycle_policy(ctx, &live.name), tags_of(ctx, &live))?;
     // No tags to list: deleted since the describe.
     let Some(tags) = tags else {
         return Ok(None);
@@ -209,6 +195,38 @@ async fn complete(
     live.lifecycle_policy = policy;
     live.tags = tags;
     Ok(Some(live))
+}
+
+/// The repository with the lifecycle policy already read, and its tags.
+async fn with_tags(
+    ctx: &Ctx<'_>,
+    mut live: EcrRepositoryLive,
+    policy: Option<String>,
+) -> Result<Option<EcrRepositoryLive>, AwsError> {
+    let Some(tags) = tags_of(ctx, &live).await? else {
+        return Ok(None);
+    };
+    live.lifecycle_policy = policy;
+    live.tags = tags;
+    Ok(Some(live))
+}
+
+/// The repository's tags: from the environment's `GetResources` while planning, else listed;
+/// `None` when the repository no longer exists.
+async fn tags_of(ctx: &Ctx<'_>, live: &EcrRepositoryLive) -> Result<Option<Tags>, AwsError> {
+    if let Some(tags) = ctx.inventory.tags_of(ctx, &live.arn).await? {
+        return Ok(Some(tags));
+    }
+    let listed = ctx
+        .aws
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(&live.arn)
+        .send()
+        .await
+        .op("ListTagsForResource")
+        .found()?;
+    Ok(listed.map(|listed| tags::from_ecr(listed.tags())))
 }
 
 // --- Batched reads while planning --------------------------------------------------------
@@ -323,10 +341,14 @@ impl Kind for EcrRepository {
             Lookup::Identity => &spec.name,
         };
         if ctx.cached {
-            let listed = ctx.inventory.listed::<Repositories>(ctx).await?;
+            // The lifecycle policy needs only the name: read beside the listing.
+            let (listed, policy) = futures::join!(
+                ctx.inventory.listed::<Repositories>(ctx),
+                lifecycle_policy(ctx, name)
+            );
             let declared = desired_names(ctx).contains(name);
-            match pick(&listed, name, lookup, declared) {
-                Some(Some(live)) => return complete(ctx, live).await,
+            match pick(&listed?, name, lookup, declared) {
+                Some(Some(live)) => return with_tags(ctx, live, policy?).await,
                 Some(None) => return Ok(None),
                 None => {}
             }

@@ -10,13 +10,16 @@
 //!   is asked again name by name, and a single name that fails so is absent. What comes back is
 //!   kept to the names asked for, whatever the filter did. Their tags come from the
 //!   environment's one `GetResources` ([`super::Inventory::tags_of`]).
-//! - Listeners: one `DescribeListeners` per listed load balancer; rules: one `DescribeRules`
-//!   per listed listener. A parent AWS no longer knows is left out, so its children are read
-//!   directly (see [`children_of`]).
-//! - Tags of listeners and rules (which `GetResources` may not report; moto does not): one
-//!   `DescribeTags` over all of the listed listeners and (non-default) rules, 20 ARNs a call.
-//!   A call that fails NotFound (an ARN deleted meanwhile) leaves its ARNs out, and those are
-//!   read one by one.
+//! - Listeners: one `DescribeListeners` per load balancer; rules: one `DescribeRules` per
+//!   listener, all at once. The parents are the ones state recorded (`Ctx::recorded_ids`),
+//!   so children are listed in the same round trip as their parents rather than after them;
+//!   only with none recorded (a first run, lost state) are the listed parents used. A parent
+//!   AWS no longer knows is left out, and a parent not covered (one found by identity this
+//!   run) has its children read directly (see [`children_of`]).
+//! - Tags of listeners and rules (which `GetResources` may not report; moto's does not): one
+//!   `DescribeTags` over the recorded listeners and rules (or, with none recorded, the listed
+//!   ones and non-default rules), 20 ARNs a call. A call that fails NotFound (an ARN deleted
+//!   meanwhile) leaves its ARNs out, and those are read one by one.
 //!
 //! A listing never fails NotFound (the engine would take that for the resource being absent):
 //! whatever AWS does not find is left out, and what is left out is read directly by its kind.
@@ -31,6 +34,11 @@ use std::sync::Arc;
 
 /// Names a `DescribeLoadBalancers` / `DescribeTargetGroups` takes, ARNs a `DescribeTags` takes.
 const PER_CALL: usize = 20;
+
+/// The kinds whose recorded ARNs the listings ask for directly (`Kind::KIND`).
+const LOAD_BALANCER: &str = "elbv2:load-balancer";
+const LISTENER: &str = "elbv2:listener";
+const LISTENER_RULE: &str = "elbv2:listener-rule";
 
 /// The children (listeners, rules) AWS listed under one parent (load balancer, listener).
 #[derive(Debug, Clone)]
@@ -198,20 +206,27 @@ struct Listeners;
 impl Listing for Listeners {
     type Item = Children<Listener>;
 
+    /// Under the load balancers state recorded (known without a call, so listed at once), or
+    /// with none recorded (state lost, a first run) under those the listing finds.
     async fn list(ctx: &Ctx<'_>) -> Result<Vec<Children<Listener>>, AwsError> {
-        let mut all = Vec::new();
-        for lb in load_balancers(ctx).await?.iter() {
-            let Some(parent) = lb.load_balancer_arn() else {
-                continue;
-            };
-            if let Some(items) = listeners_of(ctx, parent).await? {
-                all.push(Children {
-                    parent: parent.to_string(),
-                    items,
-                });
-            }
+        let mut parents = ctx.recorded_ids(LOAD_BALANCER);
+        if parents.is_empty() {
+            parents = (load_balancers(ctx).await?.iter())
+                .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
+                .collect();
         }
-        Ok(all)
+        let listed = parents.iter().map(|parent| async move {
+            let items = listeners_of(ctx, parent).await?;
+            Ok::<_, AwsError>(items.map(|items| Children {
+                parent: parent.clone(),
+                items,
+            }))
+        });
+        Ok(futures::future::try_join_all(listed)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }
 
@@ -252,22 +267,27 @@ struct Rules;
 impl Listing for Rules {
     type Item = Children<Rule>;
 
+    /// Under the listeners state recorded, or with none recorded under those listed.
     async fn list(ctx: &Ctx<'_>) -> Result<Vec<Children<Rule>>, AwsError> {
-        let mut all = Vec::new();
-        for of_load_balancer in listeners(ctx).await?.iter() {
-            for listener in &of_load_balancer.items {
-                let Some(parent) = listener.listener_arn() else {
-                    continue;
-                };
-                if let Some(items) = rules_of(ctx, parent).await? {
-                    all.push(Children {
-                        parent: parent.to_string(),
-                        items,
-                    });
-                }
-            }
+        let mut parents = ctx.recorded_ids(LISTENER);
+        if parents.is_empty() {
+            parents = (listeners(ctx).await?.iter())
+                .flat_map(|of| &of.items)
+                .filter_map(|listener| listener.listener_arn().map(str::to_string))
+                .collect();
         }
-        Ok(all)
+        let listed = parents.iter().map(|parent| async move {
+            let items = rules_of(ctx, parent).await?;
+            Ok::<_, AwsError>(items.map(|items| Children {
+                parent: parent.clone(),
+                items,
+            }))
+        });
+        Ok(futures::future::try_join_all(listed)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }
 
@@ -297,34 +317,49 @@ impl Listing for ChildTags {
     /// (ARN, its tags), for every ARN AWS answered for.
     type Item = (String, Tags);
 
+    /// Of the listeners and rules state recorded (at once), or with none recorded of those
+    /// listed.
     async fn list(ctx: &Ctx<'_>) -> Result<Vec<(String, Tags)>, AwsError> {
-        let arns = child_arns(&listeners(ctx).await?, &rules(ctx).await?);
-        let mut all = Vec::new();
-        for chunk in arns.chunks(PER_CALL) {
-            let Some(output) = ctx
-                .aws
-                .elb
-                .describe_tags()
-                .set_resource_arns(Some(chunk.to_vec()))
-                .send()
-                .await
-                .op("DescribeTags")
-                .found()?
-            else {
-                // One of them no longer exists: each is read by itself.
-                continue;
-            };
-            for description in output.tag_descriptions() {
-                if let Some(arn) = description
-                    .resource_arn()
-                    .filter(|arn| chunk.iter().any(|asked| asked == arn))
-                {
-                    all.push((arn.to_string(), tags::from_elb(description.tags())));
-                }
-            }
+        let mut arns = ctx.recorded_ids(LISTENER);
+        arns.extend(ctx.recorded_ids(LISTENER_RULE));
+        if arns.is_empty() {
+            arns = child_arns(&listeners(ctx).await?, &rules(ctx).await?);
         }
-        Ok(all)
+        let described = arns
+            .chunks(PER_CALL)
+            .map(|chunk| described_tags(ctx, chunk));
+        Ok(futures::future::try_join_all(described)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
     }
+}
+
+/// The tags of `chunk` (at most `PER_CALL` ARNs) in one `DescribeTags`; none when one of them
+/// no longer exists (AWS fails the call), and then each is read by itself.
+async fn described_tags(ctx: &Ctx<'_>, chunk: &[String]) -> Result<Vec<(String, Tags)>, AwsError> {
+    let Some(output) = ctx
+        .aws
+        .elb
+        .describe_tags()
+        .set_resource_arns(Some(chunk.to_vec()))
+        .send()
+        .await
+        .op("DescribeTags")
+        .found()?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok((output.tag_descriptions().iter())
+        .filter_map(|description| {
+            let arn = description.resource_arn()?;
+            chunk
+                .iter()
+                .any(|asked| asked == arn)
+                .then(|| (arn.to_string(), tags::from_elb(description.tags())))
+        })
+        .collect())
 }
 
 /// Which ELBv2 resource the tags are of.
@@ -337,17 +372,19 @@ pub enum Tagged {
 }
 
 /// The tags of the ELBv2 resource `arn`; `None` when AWS says it does not exist. While
-/// planning from the environment's `GetResources`, else (for a listener or rule) the
-/// listing's `DescribeTags`; else, and always outside planning, its own `DescribeTags`.
+/// planning: for a listener or rule from the listing's `DescribeTags` (of recorded ARNs, so
+/// made in the first round trip: whether `GetResources` reports listeners and rules is not
+/// documented, and waiting for it to find out would cost a round trip), else from the
+/// environment's `GetResources`; else, and always outside planning, its own `DescribeTags`.
 pub async fn tags_of(ctx: &Ctx<'_>, arn: &str, kind: Tagged) -> Result<Option<Tags>, AwsError> {
-    if let Some(tags) = ctx.inventory.tags_of(ctx, arn).await? {
-        return Ok(Some(tags));
-    }
     if ctx.cached && kind == Tagged::Child {
         let listed = ctx.inventory.listed::<ChildTags>(ctx).await?;
         if let Some((_, tags)) = listed.iter().find(|(listed, _)| listed == arn) {
             return Ok(Some(tags.clone()));
         }
+    }
+    if let Some(tags) = ctx.inventory.tags_of(ctx, arn).await? {
+        return Ok(Some(tags));
     }
     tags::list_elb(&ctx.aws.elb, arn).await.found()
 }

@@ -185,9 +185,24 @@ pub struct Ctx<'a> {
     /// Every desired resource of the environment: what a batched listing asks for (the names
     /// of all target groups, say, for one DescribeTargetGroups).
     pub desired: &'a [Spec],
+    /// What state recorded when the run began, by logical id: what a listing may ask for by
+    /// id at once (every recorded listener ARN in one call) instead of after listing the
+    /// parents.
+    pub recorded: &'a std::collections::BTreeMap<String, crate::state::ResourceState>,
 }
 
 impl Ctx<'_> {
+    /// The physical ids state recorded for one kind (`Kind::KIND`), sorted.
+    pub fn recorded_ids(&self, kind: &str) -> Vec<String> {
+        let mut ids: Vec<String> = (self.recorded.values())
+            .filter(|entry| entry.kind == kind)
+            .map(|entry| entry.physical_id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     /// The desired specs of one kind, e.g. `ctx.desired_of(|spec| match spec {
     /// Spec::Alarm(alarm) => Some(alarm), _ => None })`.
     pub fn desired_of<'s, T>(&'s self, pick: impl Fn(&'s Spec) -> Option<&'s T>) -> Vec<&'s T> {

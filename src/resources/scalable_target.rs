@@ -147,7 +147,7 @@ pub(super) fn desired_resource_ids(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 /// Every target of the environment's desired resource ids that exists.
-pub(super) struct Targets;
+struct Targets;
 
 impl Listing for Targets {
     type Item = ScalableTargetLive;

@@ -20,9 +20,7 @@
 //! Right after a change (`!ctx.cached`) a policy is described directly.
 
 use super::inventory::Listing;
-use super::scalable_target::{
-    desired_resource_ids, Targets, SCALABLE_DIMENSION, SERVICE_NAMESPACE,
-};
+use super::scalable_target::{desired_resource_ids, SCALABLE_DIMENSION, SERVICE_NAMESPACE};
 use super::{
     CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref, Resolver,
     Spec, Tags,
@@ -135,18 +133,23 @@ fn parts_of_arn(arn: &str) -> Option<(&str, &str)> {
     Some((resource_id, name))
 }
 
-/// The policies of `names` (at most 50) on `resource_id` that exist, in one paginated call.
+/// The policies of `names` (at most 50) that exist on one of `resource_ids`, in one paginated
+/// call (for a single resource id, asked for that id only).
 async fn describe(
     ctx: &Ctx<'_>,
-    resource_id: &str,
+    resource_ids: &[String],
     names: &[String],
 ) -> Result<Vec<ScalingPolicyLive>, AwsError> {
+    let only = match resource_ids {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
     let mut pages = ctx
         .aws
         .autoscaling
         .describe_scaling_policies()
         .service_namespace(ServiceNamespace::Ecs)
-        .resource_id(resource_id)
+        .set_resource_id(only)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
         .set_policy_names(Some(names.to_vec()))
         .into_paginator()
@@ -160,7 +163,7 @@ async fn describe(
                 .iter()
                 .filter(|policy| {
                     names.iter().any(|name| name == policy.policy_name())
-                        && policy.resource_id() == resource_id
+                        && resource_ids.iter().any(|id| id == policy.resource_id())
                         && policy.service_namespace().as_str() == SERVICE_NAMESPACE
                         && policy.scalable_dimension().as_str() == SCALABLE_DIMENSION
                 })
@@ -185,7 +188,9 @@ fn desired_names(ctx: &Ctx<'_>) -> Vec<String> {
     names
 }
 
-/// Every desired policy of the environment that exists, on the targets that exist.
+/// Every desired policy of the environment that exists on a desired target's resource (a
+/// resource without a target has no policies): one call for all of them, not one per target,
+/// and without waiting for the targets' listing.
 struct Policies;
 
 impl Listing for Policies {
@@ -193,12 +198,10 @@ impl Listing for Policies {
 
     async fn list(ctx: &Ctx<'_>) -> Result<Vec<ScalingPolicyLive>, AwsError> {
         let names = desired_names(ctx);
-        let targets = ctx.inventory.listed::<Targets>(ctx).await?;
-        let calls = targets.iter().flat_map(|target| {
-            names
-                .chunks(50)
-                .map(|chunk| describe(ctx, &target.resource_id, chunk))
-        });
+        let resource_ids = desired_resource_ids(ctx);
+        let calls = names
+            .chunks(50)
+            .map(|chunk| describe(ctx, &resource_ids, chunk));
         Ok(futures::future::try_join_all(calls)
             .await?
             .into_iter()
@@ -271,7 +274,7 @@ impl Kind for ScalingPolicy {
                 return Ok(found);
             }
         }
-        let found = describe(ctx, &resource_id, &[name.to_string()]).await?;
+        let found = describe(ctx, std::slice::from_ref(&resource_id), &[name.to_string()]).await?;
         Ok(found.into_iter().find(|policy| match lookup {
             Lookup::Id(arn) => policy.arn == arn,
             Lookup::Identity => true,

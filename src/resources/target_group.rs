@@ -162,9 +162,24 @@ async fn describe(
             && name.is_none_or(|name| group.target_group_name() == Some(name))
     };
     if ctx.cached {
-        let listed = elb_listing::target_groups(ctx).await?;
+        // A recorded ARN: its attributes are read beside the listing (one round trip, not
+        // two); they count only if the listing has the group.
+        let (listed, known) = match arn {
+            Some(arn) => {
+                let (listed, read) =
+                    futures::join!(elb_listing::target_groups(ctx), attributes(ctx, arn));
+                (listed?, Some(read))
+            }
+            None => (elb_listing::target_groups(ctx).await?, None),
+        };
         match listed.iter().find(wanted) {
-            Some(group) => return with_details(ctx, group).await,
+            Some(group) => {
+                let attributes = match known {
+                    Some(read) => read?,
+                    None => attributes(ctx, group.target_group_arn().unwrap_or_default()).await?,
+                };
+                return with_details(ctx, group, attributes).await;
+            }
             // Listed by its name: it does not exist.
             None if name.is_some_and(|name| elb_listing::lists_target_group(ctx, name)) => {
                 return Ok(None)
@@ -187,19 +202,23 @@ async fn describe(
         return Ok(None);
     };
     match output.target_groups().iter().find(wanted) {
-        Some(group) => with_details(ctx, group).await,
+        Some(group) => {
+            let read = attributes(ctx, group.target_group_arn().unwrap_or_default()).await?;
+            with_details(ctx, group, read).await
+        }
         None => Ok(None),
     }
 }
 
-/// The group with its attributes (one call per group: no API reads several) and tags; `None`
-/// when it was deleted since it was described.
+/// The group with its attributes (one call per group: no API reads several; `None`: AWS said
+/// the group does not exist) and tags; `None` when it was deleted since it was described.
 async fn with_details(
     ctx: &Ctx<'_>,
     group: &ElbTargetGroup,
+    attributes: Option<Vec<TargetGroupAttribute>>,
 ) -> Result<Option<TargetGroupLive>, AwsError> {
     let arn = group.target_group_arn().unwrap_or_default();
-    let Some(attributes) = attributes(ctx, arn).await? else {
+    let Some(attributes) = attributes else {
         return Ok(None);
     };
     let Some(tags) = elb_listing::tags_of(ctx, arn, elb_listing::Tagged::Top).await? else {

@@ -81,17 +81,34 @@ impl Kind for Vpc {
         lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<VpcLive>, AwsError> {
-        let Some(vpc) = ctx
+        let attributes = |vpc_id: String| async move {
+            futures::try_join!(
+                read_attribute(ctx, &vpc_id, VpcAttributeName::EnableDnsSupport),
+                read_attribute(ctx, &vpc_id, VpcAttributeName::EnableDnsHostnames),
+            )
+        };
+        let find = ctx
             .inventory
-            .find::<aws_sdk_ec2::types::Vpc>(ctx, who, lookup)
-            .await?
-        else {
-            return Ok(None);
+            .find::<aws_sdk_ec2::types::Vpc>(ctx, who, lookup);
+        // A recorded id: the attributes are read beside the listing (one round trip, not
+        // two); what they answer counts only if the VPC is there.
+        let (vpc, (dns_support, dns_hostnames)) = match lookup {
+            Lookup::Id(id) => {
+                let (vpc, read) = futures::join!(find, attributes(id.to_string()));
+                let Some(vpc) = vpc? else {
+                    return Ok(None);
+                };
+                (vpc, read?)
+            }
+            Lookup::Identity => {
+                let Some(vpc) = find.await? else {
+                    return Ok(None);
+                };
+                let read = attributes(vpc.vpc_id().unwrap_or_default().to_string()).await?;
+                (vpc, read)
+            }
         };
         let vpc_id = vpc.vpc_id().unwrap_or_default().to_string();
-        let dns_support = read_attribute(ctx, &vpc_id, VpcAttributeName::EnableDnsSupport).await?;
-        let dns_hostnames =
-            read_attribute(ctx, &vpc_id, VpcAttributeName::EnableDnsHostnames).await?;
         Ok(Some(VpcLive {
             cidr: vpc.cidr_block().unwrap_or_default().to_string(),
             state: vpc
