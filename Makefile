@@ -37,7 +37,8 @@ emulator-stop: ## Stop the AWS emulator
 demo: build $(VENV_STAMP) ## Bring up the staging stack on the emulator and show its status (emulator left running)
 	scripts/demo.sh
 
-bench: build $(VENV_STAMP) ## Measure speed on private emulators, figures side by side (~3 min; BENCH_ARGS=--quick ~1.5 min)
+bench: $(VENV_STAMP) ## Measure the release build's speed on private emulators, figures side by side (~3 min after a first release build of ~25 min; BENCH_ARGS=--quick ~1.5 min)
+	cargo build --release --locked
 	$(VENV)/bin/python scripts/bench.py $(BENCH_ARGS)
 
 test: $(VENV_STAMP) ## Run the whole test suite (each integration test starts its own emulator)

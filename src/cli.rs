@@ -59,7 +59,7 @@ pub struct GlobalArgs {
     /// More logs on stderr (-v, -vv, -vvv); RUST_LOG works too
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
-    /// How many resources may be worked on at once
+    /// How many resources may be changed at once, and AWS requests in flight per service
     #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
     /// How long to wait for another run's lock on the environment (e.g. 30s, 5m); 0 = fail at once

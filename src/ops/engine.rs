@@ -192,7 +192,7 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
         })
         .collect();
     let desired: BTreeSet<&str> = session.graph.nodes().map(|node| node.id.as_str()).collect();
-    let unmanaged = match session.inventory.all_tagged().await {
+    let unmanaged = match crate::resources::all_tagged(&session.ctx()).await {
         Ok(tagged) => tagged
             .into_iter()
             .filter(|tagged| !desired.contains(tagged.id.as_str()))

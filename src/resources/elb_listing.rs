@@ -56,6 +56,29 @@ pub fn children_of<'a, C>(listed: &'a [Children<C>], parent: &str) -> Option<&'a
         .map(|children| children.items.as_slice())
 }
 
+/// The children `list` finds under each of `parents`, all listed at once; a parent AWS does
+/// not find (`list` answers `None`) is left out.
+async fn under<'a, C, F, Fut>(parents: &'a [String], list: F) -> Result<Vec<Children<C>>, AwsError>
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: Future<Output = Result<Option<Vec<C>>, AwsError>>,
+{
+    let listed = parents.iter().map(|parent| {
+        let listing = list(parent);
+        async move {
+            Ok::<_, AwsError>(listing.await?.map(|items| Children {
+                parent: parent.clone(),
+                items,
+            }))
+        }
+    });
+    Ok(futures::future::try_join_all(listed)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
 /// What `describe` finds of `names`, `PER_CALL` names a call: a call AWS fails with NotFound
 /// (one of its names does not exist) is asked again name by name, and one name that fails so
 /// does not exist. Never fails NotFound.
@@ -215,18 +238,7 @@ impl Listing for Listeners {
                 .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
                 .collect();
         }
-        let listed = parents.iter().map(|parent| async move {
-            let items = listeners_of(ctx, parent).await?;
-            Ok::<_, AwsError>(items.map(|items| Children {
-                parent: parent.clone(),
-                items,
-            }))
-        });
-        Ok(futures::future::try_join_all(listed)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect())
+        under(&parents, |parent| listeners_of(ctx, parent)).await
     }
 }
 
@@ -276,18 +288,7 @@ impl Listing for Rules {
                 .filter_map(|listener| listener.listener_arn().map(str::to_string))
                 .collect();
         }
-        let listed = parents.iter().map(|parent| async move {
-            let items = rules_of(ctx, parent).await?;
-            Ok::<_, AwsError>(items.map(|items| Children {
-                parent: parent.clone(),
-                items,
-            }))
-        });
-        Ok(futures::future::try_join_all(listed)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect())
+        under(&parents, |parent| rules_of(ctx, parent)).await
     }
 }
 

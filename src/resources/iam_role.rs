@@ -324,6 +324,7 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<IamRoleLive>, AwsE
 /// The batched reads while planning.
 #[path = "iam_role_listing.rs"]
 mod listing;
+pub use listing::tagged_roles;
 
 impl Kind for IamRole {
     const KIND: &'static str = "iam:role";

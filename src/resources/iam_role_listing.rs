@@ -1,4 +1,5 @@
-//! IAM roles while planning: the environment's roles from two account-wide listings made at
+//! IAM roles while planning: the environment's roles (those it declares, and the others tagged
+//! for it, for `plan` to name as unmanaged) from two account-wide listings made at
 //! the same time, `GetAccountAuthorizationDetails` filtered to roles (trust policy, inline
 //! policies with their documents, attached managed policies, tags) and `ListRoles` (the
 //! description, which the former does not report). Both are paginated; moto answers them in
@@ -7,8 +8,8 @@
 
 use super::{normalize_policy, IamRoleLive};
 use crate::aws::{AwsError, IntoAwsError};
-use crate::resources::inventory::Listing;
-use crate::resources::{tags, Ctx, Lookup, Spec};
+use crate::resources::inventory::{kind_and_id_of_arn, Listing, Tagged};
+use crate::resources::{tags, Ctx, Lookup, Spec, TAG_ENV, TAG_ID, TAG_STACK};
 use aws_sdk_iam::types::{EntityType, RoleDetail};
 use std::collections::{BTreeSet, HashMap};
 
@@ -73,12 +74,42 @@ impl Listing for Roles {
             .filter_map(|role| Some((role.role_name, role.description?)))
             .collect();
         let names = desired_names(ctx);
+        // The declared roles, and the others tagged for this environment (which `plan` names
+        // as unmanaged: the tagging API does not list IAM roles).
         Ok(details
             .iter()
-            .filter(|detail| detail.role_name().is_some_and(|name| names.contains(name)))
             .map(|detail| live_of_detail(detail, &descriptions))
+            .filter(|role| names.contains(role.name.as_str()) || tagged_for(ctx, role))
             .collect())
     }
+}
+
+/// Whether the role's tags name this stack and environment.
+fn tagged_for(ctx: &Ctx<'_>, role: &IamRoleLive) -> bool {
+    role.tags.get(TAG_STACK).map(String::as_str) == Some(ctx.stack)
+        && role.tags.get(TAG_ENV).map(String::as_str) == Some(ctx.env)
+}
+
+/// The roles tagged for this environment with a logical id, from the run's listing (none
+/// when IAM refuses the listing to this caller: a plan then cannot name unmanaged roles).
+pub async fn tagged_roles(ctx: &Ctx<'_>) -> Result<Vec<Tagged>, AwsError> {
+    let listed = match ctx.inventory.listed::<Roles>(ctx).await {
+        Ok(listed) => listed,
+        Err(err) if denied(&err) => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+    };
+    Ok(listed
+        .iter()
+        .filter(|role| tagged_for(ctx, role))
+        .filter_map(|role| {
+            let (kind, physical_id) = kind_and_id_of_arn(&role.arn);
+            Some(Tagged {
+                id: role.tags.get(TAG_ID)?.clone(),
+                kind,
+                physical_id,
+            })
+        })
+        .collect())
 }
 
 /// The role names of every role the environment declares.

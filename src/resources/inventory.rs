@@ -481,7 +481,7 @@ pub struct Tagged {
 }
 
 /// `service:type` and the id of an ARN (`arn:aws:ec2:r:a:vpc/vpc-1` → `ec2:vpc`, `vpc-1`).
-fn kind_and_id_of_arn(arn: &str) -> (String, String) {
+pub(crate) fn kind_and_id_of_arn(arn: &str) -> (String, String) {
     let mut parts = arn.splitn(6, ':');
     let (_, _, service, _, _) = (
         parts.next(),
@@ -491,16 +491,19 @@ fn kind_and_id_of_arn(arn: &str) -> (String, String) {
         parts.next(),
     );
     let resource = parts.next().unwrap_or_default();
-    let (kind, id) = resource
-        .split_once('/')
-        .or_else(|| resource.split_once(':'))
-        .unwrap_or((resource, resource));
-    let id = if service == Some("ec2") {
-        id.to_string()
-    } else {
-        arn.to_string()
+    // The resource type ends at the first `/` or `:` (`secret:NAME/WITH/SLASHES`); an ARN
+    // without one names its service's only type (SNS: `arn:aws:sns:r:a:TOPIC`).
+    let (kind, name) = match resource.find(['/', ':']) {
+        Some(end) => (&resource[..end], &resource[end + 1..]),
+        None if service == Some("sns") => ("topic", resource),
+        None => (resource, resource),
     };
-    (format!("{}:{kind}", service.unwrap_or_default()), id)
+    // EC2 resources go by their ids (`vpc-1`), the others by their ARNs.
+    let id = if service == Some("ec2") { name } else { arn };
+    (
+        format!("{}:{kind}", service.unwrap_or_default()),
+        id.to_string(),
+    )
 }
 
 impl Inventory {
@@ -570,6 +573,10 @@ mod tests {
                 group.to_string()
             )
         );
+        let secret = "arn:aws:secretsmanager:us-east-1:1:secret:macro-ai/dev/API_KEY-AbCdEf";
+        assert_eq!(kind_and_id_of_arn(secret).0, "secretsmanager:secret");
+        let topic = "arn:aws:sns:us-east-1:1:macro-ai-dev-alarms";
+        assert_eq!(kind_and_id_of_arn(topic).0, "sns:topic");
         let db = "arn:aws:rds:us-east-1:1:db:macro-ai-dev-postgres";
         assert_eq!(
             kind_and_id_of_arn(db),

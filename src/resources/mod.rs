@@ -191,6 +191,24 @@ pub struct Ctx<'a> {
     pub recorded: &'a std::collections::BTreeMap<String, crate::state::ResourceState>,
 }
 
+/// Every resource tagged for the environment, of any kind: EC2's listings and the tagging
+/// API's `GetResources` ([`Inventory::all_tagged`]), and IAM roles, which the tagging API
+/// does not list. Sorted by logical id.
+pub async fn all_tagged(ctx: &Ctx<'_>) -> Result<Vec<inventory::Tagged>, AwsError> {
+    let (mut all, roles) =
+        futures::try_join!(ctx.inventory.all_tagged(), iam_role::tagged_roles(ctx))?;
+    for role in roles {
+        if !all
+            .iter()
+            .any(|known| known.physical_id == role.physical_id)
+        {
+            all.push(role);
+        }
+    }
+    all.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    Ok(all)
+}
+
 impl Ctx<'_> {
     /// The physical ids state recorded for one kind (`Kind::KIND`), sorted.
     pub fn recorded_ids(&self, kind: &str) -> Vec<String> {
