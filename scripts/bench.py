@@ -610,7 +610,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=RELEASE_BINARY,
         metavar="PATH",
         help="the macroctl binary to measure (default: target/release/macroctl, what users"
-        " run; target/debug/macroctl starts about 60 ms slower)",
+        " run; target/debug/macroctl starts about 70 ms slower)",
     )
     parser.add_argument(
         "--json",
