@@ -19,6 +19,7 @@ pub mod cache_subnet_group;
 pub mod db_instance;
 pub mod db_parameter_group;
 pub mod db_subnet_group;
+pub mod deletion;
 pub mod ecr_repository;
 pub mod ecs_cluster;
 pub mod ecs_service;
@@ -48,6 +49,7 @@ pub mod vpc;
 use crate::aws::{AwsClients, AwsError};
 use crate::graph::LogicalId;
 use crate::output::Reporter;
+pub use deletion::{DeleteOptions, Deleted, Deletion};
 pub use inventory::Inventory;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -362,6 +364,34 @@ pub trait Kind {
         ))
     }
 
+    /// Deletes the resource (for `destroy`): the one call, or the few one deletion takes
+    /// (detach then delete, scale to zero then delete, protection off when the options allow
+    /// it). Never waits: the engine reads until the resource is gone, and retries a call AWS
+    /// refuses while a dependency lingers (`DependencyViolation`, `ResourceInUse`). A resource
+    /// already gone (NotFound) is success; every step must be safe to repeat.
+    async fn delete(
+        _ctx: &Ctx<'_>,
+        _live: &Self::Live,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        Err(AwsError::other(
+            "Delete",
+            format!("macroctl cannot delete {} resources yet", Self::KIND),
+        ))
+    }
+
+    /// How far AWS has got in deleting the resource, from a live read.
+    fn deletion(_live: &Self::Live) -> Deletion {
+        Deletion::Present
+    }
+
+    /// The setting that protects the resource from deletion, when it is on (RDS and ALB
+    /// `deletion_protection`): `destroy` refuses, naming it, unless
+    /// `--disable-deletion-protection`.
+    fn protection(_live: &Self::Live) -> Option<&'static str> {
+        None
+    }
+
     fn physical_id(live: &Self::Live) -> String;
     fn outputs(live: &Self::Live) -> Outputs;
     /// A short live status for `status`, e.g. `available`.
@@ -469,6 +499,15 @@ macro_rules! kinds {
             }
             pub async fn set_tags(&self, ctx: &Ctx<'_>, changes: &TagChanges) -> Result<(), AwsError> {
                 match self { $(Live::$variant(live) => <$kind as Kind>::set_tags(ctx, live, changes).await),* }
+            }
+            pub async fn delete(&self, ctx: &Ctx<'_>, options: &DeleteOptions) -> Result<Deleted, AwsError> {
+                match self { $(Live::$variant(live) => <$kind as Kind>::delete(ctx, live, options).await),* }
+            }
+            pub fn deletion(&self) -> Deletion {
+                match self { $(Live::$variant(live) => <$kind as Kind>::deletion(live)),* }
+            }
+            pub fn protection(&self) -> Option<&'static str> {
+                match self { $(Live::$variant(live) => <$kind as Kind>::protection(live)),* }
             }
         }
     };
