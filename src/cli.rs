@@ -89,6 +89,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Create or update everything the environment file describes
     Up(UpArgs),
+    /// Delete everything macroctl manages for the environment (asks first)
+    Destroy(DestroyArgs),
     /// Show what exists, whether it is healthy, and what is deployed
     Status(StatusArgs),
     /// Inspect the state file or release a lock
@@ -183,6 +185,30 @@ pub struct UpArgs {
     /// maintenance window (prod)
     #[arg(long)]
     pub apply_immediately: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Delete without asking for confirmation (required without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Destroy an environment its file marks protected (`environment.protected`; prod by default)
+    #[arg(long)]
+    pub force_protected: bool,
+    /// Turn off RDS and load balancer deletion protection to delete them
+    #[arg(long)]
+    pub disable_deletion_protection: bool,
+    /// Delete the database without a final snapshot
+    #[arg(long)]
+    pub skip_final_snapshot: bool,
+    /// Delete secrets at once instead of after Secrets Manager's 7-day recovery window
+    #[arg(long)]
+    pub purge_secrets: bool,
+    /// Delete ECR repositories that still hold images (kept otherwise)
+    #[arg(long)]
+    pub delete_images: bool,
 }
 
 #[derive(Debug, Subcommand)]

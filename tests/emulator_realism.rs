@@ -63,8 +63,15 @@ async fn db_status(rds: &aws_sdk_rds::Client, id: &str) -> String {
 
 #[tokio::test]
 async fn rds_instance_is_creating_then_available() {
-    let emulator = Emulator::start_realistic(&[("MACROCTL_EMULATOR_CREATE_SECONDS", "rds=2")]);
+    // 5 s, after a first RDS call: moto builds its RDS backend on the first call, which on a
+    // loaded machine took longer than a 2 s creation time (the create then answered
+    // `available`).
+    let emulator = Emulator::start_realistic(&[("MACROCTL_EMULATOR_CREATE_SECONDS", "rds=5")]);
     let rds = emulator.rds().await;
+    rds.describe_db_instances()
+        .send()
+        .await
+        .expect("DescribeDBInstances");
 
     assert_eq!(create_db(&rds, "db-realistic").await, "creating");
     assert_eq!(db_status(&rds, "db-realistic").await, "creating");
@@ -793,3 +800,7 @@ async fn ecs_create_cluster_returns_the_existing_cluster() {
 // The Resource Groups Tagging API (tests/emulator_realism/tagging.rs).
 #[path = "emulator_realism/tagging.rs"]
 mod tagging;
+
+// Teardown: lingering network interfaces (tests/emulator_realism/lingering.rs).
+#[path = "emulator_realism/lingering.rs"]
+mod lingering;

@@ -108,6 +108,11 @@ pub enum ErrorClass {
     /// A service refused an IAM role that was created or changed moments ago (IAM is
     /// eventually consistent across services).
     PropagationPending,
+    /// Something still uses the resource, or it is in a state that refuses the call for now
+    /// (`DependencyViolation` while network interfaces a deleted load balancer left behind
+    /// linger, a target group still `ResourceInUse`, an ECS cluster that still has services):
+    /// for `destroy`, repeated until the wait timeout.
+    InUse,
     /// Anything else: a real error to report.
     Other,
 }
@@ -139,6 +144,29 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "CacheSubnetGroupAlreadyExists",
     "CacheSubnetGroupAlreadyExistsFault",
     "IdempotentParameterMismatch",
+];
+
+/// Error codes meaning "in use or busy for now; try again later" across the services.
+const IN_USE_CODES: &[&str] = &[
+    "DependencyViolation",
+    "InvalidIPAddress.InUse",
+    "ResourceInUse",
+    "ResourceInUseException",
+    "DeleteConflict",
+    "ClusterContainsServicesException",
+    "ClusterContainsTasksException",
+    "ClusterContainsContainerInstancesException",
+    "InvalidDBSubnetGroupStateFault",
+    "InvalidDBSubnetGroupState",
+    "InvalidDBParameterGroupState",
+    "InvalidDBParameterGroupStateFault",
+    "InvalidDBInstanceState",
+    "InvalidDBInstanceStateFault",
+    "CacheSubnetGroupInUse",
+    "CacheSubnetGroupInUseFault",
+    "InvalidReplicationGroupState",
+    "InvalidReplicationGroupStateFault",
+    "IncorrectState",
 ];
 
 const THROTTLING_CODES: &[&str] = &[
@@ -197,6 +225,9 @@ pub fn classify(
         }
         if ALREADY_EXISTS_CODES.contains(&code) {
             return ErrorClass::AlreadyExists;
+        }
+        if IN_USE_CODES.contains(&code) {
+            return ErrorClass::InUse;
         }
         if PROPAGATION_PHRASES
             .iter()

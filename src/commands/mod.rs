@@ -2,6 +2,7 @@
 //! result (data on stdout, in text or JSON), and pick the exit code.
 
 mod deploy;
+mod destroy;
 mod plan;
 mod releases;
 mod render;
@@ -89,6 +90,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         Command::Plan(args) => plan::run(&context, args).await,
         Command::Up(args) => up::run(&context, args).await,
+        Command::Destroy(args) => destroy::run(&context, args).await,
         Command::Status(args) => status::run(&context, args).await,
         Command::State(StateCommand::Show(args)) => state::show(&context, args),
         Command::State(StateCommand::List) => state::list(&context),

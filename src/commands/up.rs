@@ -140,7 +140,7 @@ fn confirm(env: &str, plan: &ops::Plan) -> Result<(), Error> {
 }
 
 /// What stopped resources were waiting for: `database (waiting for DB instance creating)`.
-fn pending(summary: &RunSummary<ResourceError>) -> Vec<String> {
+pub(super) fn pending(summary: &RunSummary<ResourceError>) -> Vec<String> {
     summary
         .failed()
         .iter()
@@ -151,7 +151,7 @@ fn pending(summary: &RunSummary<ResourceError>) -> Vec<String> {
         .collect()
 }
 
-fn already_reported(env: &str, summary: &RunSummary<ResourceError>) -> Error {
+pub(super) fn already_reported(env: &str, summary: &RunSummary<ResourceError>) -> Error {
     let failed: Vec<_> = summary
         .failed()
         .into_iter()

@@ -29,6 +29,9 @@ pub struct Environment {
     pub region: String,
     /// Extra tags put on every resource.
     pub tags: BTreeMap<String, String>,
+    /// `destroy` refuses without `--force-protected` (`environment.protected`; default: true
+    /// for `prod`, false otherwise).
+    pub protected: bool,
     pub network: NetworkConfig,
     pub database: DatabaseConfig,
     pub cache: CacheConfig,
@@ -392,6 +395,7 @@ struct RawEnvironment {
     region: String,
     #[serde(default)]
     tags: BTreeMap<String, String>,
+    protected: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

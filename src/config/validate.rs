@@ -99,6 +99,10 @@ pub(super) fn validate(
     match network {
         Some(network) if p.0.is_empty() => Ok(Environment {
             file: file.to_path_buf(),
+            protected: raw
+                .environment
+                .protected
+                .unwrap_or(raw.environment.name == "prod"),
             name: raw.environment.name,
             stack: raw.environment.stack,
             region,

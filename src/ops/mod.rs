@@ -5,6 +5,7 @@
 //! input cheap: configuration and state are checked before any AWS call is made.
 
 pub mod converge;
+pub mod destroy;
 pub mod engine;
 mod recorder;
 pub mod release;

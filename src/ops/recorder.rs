@@ -54,6 +54,7 @@ impl<'s> StateRecorder<'s> {
     pub fn created(&self, id: &str, kind: &str, physical_id: &str) -> Result<(), StateError> {
         let mut state = self.state.borrow_mut();
         state.intents.remove(id);
+        state.destroyed_at = None;
         let now = now_rfc3339_millis();
         state.resources.insert(
             id.to_string(),
@@ -98,6 +99,7 @@ impl<'s> StateRecorder<'s> {
             .filter(|entry| entry.physical_id == physical_id || entry.outputs.is_empty())
             .and_then(|entry| entry.created_at.clone());
         state.intents.remove(id);
+        state.destroyed_at = None;
         state.resources.insert(
             id.to_string(),
             ResourceState {
@@ -110,6 +112,24 @@ impl<'s> StateRecorder<'s> {
                 managed_tags,
             },
         );
+        self.store.save(&mut state)
+    }
+
+    /// Forgets resource `id` (deleted, or found gone), saving only when it was recorded.
+    pub fn forget(&self, id: &str) -> Result<(), StateError> {
+        let mut state = self.state.borrow_mut();
+        let known = state.resources.remove(id).is_some();
+        let intended = state.intents.remove(id).is_some();
+        if known || intended {
+            self.store.save(&mut state)?;
+        }
+        Ok(())
+    }
+
+    /// Records that `destroy` deleted the environment.
+    pub fn destroyed(&self) -> Result<(), StateError> {
+        let mut state = self.state.borrow_mut();
+        state.destroyed_at = Some(now_rfc3339());
         self.store.save(&mut state)
     }
 

@@ -24,8 +24,8 @@
 
 use super::inventory::Listing;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, Spec, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, MetricAlarm, Statistic};
@@ -470,6 +470,24 @@ impl Kind for Alarm {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_cloudwatch(&ctx.aws.cloudwatch, &live.arn, changes).await
+    }
+
+    /// By name. DeleteAlarms of a name that no longer exists succeeds (or answers
+    /// ResourceNotFound): either way it is gone.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &AlarmLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        ctx.aws
+            .cloudwatch
+            .delete_alarms()
+            .alarm_names(&live.name)
+            .send()
+            .await
+            .op("DeleteAlarms")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &AlarmLive) -> String {

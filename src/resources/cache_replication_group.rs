@@ -13,8 +13,8 @@
 
 use super::inventory::Listing;
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Readiness, Ref, Resolver, Spec, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity,
+    IdentityKind, Kind, Lookup, Outputs, Readiness, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
@@ -99,6 +99,20 @@ fn readiness_of(id: &str, status: &str) -> Readiness {
     }
 }
 
+/// How far a group's deletion has got, by its `status` (a deleted group is simply no longer
+/// described).
+fn deletion_of(status: &str) -> Deletion {
+    match status {
+        "deleting" => Deletion::Deleting(status.to_string()),
+        _ => Deletion::Present,
+    }
+}
+
+/// What ElastiCache answers a deletion of a group in a state that refuses it (`creating`,
+/// `modifying`, `deleting`).
+const INVALID_STATE: &str = "InvalidReplicationGroupState";
+const INVALID_STATE_FAULT: &str = "InvalidReplicationGroupStateFault";
+
 /// The changes `ModifyReplicationGroup` applies (the replica count has calls of its own).
 const MODIFIED_FIELDS: &[&str] = &[
     "node_type",
@@ -148,7 +162,15 @@ impl Kind for CacheReplicationGroup {
         };
         live.tags = match ctx.inventory.tags_of(ctx, &live.arn).await? {
             Some(tags) => tags,
-            None => tags::list_elasticache(&ctx.aws.elasticache, &live.arn).await?,
+            // ReplicationGroupNotFoundFault: deleted since it was described (the end of a
+            // `deleting` group).
+            None => match tags::list_elasticache(&ctx.aws.elasticache, &live.arn)
+                .await
+                .found()?
+            {
+                Some(tags) => tags,
+                None => return Ok(None),
+            },
         };
         Ok(Some(live))
     }
@@ -330,6 +352,45 @@ impl Kind for CacheReplicationGroup {
         tags::set_elasticache(&ctx.aws.elasticache, &live.arn, changes).await
     }
 
+    /// Deletes the group with all its nodes (`RetainPrimaryCluster=false`) and no final
+    /// snapshot. A group already `deleting` is not asked again: ElastiCache would refuse it
+    /// (`InvalidReplicationGroupState`, as it refuses a group `creating` or `modifying`,
+    /// which the engine asks again later).
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &CacheReplicationGroupLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        if deletion_of(&live.status) != Deletion::Present {
+            return Ok(Deleted::Requested);
+        }
+        let answer = ctx
+            .aws
+            .elasticache
+            .delete_replication_group()
+            .replication_group_id(&live.id)
+            .retain_primary_cluster(false)
+            .send()
+            .await
+            .op("DeleteReplicationGroup");
+        match answer {
+            // Refused for its state: after a lost answer (the engine repeats the call with the
+            // live it had) the group may be deleting already, which only a read tells.
+            Err(err) if matches!(err.code(), Some(INVALID_STATE | INVALID_STATE_FAULT)) => {
+                match describe(ctx, &live.id).await? {
+                    Some(now) if deletion_of(&now.status) == Deletion::Present => Err(err),
+                    _ => Ok(Deleted::Requested),
+                }
+            }
+            // ReplicationGroupNotFoundFault: already gone.
+            answer => answer.found().map(|_| Deleted::Requested),
+        }
+    }
+
+    fn deletion(live: &CacheReplicationGroupLive) -> Deletion {
+        deletion_of(&live.status)
+    }
+
     fn physical_id(live: &CacheReplicationGroupLive) -> String {
         live.id.clone()
     }
@@ -489,6 +550,16 @@ mod tests {
         assert!(matches!(at("creating"), Readiness::Pending(why) if why.contains("creating")));
         assert!(matches!(at("modifying"), Readiness::Busy(_)));
         assert!(matches!(at("create-failed"), Readiness::Failed(_)));
+    }
+
+    #[test]
+    fn deletion_by_status() {
+        assert_eq!(deletion_of("available"), Deletion::Present);
+        assert_eq!(deletion_of("modifying"), Deletion::Present);
+        assert_eq!(
+            deletion_of("deleting"),
+            Deletion::Deleting("deleting".into())
+        );
     }
 
     #[test]

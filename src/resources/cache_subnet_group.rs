@@ -11,8 +11,8 @@
 
 use super::inventory::Listing;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, Spec, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticache::types::CacheSubnetGroup as Group;
@@ -163,6 +163,25 @@ impl Kind for CacheSubnetGroup {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_elasticache(&ctx.aws.elasticache, &live.arn, changes).await
+    }
+
+    /// By name. ElastiCache refuses (`CacheSubnetGroupInUse`) while a replication group,
+    /// one still `deleting` too, is in the group.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &CacheSubnetGroupLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // CacheSubnetGroupNotFoundFault: already gone.
+        ctx.aws
+            .elasticache
+            .delete_cache_subnet_group()
+            .cache_subnet_group_name(&live.name)
+            .send()
+            .await
+            .op("DeleteCacheSubnetGroup")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &CacheSubnetGroupLive) -> String {

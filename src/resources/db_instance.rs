@@ -18,8 +18,9 @@
 
 use super::inventory::Listing;
 use super::{
-    compare, secret, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup,
-    Outputs, Readiness, Ref, Resolver, Spec, TagChanges, Tags,
+    compare, secret, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange,
+    Identity, IdentityKind, Kind, Lookup, Outputs, Readiness, Ref, Resolver, Spec, TagChanges,
+    Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
@@ -309,6 +310,54 @@ fn readiness_of(identifier: &str, status: &str) -> Readiness {
     }
 }
 
+/// One instance, directly, by identifier.
+async fn describe(ctx: &Ctx<'_>, identifier: &str) -> Result<Option<DbInstanceLive>, AwsError> {
+    Ok(ctx
+        .aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await
+        .op("DescribeDBInstances")
+        .found()?
+        .and_then(|output| output.db_instances().first().map(live_of)))
+}
+
+/// What RDS answers a deletion step (turning protection off, deleting) for an instance
+/// already `deleting`, and a deletion for a final snapshot of that name already taken.
+const REFUSED_WHILE_DELETING: &[&str] = &[
+    "InvalidDBInstanceState",
+    "InvalidDBInstanceStateFault",
+    "DBSnapshotAlreadyExists",
+    "DBSnapshotAlreadyExistsFault",
+];
+
+/// A deletion step RDS refused: done already when the refusal is one it gives an instance
+/// being deleted and the instance is (or is gone). The engine repeats a step whose answer was
+/// lost with the live it had, so the instance may well be deleting by then; only a read tells.
+async fn refused(ctx: &Ctx<'_>, identifier: &str, err: AwsError) -> Result<Deleted, AwsError> {
+    if !err
+        .code()
+        .is_some_and(|code| REFUSED_WHILE_DELETING.contains(&code))
+    {
+        return Err(err);
+    }
+    match describe(ctx, identifier).await? {
+        Some(now) if deletion_of(&now.status) == Deletion::Present => Err(err),
+        _ => Ok(Deleted::Requested),
+    }
+}
+
+/// How far an instance's deletion has got, by its `status` (a deleted instance is simply no
+/// longer described).
+fn deletion_of(status: &str) -> Deletion {
+    match status {
+        "deleting" | "delete-precheck" => Deletion::Deleting(status.to_string()),
+        _ => Deletion::Present,
+    }
+}
+
 impl Kind for DbInstance {
     const KIND: &'static str = "rds:db-instance";
     const IDENTITY: IdentityKind = IdentityKind::Named;
@@ -349,16 +398,7 @@ impl Kind for DbInstance {
                 return Ok(None);
             }
         }
-        Ok(ctx
-            .aws
-            .rds
-            .describe_db_instances()
-            .db_instance_identifier(identifier)
-            .send()
-            .await
-            .op("DescribeDBInstances")
-            .found()?
-            .and_then(|output| output.db_instances().first().map(live_of)))
+        describe(ctx, identifier).await
     }
 
     fn diff(spec: &DbInstanceSpec, live: &DbInstanceLive, resolver: &Resolver) -> Vec<FieldChange> {
@@ -515,6 +555,59 @@ impl Kind for DbInstance {
         tags::set_rds(&ctx.aws.rds, &live.arn, changes).await
     }
 
+    /// Turns deletion protection off first when it is on (`destroy` gets that far only with
+    /// `--disable-deletion-protection`), then deletes the instance with the final snapshot the
+    /// options name, or none with `--skip-final-snapshot`. Automated backups go with it (AWS's
+    /// default): the final snapshot is what is kept. An instance already being deleted is not
+    /// asked again (RDS would refuse it: see [`refused`]).
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &DbInstanceLive,
+        options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        if deletion_of(&live.status) != Deletion::Present {
+            return Ok(Deleted::Requested);
+        }
+        let rds = &ctx.aws.rds;
+        if live.deletion_protection && options.disable_deletion_protection {
+            let modified = rds
+                .modify_db_instance()
+                .db_instance_identifier(&live.identifier)
+                .deletion_protection(false)
+                .apply_immediately(true)
+                .send()
+                .await
+                .op("ModifyDBInstance");
+            // DBInstanceNotFound: already gone.
+            match modified.found() {
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(Deleted::Requested),
+                Err(err) => return refused(ctx, &live.identifier, err).await,
+            }
+        }
+        let request = rds
+            .delete_db_instance()
+            .db_instance_identifier(&live.identifier);
+        let request = match &options.final_snapshot {
+            Some(snapshot) => request
+                .skip_final_snapshot(false)
+                .final_db_snapshot_identifier(snapshot),
+            None => request.skip_final_snapshot(true),
+        };
+        match request.send().await.op("DeleteDBInstance").found() {
+            Ok(_) => Ok(Deleted::Requested),
+            Err(err) => refused(ctx, &live.identifier, err).await,
+        }
+    }
+
+    fn deletion(live: &DbInstanceLive) -> Deletion {
+        deletion_of(&live.status)
+    }
+
+    fn protection(live: &DbInstanceLive) -> Option<&'static str> {
+        live.deletion_protection.then_some("deletion_protection")
+    }
+
     fn physical_id(live: &DbInstanceLive) -> String {
         live.identifier.clone()
     }
@@ -597,155 +690,5 @@ fn pick<'a>(listed: &'a [DbInstanceLive], identifier: &str) -> Option<&'a DbInst
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn resolver() -> Resolver {
-        let resolver = Resolver::default();
-        let outputs = |pairs: &[(&str, &str)]| -> Outputs {
-            pairs
-                .iter()
-                .map(|(key, value)| (key.to_string(), value.to_string()))
-                .collect()
-        };
-        resolver.set(
-            &"db-subnets".into(),
-            outputs(&[("name", "macro-ai-dev-db")]),
-        );
-        resolver.set(
-            &"db-parameters".into(),
-            outputs(&[("name", "macro-ai-dev-postgres16")]),
-        );
-        resolver.set(&"sg-db".into(), outputs(&[("group_id", "sg-1")]));
-        resolver
-    }
-
-    fn spec() -> DbInstanceSpec {
-        DbInstanceSpec {
-            identifier: "macro-ai-dev-postgres".into(),
-            engine_version: "16.4".into(),
-            instance_class: "db.t4g.micro".into(),
-            allocated_storage_gib: 20,
-            max_allocated_storage_gib: 100,
-            storage_type: "gp3".into(),
-            multi_az: false,
-            deletion_protection: false,
-            backup_retention_days: 1,
-            performance_insights: false,
-            database_name: "app".into(),
-            master_username: "app".into(),
-            port: 5432,
-            apply_immediately: true,
-            subnet_group: Ref::new("db-subnets", "name"),
-            parameter_group: Ref::new("db-parameters", "name"),
-            security_group: Ref::new("sg-db", "group_id"),
-            credentials: Ref::new("db-credentials", "arn"),
-        }
-    }
-
-    /// What AWS reports for `spec()`, converged.
-    fn live() -> DbInstanceLive {
-        DbInstanceLive {
-            identifier: "macro-ai-dev-postgres".into(),
-            arn: "arn:aws:rds:us-east-1:123456789012:db:macro-ai-dev-postgres".into(),
-            status: "available".into(),
-            engine: "postgres".into(),
-            engine_version: "16.4".into(),
-            instance_class: "db.t4g.micro".into(),
-            allocated_storage_gib: 20,
-            max_allocated_storage_gib: 100,
-            storage_type: "gp3".into(),
-            multi_az: false,
-            deletion_protection: false,
-            backup_retention_days: 1,
-            performance_insights: None,
-            storage_encrypted: true,
-            publicly_accessible: false,
-            endpoint: "macro-ai-dev-postgres.abc.us-east-1.rds.amazonaws.com".into(),
-            port: 5432,
-            subnet_group: "macro-ai-dev-db".into(),
-            parameter_group: "macro-ai-dev-postgres16".into(),
-            security_groups: vec!["sg-1".into()],
-            pending: Vec::new(),
-            tags: Tags::new(),
-        }
-    }
-
-    #[test]
-    fn outputs_are_the_declared_ones() {
-        assert!(crate::resources::outputs_are_declared::<DbInstance>(&live()));
-    }
-
-    #[test]
-    fn a_converged_instance_has_no_changes() {
-        assert_eq!(DbInstance::diff(&spec(), &live(), &resolver()), Vec::new());
-    }
-
-    #[test]
-    fn what_aws_cannot_change_in_place_is_a_replacement() {
-        let resolver = resolver();
-        let field = |live: DbInstanceLive| DbInstance::diff(&spec(), &live, &resolver);
-        // A downgrade, a smaller disk, encryption off: replacements.
-        let newer = field(DbInstanceLive {
-            engine_version: "16.10".into(),
-            ..live()
-        });
-        assert!(newer[0].replace, "{newer:?}");
-        let bigger = field(DbInstanceLive {
-            allocated_storage_gib: 50,
-            ..live()
-        });
-        assert!(bigger[0].replace, "{bigger:?}");
-        let unencrypted = field(DbInstanceLive {
-            storage_encrypted: false,
-            ..live()
-        });
-        assert!(unencrypted[0].replace, "{unencrypted:?}");
-        // An upgrade, a bigger disk, a longer retention: in place.
-        let older = field(DbInstanceLive {
-            engine_version: "16.3".into(),
-            allocated_storage_gib: 10,
-            backup_retention_days: 0,
-            ..live()
-        });
-        assert_eq!(older.len(), 3);
-        assert!(older.iter().all(|change| !change.replace), "{older:?}");
-    }
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(version_less("16.4", "16.10"));
-        assert!(version_less("16.10", "17.1"));
-        assert!(!version_less("16.4", "16.4"));
-    }
-
-    #[test]
-    fn readiness_by_status() {
-        let at = |status: &str| readiness_of("db", status);
-        assert_eq!(at("available"), Readiness::Ready);
-        assert!(matches!(at("creating"), Readiness::Pending(why) if why.contains("creating")));
-        assert!(matches!(at("modifying"), Readiness::Busy(_)));
-        assert!(matches!(at("backing-up"), Readiness::Busy(_)));
-        assert!(matches!(at("failed"), Readiness::Failed(_)));
-        assert!(matches!(
-            at("incompatible-parameters"),
-            Readiness::Failed(_)
-        ));
-        assert!(matches!(at("storage-full"), Readiness::Failed(_)));
-        assert!(matches!(at("deleting"), Readiness::Failed(_)));
-        assert_eq!(at("storage-optimization"), Readiness::Ready);
-    }
-
-    #[test]
-    fn the_listing_keeps_the_desired_identifiers() {
-        let instance = |identifier: &str| DbInstanceLive {
-            identifier: identifier.into(),
-            ..live()
-        };
-        let listed = vec![instance("macro-ai-dev-postgres"), instance("someone-elses")];
-        let kept = named(listed, &["macro-ai-dev-postgres".to_string()]);
-        assert_eq!(kept.len(), 1);
-        assert!(pick(&kept, "macro-ai-dev-postgres").is_some());
-        assert!(pick(&kept, "someone-elses").is_none());
-    }
-}
+#[path = "db_instance_tests.rs"]
+mod tests;

@@ -15,8 +15,8 @@
 
 use super::inventory::Listing;
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Ref, Resolver, Spec, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind,
+    Kind, Lookup, Outputs, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_rds::types::DbParameterGroup as Group;
@@ -155,6 +155,24 @@ impl Kind for DbParameterGroup {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_rds(&ctx.aws.rds, &live.arn, changes).await
+    }
+
+    /// By name. RDS refuses while an instance (one still `deleting` too) uses the group.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &DbParameterGroupLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // DBParameterGroupNotFound: already gone.
+        ctx.aws
+            .rds
+            .delete_db_parameter_group()
+            .db_parameter_group_name(&live.name)
+            .send()
+            .await
+            .op("DeleteDBParameterGroup")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &DbParameterGroupLive) -> String {

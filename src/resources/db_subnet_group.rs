@@ -12,8 +12,8 @@
 
 use super::inventory::Listing;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, Spec, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_rds::types::DbSubnetGroup as Group;
@@ -166,6 +166,24 @@ impl Kind for DbSubnetGroup {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_rds(&ctx.aws.rds, &live.arn, changes).await
+    }
+
+    /// By name. RDS refuses while an instance (one still `deleting` too) is in the group.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &DbSubnetGroupLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // DBSubnetGroupNotFoundFault: already gone.
+        ctx.aws
+            .rds
+            .delete_db_subnet_group()
+            .db_subnet_group_name(&live.name)
+            .send()
+            .await
+            .op("DeleteDBSubnetGroup")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &DbSubnetGroupLive) -> String {

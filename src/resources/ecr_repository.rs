@@ -27,8 +27,8 @@
 use super::iam_role::canonical_json;
 use super::inventory::Listing;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, Spec, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ecr::types::{ImageScanningConfiguration, Repository};
@@ -314,6 +314,20 @@ fn pick(
     }
 }
 
+/// What DeleteRepository answers, without `force`, for a repository that still holds images.
+const NOT_EMPTY: &str = "RepositoryNotEmptyException";
+
+/// What a DeleteRepository's answer means: a repository that still holds images is kept (the
+/// user did not ask for them to go), one already gone is deleted.
+fn deleted_of<T>(answer: Result<T, AwsError>) -> Result<Deleted, AwsError> {
+    match answer {
+        Err(err) if err.code() == Some(NOT_EMPTY) => Ok(Deleted::Kept(
+            "holds images; --delete-images deletes them".to_string(),
+        )),
+        answer => answer.found().map(|_| Deleted::Requested),
+    }
+}
+
 impl Kind for EcrRepository {
     const KIND: &'static str = "ecr:repository";
     const IDENTITY: IdentityKind = IdentityKind::Named;
@@ -481,6 +495,26 @@ impl Kind for EcrRepository {
         tags::set_ecr(&ctx.aws.ecr, &live.arn, changes).await
     }
 
+    /// Deletes the repository; with `--delete-images` (`force`) its images too, else one that
+    /// still holds images is kept.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &EcrRepositoryLive,
+        options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // RepositoryNotFoundException: already gone.
+        deleted_of(
+            ctx.aws
+                .ecr
+                .delete_repository()
+                .repository_name(&live.name)
+                .force(options.delete_images)
+                .send()
+                .await
+                .op("DeleteRepository"),
+        )
+    }
+
     fn physical_id(live: &EcrRepositoryLive) -> String {
         live.arn.clone()
     }
@@ -511,6 +545,30 @@ impl Kind for EcrRepository {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repository_with_images_is_kept_and_one_already_gone_is_deleted() {
+        let answer = |code: &str| {
+            let mut err = AwsError::other("DeleteRepository", "");
+            err.code = Some(code.to_string());
+            deleted_of::<()>(Err(err.with_class(crate::aws::classify(
+                Some(code),
+                "",
+                Some(400),
+                false,
+            ))))
+        };
+        assert!(matches!(
+            answer("RepositoryNotEmptyException"),
+            Ok(Deleted::Kept(why)) if why.contains("--delete-images")
+        ));
+        assert_eq!(
+            answer("RepositoryNotFoundException").ok(),
+            Some(Deleted::Requested)
+        );
+        assert!(answer("AccessDeniedException").is_err());
+        assert_eq!(deleted_of(Ok(())).ok(), Some(Deleted::Requested));
+    }
 
     fn spec() -> EcrRepositorySpec {
         EcrRepositorySpec {

@@ -15,8 +15,8 @@
 
 use super::inventory::Listing;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Readiness,
-    Ref, Resolver, Spec, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity, IdentityKind,
+    Kind, Lookup, Outputs, Readiness, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
@@ -273,6 +273,33 @@ impl Kind for EcsCluster {
         tags::set_ecs(&ctx.aws.ecs, &live.arn, changes).await
     }
 
+    /// ECS refuses while services (DRAINING ones too) or tasks are left in the cluster.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &EcsClusterLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // ClusterNotFoundException: already gone.
+        ctx.aws
+            .ecs
+            .delete_cluster()
+            .cluster(&live.arn)
+            .send()
+            .await
+            .op("DeleteCluster")
+            .found()?;
+        Ok(Deleted::Requested)
+    }
+
+    /// A deleted cluster stays describable as INACTIVE (which `read` already leaves out).
+    fn deletion(live: &EcsClusterLive) -> Deletion {
+        match live.status.as_str() {
+            "DEPROVISIONING" => Deletion::Deleting(live.status.to_lowercase()),
+            "INACTIVE" => Deletion::Gone,
+            _ => Deletion::Present,
+        }
+    }
+
     fn physical_id(live: &EcsClusterLive) -> String {
         live.arn.clone()
     }
@@ -372,5 +399,19 @@ mod tests {
             EcsCluster::readiness(&with("FAILED")),
             Readiness::Failed(_)
         ));
+    }
+
+    #[test]
+    fn deletion_by_status() {
+        let with = |status: &str| EcsClusterLive {
+            status: status.into(),
+            ..live()
+        };
+        assert_eq!(EcsCluster::deletion(&live()), Deletion::Present);
+        assert_eq!(
+            EcsCluster::deletion(&with("DEPROVISIONING")),
+            Deletion::Deleting("deprovisioning".into())
+        );
+        assert_eq!(EcsCluster::deletion(&with("INACTIVE")), Deletion::Gone);
     }
 }

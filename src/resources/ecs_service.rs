@@ -28,12 +28,11 @@
 //! described directly, in the cluster its ARN names (the emulator answers an ARN of another
 //! cluster with the same-named service of the cluster asked, so ARNs are compared exactly).
 
-use super::inventory::Listing;
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Readiness, Ref, Resolver, Spec, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity,
+    IdentityKind, Kind, Lookup, Outputs, Readiness, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, Found, IntoAwsError};
+use crate::aws::{AwsError, ErrorClass, Found, IntoAwsError};
 use aws_sdk_ecs::types::{
     AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms,
     DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentStrategy, LaunchType,
@@ -261,85 +260,30 @@ async fn describe(
         .unwrap_or_default())
 }
 
-/// The environment's desired cluster names and service names, each sorted.
-fn desired_names(ctx: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
-    let mut clusters = Vec::new();
-    let mut services = Vec::new();
-    for spec in ctx.desired {
-        match spec {
-            Spec::EcsCluster(cluster) => clusters.push(cluster.name.clone()),
-            Spec::EcsService(service) => services.push(service.name.clone()),
-            _ => {}
-        }
-    }
-    for names in [&mut clusters, &mut services] {
-        names.sort();
-        names.dedup();
-    }
-    (clusters, services)
-}
-
-/// Every desired service of the environment that exists, per desired cluster: what planning
-/// reads services from.
-struct Services;
-
-/// The services listed in one cluster (by name), all of its desired names asked for.
-#[derive(Debug, Clone)]
-struct ClusterServices {
-    cluster: String,
-    services: Vec<EcsServiceLive>,
-}
-
-impl Listing for Services {
-    type Item = ClusterServices;
-
-    async fn list(ctx: &Ctx<'_>) -> Result<Vec<ClusterServices>, AwsError> {
-        let (clusters, names) = desired_names(ctx);
-        let calls = clusters.iter().map(|cluster| {
-            let names = &names;
-            async move {
-                let chunks = names.chunks(10).map(|chunk| describe(ctx, cluster, chunk));
-                let found = futures::future::try_join_all(chunks).await?;
-                // Only what was asked for, in the cluster asked, whatever the API answers.
-                let services = found
-                    .into_iter()
-                    .flatten()
-                    .filter(|live| {
-                        names.contains(&live.name)
-                            && cluster_name(&live.cluster_arn) == cluster.as_str()
-                    })
-                    .collect();
-                Ok::<_, AwsError>(ClusterServices {
-                    cluster: cluster.clone(),
-                    services,
-                })
-            }
-        });
-        futures::future::try_join_all(calls).await
+/// How far a service's deletion has got: DRAINING while its tasks stop, then INACTIVE (which
+/// `read` already leaves out).
+fn deletion_of(status: &str) -> Deletion {
+    match status {
+        "DRAINING" => Deletion::Deleting(status.to_lowercase()),
+        "INACTIVE" => Deletion::Gone,
+        _ => Deletion::Present,
     }
 }
 
-/// What the listing says about the service `lookup` names (by identity: `name` in `cluster`,
-/// a name or ARN): `Some(found)` when it can answer, `None` when only a direct read can (an
-/// ARN not listed, a cluster or name the listing did not ask for).
-fn from_listing(
-    listed: &[ClusterServices],
-    lookup: Lookup<'_>,
-    cluster: &str,
-    name: &str,
-) -> Option<Option<EcsServiceLive>> {
-    match lookup {
-        Lookup::Id(arn) => listed
-            .iter()
-            .flat_map(|listed| &listed.services)
-            .find(|live| live.arn == arn)
-            .map(|live| Some(live.clone())),
-        Lookup::Identity => listed
-            .iter()
-            .find(|listed| listed.cluster == cluster_name(cluster))
-            .map(|listed| listed.services.iter().find(|l| l.name == name).cloned()),
+/// The error, classified `NotFound` when ECS says the service is INACTIVE
+/// (`ServiceNotActiveException`): deleted already.
+fn inactive_is_not_found(err: AwsError) -> AwsError {
+    if err.code() == Some("ServiceNotActiveException") {
+        err.with_class(ErrorClass::NotFound)
+    } else {
+        err
     }
 }
+
+/// The batched reads while planning.
+#[path = "ecs_service_listing.rs"]
+mod listing;
+use listing::{desired_names, from_listing, Services};
 
 /// `a,b → container:port`: the target groups (sorted: which of a blue/green pair is
 /// production is ECS's business) and where they send traffic.
@@ -769,6 +713,49 @@ impl Kind for EcsService {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_ecs(&ctx.aws.ecs, &live.arn, changes).await
+    }
+
+    /// Scales the service to no task (unless its desired count is 0 already), then deletes
+    /// it: ECS deletes a service without `force` once its desired count is 0, and it is
+    /// DRAINING while its tasks stop. Both calls are safe to repeat; a DRAINING service is not
+    /// asked again, and an INACTIVE or missing one (or cluster) is gone.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &EcsServiceLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        if deletion_of(&live.status) != Deletion::Present {
+            return Ok(Deleted::Requested);
+        }
+        let ecs = &ctx.aws.ecs;
+        if live.desired_count != 0 {
+            let scaled = ecs
+                .update_service()
+                .cluster(&live.cluster_arn)
+                .service(&live.name)
+                .desired_count(0)
+                .send()
+                .await
+                .op("UpdateService")
+                .map_err(inactive_is_not_found)
+                .found()?;
+            if scaled.is_none() {
+                return Ok(Deleted::Requested);
+            }
+        }
+        ecs.delete_service()
+            .cluster(&live.cluster_arn)
+            .service(&live.name)
+            .send()
+            .await
+            .op("DeleteService")
+            .map_err(inactive_is_not_found)
+            .found()?;
+        Ok(Deleted::Requested)
+    }
+
+    fn deletion(live: &EcsServiceLive) -> Deletion {
+        deletion_of(&live.status)
     }
 
     fn physical_id(live: &EcsServiceLive) -> String {

@@ -271,11 +271,11 @@ fn planning_answers_from_the_listing_of_the_cluster_asked() {
         ..live()
     };
     let listed = [
-        ClusterServices {
+        listing::ClusterServices {
             cluster: "macro-ai-staging".into(),
             services: vec![in_staging.clone()],
         },
-        ClusterServices {
+        listing::ClusterServices {
             cluster: "macro-ai-other".into(),
             services: Vec::new(),
         },
@@ -302,4 +302,25 @@ fn planning_answers_from_the_listing_of_the_cluster_asked() {
     assert_eq!(found(Lookup::Id(other_cluster), staging, "api"), None);
     assert_eq!(cluster_name(staging), "macro-ai-staging");
     assert_eq!(cluster_name("macro-ai-staging"), "macro-ai-staging");
+}
+
+#[test]
+fn deletion_by_status() {
+    assert_eq!(deletion_of("ACTIVE"), Deletion::Present);
+    assert_eq!(
+        deletion_of("DRAINING"),
+        Deletion::Deleting("draining".into())
+    );
+    assert_eq!(deletion_of("INACTIVE"), Deletion::Gone);
+}
+
+#[test]
+fn an_inactive_service_is_not_found() {
+    let answer = |code: &str| {
+        let mut err = AwsError::other("DeleteService", "");
+        err.code = Some(code.to_string());
+        inactive_is_not_found(err).class()
+    };
+    assert_eq!(answer("ServiceNotActiveException"), ErrorClass::NotFound);
+    assert_eq!(answer("InvalidParameterException"), ErrorClass::Other);
 }

@@ -2,10 +2,10 @@
 //! so it outlives NAT gateway replacements).
 
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
 #[derive(Debug, Clone)]
@@ -101,6 +101,25 @@ impl Kind for ElasticIp {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_ec2(&ctx.aws.ec2, &live.allocation_id, changes).await
+    }
+
+    /// Releases the address by its allocation id. While its NAT gateway is still being
+    /// deleted AWS refuses (the address is still in use), and the engine asks again.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &ElasticIpLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // InvalidAllocationID.NotFound: already released.
+        ctx.aws
+            .ec2
+            .release_address()
+            .allocation_id(&live.allocation_id)
+            .send()
+            .await
+            .op("ReleaseAddress")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &ElasticIpLive) -> String {

@@ -27,8 +27,8 @@
 //! ignored, `Version` kept. A converged role therefore diffs empty.
 
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use serde_json::{json, Map, Value};
@@ -527,6 +527,46 @@ impl Kind for IamRole {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_iam(&ctx.aws.iam, &live.name, changes).await
+    }
+
+    /// IAM deletes a role only without policies: detaches every managed policy and deletes
+    /// every inline one first (as read), then the role. Each call is safe to repeat: what is
+    /// already gone (NoSuchEntity) counts as done.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &IamRoleLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        let iam = &ctx.aws.iam;
+        let role = live.name.as_str();
+        for arn in &live.managed_policy_arns {
+            absent_ok(
+                iam.detach_role_policy()
+                    .role_name(role)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .op("DetachRolePolicy"),
+            )?;
+        }
+        for name in live.inline_policies.keys() {
+            absent_ok(
+                iam.delete_role_policy()
+                    .role_name(role)
+                    .policy_name(name)
+                    .send()
+                    .await
+                    .op("DeleteRolePolicy"),
+            )?;
+        }
+        absent_ok(
+            iam.delete_role()
+                .role_name(role)
+                .send()
+                .await
+                .op("DeleteRole"),
+        )?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &IamRoleLive) -> String {

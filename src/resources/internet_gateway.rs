@@ -4,10 +4,10 @@
 //! makes next (also mending a gateway a killed run left unattached).
 
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Ref, Resolver, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind,
+    Kind, Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::ResourceType;
 
 #[derive(Debug, Clone)]
@@ -24,6 +24,9 @@ pub struct InternetGatewayLive {
 }
 
 pub struct InternetGateway;
+
+/// What DetachInternetGateway answers for a gateway that is not attached to the VPC.
+const NOT_ATTACHED: &str = "Gateway.NotAttached";
 
 async fn attach(ctx: &Ctx<'_>, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
     ctx.aws
@@ -152,6 +155,43 @@ impl Kind for InternetGateway {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_ec2(&ctx.aws.ec2, &live.internet_gateway_id, changes).await
+    }
+
+    /// Detaches it from its VPC (when attached), then deletes it. A repeat finds it detached
+    /// (`Gateway.NotAttached`) or gone (NotFound): both count as done. The detach answers
+    /// DependencyViolation while public addresses (elastic IPs, a load balancer's) are
+    /// still mapped in the VPC.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &InternetGatewayLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        if let Some(vpc_id) = &live.attached_vpc_id {
+            let detached = ctx
+                .aws
+                .ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(&live.internet_gateway_id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .op("DetachInternetGateway");
+            match detached {
+                Err(err) if err.code() == Some(NOT_ATTACHED) => {}
+                detached => {
+                    detached.found()?;
+                }
+            }
+        }
+        ctx.aws
+            .ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(&live.internet_gateway_id)
+            .send()
+            .await
+            .op("DeleteInternetGateway")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &InternetGatewayLive) -> String {

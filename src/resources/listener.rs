@@ -23,10 +23,10 @@
 use super::elb_listing;
 use super::load_balancer::compare_reported;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, Listener as ElbListener, ProtocolEnum,
     RedirectActionConfig, RedirectActionStatusCodeEnum,
@@ -354,6 +354,24 @@ impl Kind for Listener {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_elb(&ctx.aws.elb, &live.arn, changes).await
+    }
+
+    /// Its rules go with it.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &ListenerLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // ListenerNotFound: already gone.
+        ctx.aws
+            .elb
+            .delete_listener()
+            .listener_arn(&live.arn)
+            .send()
+            .await
+            .op("DeleteListener")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &ListenerLive) -> String {

@@ -28,10 +28,10 @@
 use super::elb_listing;
 use super::listener::{action_of, actions_summary, ListenerAction};
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, PathPatternConditionConfig, Rule, RuleCondition,
     RulePriorityPair, TargetGroupTuple,
@@ -318,6 +318,24 @@ impl Kind for ListenerRule {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_elb(&ctx.aws.elb, &live.arn, changes).await
+    }
+
+    /// Its listener's other rules and default action take the traffic it matched.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &ListenerRuleLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // RuleNotFound: already gone.
+        ctx.aws
+            .elb
+            .delete_rule()
+            .rule_arn(&live.arn)
+            .send()
+            .await
+            .op("DeleteRule")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &ListenerRuleLive) -> String {

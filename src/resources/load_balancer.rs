@@ -16,17 +16,22 @@
 
 use super::elb_listing;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Readiness,
-    Ref, Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Readiness, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
-    IpAddressType, LoadBalancer as ElbLoadBalancer, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
+    IpAddressType, LoadBalancer as ElbLoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
+    LoadBalancerTypeEnum,
 };
 
 const SCHEME: &str = "internet-facing";
 const LB_TYPE: &str = "application";
 const IP_ADDRESS_TYPE: &str = "ipv4";
+/// The attribute that protects a load balancer from deletion.
+const DELETION_PROTECTION: &str = "deletion_protection.enabled";
+/// What DeleteLoadBalancer answers for a load balancer whose deletion protection is on.
+const PROTECTED: &str = "OperationNotPermitted";
 
 #[derive(Debug, Clone)]
 pub struct LoadBalancerSpec {
@@ -107,6 +112,24 @@ async fn with_tags(
     let arn = lb.load_balancer_arn().unwrap_or_default();
     let tags = elb_listing::tags_of(ctx, arn, elb_listing::Tagged::Top).await?;
     Ok(tags.map(|tags| live_of(lb, tags)))
+}
+
+/// Whether the load balancer's deletion protection is on; `None` when it is gone.
+async fn deletion_protected(ctx: &Ctx<'_>, arn: &str) -> Result<Option<bool>, AwsError> {
+    let output = ctx
+        .aws
+        .elb
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+        .op("DescribeLoadBalancerAttributes")
+        .found()?;
+    Ok(output.map(|output| {
+        output.attributes().iter().any(|attribute| {
+            attribute.key() == Some(DELETION_PROTECTION) && attribute.value() == Some("true")
+        })
+    }))
 }
 
 fn live_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerLive {
@@ -354,6 +377,62 @@ impl Kind for LoadBalancer {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_elb(&ctx.aws.elb, &live.arn, changes).await
+    }
+
+    /// With `--disable-deletion-protection`, reads the protection (see
+    /// [`LoadBalancer::protection`]) and turns it off when it is on; then deletes the load
+    /// balancer (its listeners and rules go with it). Without the flag, AWS's refusal of a
+    /// protected one is the error, naming the flag. Its network interfaces linger for minutes
+    /// afterwards, holding its subnets and security groups.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &LoadBalancerLive,
+        options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        let elb = &ctx.aws.elb;
+        if options.disable_deletion_protection {
+            match deletion_protected(ctx, &live.arn).await? {
+                None => return Ok(Deleted::Requested),
+                Some(true) => {
+                    let off = LoadBalancerAttribute::builder()
+                        .key(DELETION_PROTECTION)
+                        .value("false")
+                        .build();
+                    elb.modify_load_balancer_attributes()
+                        .load_balancer_arn(&live.arn)
+                        .attributes(off)
+                        .send()
+                        .await
+                        .op("ModifyLoadBalancerAttributes")
+                        .found()?;
+                }
+                Some(false) => {}
+            }
+        }
+        let answer = elb
+            .delete_load_balancer()
+            .load_balancer_arn(&live.arn)
+            .send()
+            .await
+            .op("DeleteLoadBalancer");
+        match answer {
+            Err(mut err) if err.code() == Some(PROTECTED) => {
+                err.message = format!(
+                    "{}; `destroy --disable-deletion-protection` turns it off",
+                    err.message
+                );
+                Err(err)
+            }
+            // LoadBalancerNotFound: already gone.
+            answer => answer.found().map(|_| Deleted::Requested),
+        }
+    }
+
+    /// Unknown from a read: deletion protection is an attribute, which reading would cost a
+    /// call per load balancer on every plan (macroctl never turns it on). `delete` reads it
+    /// when it may turn it off.
+    fn protection(_live: &LoadBalancerLive) -> Option<&'static str> {
+        None
     }
 
     fn physical_id(live: &LoadBalancerLive) -> String {

@@ -15,8 +15,8 @@
 
 use super::inventory::Listing;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 
@@ -293,6 +293,24 @@ impl Kind for LogGroup {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_logs(&ctx.aws.logs, &live.arn, changes).await
+    }
+
+    /// Deletes the group with its log events.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &LogGroupLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // ResourceNotFoundException: already gone.
+        ctx.aws
+            .logs
+            .delete_log_group()
+            .log_group_name(&live.name)
+            .send()
+            .await
+            .op("DeleteLogGroup")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &LogGroupLive) -> String {

@@ -4,10 +4,10 @@
 //! response or a crash returns the same gateway instead of making a second one.
 
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Readiness, Ref, Resolver, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity,
+    IdentityKind, Kind, Lookup, Outputs, Readiness, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::ResourceType;
 
 #[derive(Debug, Clone)]
@@ -45,6 +45,16 @@ fn live_of(nat: &aws_sdk_ec2::types::NatGateway) -> NatGatewayLive {
             .unwrap_or_default(),
         failure: nat.failure_message().map(str::to_string),
         tags: tags::from_ec2(nat.tags()),
+    }
+}
+
+/// How far a gateway's deletion has got: `deleted` ones stay listed for about an hour, as
+/// history. (The inventory's reads already leave out gateways `deleting` and `deleted`.)
+fn deletion_of(state: &str) -> Deletion {
+    match state {
+        "deleting" => Deletion::Deleting(state.to_string()),
+        "deleted" => Deletion::Gone,
+        _ => Deletion::Present,
     }
 }
 
@@ -159,6 +169,29 @@ impl Kind for NatGateway {
         tags::set_ec2(&ctx.aws.ec2, &live.nat_gateway_id, changes).await
     }
 
+    /// DeleteNatGateway answers at once; the gateway is `deleting` for about a minute, and
+    /// its elastic IP and network interface are freed once it is `deleted`.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &NatGatewayLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // NatGatewayNotFound: already gone.
+        ctx.aws
+            .ec2
+            .delete_nat_gateway()
+            .nat_gateway_id(&live.nat_gateway_id)
+            .send()
+            .await
+            .op("DeleteNatGateway")
+            .found()?;
+        Ok(Deleted::Requested)
+    }
+
+    fn deletion(live: &NatGatewayLive) -> Deletion {
+        deletion_of(&live.state)
+    }
+
     fn physical_id(live: &NatGatewayLive) -> String {
         live.nat_gateway_id.clone()
     }
@@ -169,5 +202,21 @@ impl Kind for NatGateway {
 
     fn status(live: &NatGatewayLive) -> String {
         live.state.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deletion_by_state() {
+        assert_eq!(deletion_of("available"), Deletion::Present);
+        assert_eq!(deletion_of("pending"), Deletion::Present);
+        assert_eq!(
+            deletion_of("deleting"),
+            Deletion::Deleting("deleting".into())
+        );
+        assert_eq!(deletion_of("deleted"), Deletion::Gone);
     }
 }

@@ -4,10 +4,10 @@
 //! replaced in place, a missing route added, a route macroctl no longer wants removed.
 
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::ResourceType;
 use std::collections::BTreeMap;
 
@@ -230,6 +230,25 @@ impl Kind for RouteTable {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_ec2(&ctx.aws.ec2, &live.route_table_id, changes).await
+    }
+
+    /// Its routes go with it; AWS answers DependencyViolation while a subnet is still
+    /// associated with it.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &RouteTableLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // InvalidRouteTableID.NotFound: already gone.
+        ctx.aws
+            .ec2
+            .delete_route_table()
+            .route_table_id(&live.route_table_id)
+            .send()
+            .await
+            .op("DeleteRouteTable")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &RouteTableLive) -> String {

@@ -3,10 +3,10 @@
 //! any), and a changed route table is a `ReplaceRouteTableAssociation`, not a new resource.
 
 use super::{
-    compare, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, Tags,
+    compare, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 
 #[derive(Debug, Clone)]
 pub struct RouteTableAssociationSpec {
@@ -156,6 +156,24 @@ impl Kind for RouteTableAssociation {
 
     fn tags(_live: &RouteTableAssociationLive) -> Option<&Tags> {
         None
+    }
+
+    /// Disassociates the subnet, which falls back to the VPC's main route table.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &RouteTableAssociationLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // InvalidAssociationID.NotFound: already disassociated.
+        ctx.aws
+            .ec2
+            .disassociate_route_table()
+            .association_id(&live.association_id)
+            .send()
+            .await
+            .op("DisassociateRouteTable")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &RouteTableAssociationLive) -> String {

@@ -22,10 +22,10 @@
 
 use super::inventory::Listing;
 use super::{
-    CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref, Resolver,
-    Spec, Tags, UNKNOWN,
+    CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind, Lookup,
+    Outputs, Ref, Resolver, Spec, Tags, UNKNOWN,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
 
 pub const SERVICE_NAMESPACE: &str = "ecs";
@@ -318,6 +318,27 @@ impl Kind for ScalableTarget {
     /// Not reported (see the module doc): neither checked nor reconciled.
     fn tags(_live: &ScalableTargetLive) -> Option<&Tags> {
         None
+    }
+
+    /// Deregisters the target: its scaling policies (gone first, as its dependents) would go
+    /// with it, and the service keeps the desired count it has.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &ScalableTargetLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // ObjectNotFoundException: already deregistered.
+        ctx.aws
+            .autoscaling
+            .deregister_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&live.resource_id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .send()
+            .await
+            .op("DeregisterScalableTarget")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &ScalableTargetLive) -> String {

@@ -22,10 +22,10 @@
 use super::inventory::Listing;
 use super::scalable_target::{desired_resource_ids, SCALABLE_DIMENSION, SERVICE_NAMESPACE};
 use super::{
-    CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref, Resolver,
-    Spec, Tags,
+    CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind, Lookup,
+    Outputs, Ref, Resolver, Spec, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
@@ -378,6 +378,28 @@ impl Kind for ScalingPolicy {
 
     fn tags(_live: &ScalingPolicyLive) -> Option<&Tags> {
         None
+    }
+
+    /// By name and its target's resource id (the policy's identity; the ARN is not what
+    /// DeleteScalingPolicy takes).
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &ScalingPolicyLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // ObjectNotFoundException: already gone (with its target, too).
+        ctx.aws
+            .autoscaling
+            .delete_scaling_policy()
+            .policy_name(&live.name)
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&live.resource_id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .send()
+            .await
+            .op("DeleteScalingPolicy")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &ScalingPolicyLive) -> String {

@@ -18,8 +18,8 @@
 
 use super::inventory::Listing;
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Ref, Resolver, Spec, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity,
+    IdentityKind, Kind, Lookup, Outputs, Readiness, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry};
@@ -85,10 +85,16 @@ pub struct SecretLive {
     pub arn: String,
     pub name: String,
     pub description: String,
+    /// Deleted with a recovery window (it has a deleted date): gone for `destroy`, unusable
+    /// for `up` until restored.
+    pub scheduled_for_deletion: bool,
     pub tags: Tags,
 }
 
 pub struct Secret;
+
+/// The recovery window of a deletion without `--purge-secrets`: the shortest AWS allows.
+pub const RECOVERY_WINDOW_DAYS: i64 = 7;
 
 /// A fresh random value from AWS: ≥ 32 characters, none of `" @ / \`.
 pub async fn generate(
@@ -166,33 +172,22 @@ impl Kind for Secret {
         lookup: Lookup<'_>,
         _resolver: &Resolver,
     ) -> Result<Option<SecretLive>, AwsError> {
-        let seen = if ctx.cached {
+        if ctx.cached {
             let listed = ctx.inventory.listed::<Secrets>(ctx).await?;
-            match (pick(&listed, spec, lookup), lookup) {
-                (Some(seen), _) => Some(seen.clone()),
+            return match (pick(&listed, spec, lookup), lookup) {
+                (Some(live), _) => Ok(Some(live.clone())),
                 // The listing holds every secret of the environment's names.
-                (None, Lookup::Identity) => None,
-                (None, Lookup::Id(arn)) => describe(ctx, arn).await?,
-            }
-        } else {
-            // DescribeSecret takes the ARN (recorded in state, or returned by the create) as
-            // well as the name.
-            let secret_id = match lookup {
-                Lookup::Id(arn) => arn,
-                Lookup::Identity => &spec.name,
+                (None, Lookup::Identity) => Ok(None),
+                (None, Lookup::Id(arn)) => describe(ctx, arn).await,
             };
-            describe(ctx, secret_id).await?
-        };
-        match seen {
-            Some(seen) if seen.deleted => Err(AwsError::other(
-                "DescribeSecret",
-                format!(
-                    "secret {} is scheduled for deletion; restore it (aws secretsmanager restore-secret --secret-id {}) or wait until it is gone",
-                    spec.name, spec.name
-                ),
-            )),
-            seen => Ok(seen.map(|seen| seen.live)),
         }
+        // DescribeSecret takes the ARN (recorded in state, or returned by the create) as well
+        // as the name.
+        let secret_id = match lookup {
+            Lookup::Id(arn) => arn,
+            Lookup::Identity => &spec.name,
+        };
+        describe(ctx, secret_id).await
     }
 
     fn diff(spec: &SecretSpec, live: &SecretLive, _resolver: &Resolver) -> Vec<FieldChange> {
@@ -284,6 +279,60 @@ impl Kind for Secret {
         tags::set_secrets(&ctx.aws.secrets, &live.arn, changes).await
     }
 
+    /// A secret scheduled for deletion cannot be used (nor made again under its name) until
+    /// it is restored or gone.
+    fn readiness(live: &SecretLive) -> Readiness {
+        if live.scheduled_for_deletion {
+            Readiness::Failed(format!(
+                "secret {} is scheduled for deletion; restore it (aws secretsmanager restore-secret --secret-id {}) or wait until it is gone",
+                live.name, live.name
+            ))
+        } else {
+            Readiness::Ready
+        }
+    }
+
+    /// Schedules the deletion after the shortest recovery window (7 days, in which
+    /// `aws secretsmanager restore-secret` brings it back), or with `--purge-secrets` deletes
+    /// it at once. A secret already scheduled is left as it is unless purging: AWS refuses to
+    /// schedule it twice, but purges it.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &SecretLive,
+        options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        if live.scheduled_for_deletion && !options.purge_secrets {
+            return Ok(Deleted::Requested);
+        }
+        let request = ctx.aws.secrets.delete_secret().secret_id(&live.arn);
+        let request = if options.purge_secrets {
+            request.force_delete_without_recovery(true)
+        } else {
+            request.recovery_window_in_days(RECOVERY_WINDOW_DAYS)
+        };
+        match request.send().await.op("DeleteSecret") {
+            // What AWS answers a secret already scheduled: after a lost answer (the engine
+            // repeats the call with the live it had) that is our earlier attempt, which only a
+            // read tells.
+            Err(err) if err.code() == Some("InvalidRequestException") => {
+                match describe(ctx, &live.arn).await? {
+                    Some(now) if !now.scheduled_for_deletion => Err(err),
+                    _ => Ok(Deleted::Requested),
+                }
+            }
+            // ResourceNotFoundException: already gone.
+            answer => answer.found().map(|_| Deleted::Requested),
+        }
+    }
+
+    fn deletion(live: &SecretLive) -> Deletion {
+        if live.scheduled_for_deletion {
+            Deletion::Gone
+        } else {
+            Deletion::Present
+        }
+    }
+
     fn physical_id(live: &SecretLive) -> String {
         live.arn.clone()
     }
@@ -296,21 +345,18 @@ impl Kind for Secret {
     }
 
     fn status(live: &SecretLive) -> String {
-        format!("stored ({})", live.name)
+        if live.scheduled_for_deletion {
+            format!("scheduled for deletion ({})", live.name)
+        } else {
+            format!("stored ({})", live.name)
+        }
     }
 }
 
 // --- Reading ---------------------------------------------------------------------------------
 
-/// A secret as `DescribeSecret` or `ListSecrets` shows it, scheduled for deletion or not.
-#[derive(Debug, Clone)]
-struct Seen {
-    live: SecretLive,
-    deleted: bool,
-}
-
 /// One secret, directly: by ARN or name.
-async fn describe(ctx: &Ctx<'_>, secret_id: &str) -> Result<Option<Seen>, AwsError> {
+async fn describe(ctx: &Ctx<'_>, secret_id: &str) -> Result<Option<SecretLive>, AwsError> {
     let Some(output) = ctx
         .aws
         .secrets
@@ -323,26 +369,22 @@ async fn describe(ctx: &Ctx<'_>, secret_id: &str) -> Result<Option<Seen>, AwsErr
     else {
         return Ok(None);
     };
-    Ok(Some(Seen {
-        live: SecretLive {
-            arn: output.arn().unwrap_or_default().to_string(),
-            name: output.name().unwrap_or_default().to_string(),
-            description: output.description().unwrap_or_default().to_string(),
-            tags: tags::from_secrets(output.tags()),
-        },
-        deleted: output.deleted_date().is_some(),
+    Ok(Some(SecretLive {
+        arn: output.arn().unwrap_or_default().to_string(),
+        name: output.name().unwrap_or_default().to_string(),
+        description: output.description().unwrap_or_default().to_string(),
+        scheduled_for_deletion: output.deleted_date().is_some(),
+        tags: tags::from_secrets(output.tags()),
     }))
 }
 
-fn seen_of(entry: &SecretListEntry) -> Seen {
-    Seen {
-        live: SecretLive {
-            arn: entry.arn().unwrap_or_default().to_string(),
-            name: entry.name().unwrap_or_default().to_string(),
-            description: entry.description().unwrap_or_default().to_string(),
-            tags: tags::from_secrets(entry.tags()),
-        },
-        deleted: entry.deleted_date().is_some(),
+fn live_of(entry: &SecretListEntry) -> SecretLive {
+    SecretLive {
+        arn: entry.arn().unwrap_or_default().to_string(),
+        name: entry.name().unwrap_or_default().to_string(),
+        description: entry.description().unwrap_or_default().to_string(),
+        scheduled_for_deletion: entry.deleted_date().is_some(),
+        tags: tags::from_secrets(entry.tags()),
     }
 }
 
@@ -350,15 +392,15 @@ fn seen_of(entry: &SecretListEntry) -> Seen {
 const NAMES_PER_CALL: usize = 10;
 
 /// This environment's secrets while planning: `ListSecrets` filtered by the desired names,
-/// those scheduled for deletion included (so `read` says so instead of planning a create that
-/// would fail). The `name` filter matches prefixes (`macro-ai/dev/api` finds
+/// those scheduled for deletion included (so `up` says so instead of making a create that
+/// would fail, and `destroy` sees them gone). The `name` filter matches prefixes (`macro-ai/dev/api` finds
 /// `macro-ai/dev/api-old` too), so only exact names are kept.
 struct Secrets;
 
 impl Listing for Secrets {
-    type Item = Seen;
+    type Item = SecretLive;
 
-    async fn list(ctx: &Ctx<'_>) -> Result<Vec<Seen>, AwsError> {
+    async fn list(ctx: &Ctx<'_>) -> Result<Vec<SecretLive>, AwsError> {
         let names: Vec<String> = ctx
             .desired_of(|spec| match spec {
                 Spec::Secret(secret) => Some(secret),
@@ -382,7 +424,7 @@ impl Listing for Secrets {
                 .into_paginator()
                 .send();
             while let Some(page) = pages.next().await {
-                all.extend(page.op("ListSecrets")?.secret_list().iter().map(seen_of));
+                all.extend(page.op("ListSecrets")?.secret_list().iter().map(live_of));
             }
         }
         Ok(named(all, &names))
@@ -390,22 +432,26 @@ impl Listing for Secrets {
 }
 
 /// The secrets whose names are exactly one of `names`, each once.
-fn named(listed: Vec<Seen>, names: &[String]) -> Vec<Seen> {
-    let mut kept: Vec<Seen> = Vec::new();
-    for seen in listed {
-        let wanted = names.contains(&seen.live.name);
-        if wanted && !kept.iter().any(|k| k.live.arn == seen.live.arn) {
-            kept.push(seen);
+fn named(listed: Vec<SecretLive>, names: &[String]) -> Vec<SecretLive> {
+    let mut kept: Vec<SecretLive> = Vec::new();
+    for live in listed {
+        let wanted = names.contains(&live.name);
+        if wanted && !kept.iter().any(|k| k.arn == live.arn) {
+            kept.push(live);
         }
     }
     kept
 }
 
 /// The listed secret `lookup` names: by ARN, or by the spec's name.
-fn pick<'a>(listed: &'a [Seen], spec: &SecretSpec, lookup: Lookup<'_>) -> Option<&'a Seen> {
-    listed.iter().find(|seen| match lookup {
-        Lookup::Id(arn) => seen.live.arn == arn,
-        Lookup::Identity => seen.live.name == spec.name,
+fn pick<'a>(
+    listed: &'a [SecretLive],
+    spec: &SecretSpec,
+    lookup: Lookup<'_>,
+) -> Option<&'a SecretLive> {
+    listed.iter().find(|live| match lookup {
+        Lookup::Id(arn) => live.arn == arn,
+        Lookup::Identity => live.name == spec.name,
     })
 }
 
@@ -419,6 +465,7 @@ mod tests {
                 .into(),
             name: "macro-ai/dev/api".into(),
             description: "API keys".into(),
+            scheduled_for_deletion: false,
             tags: Tags::new(),
         }
     }
@@ -449,14 +496,11 @@ mod tests {
         assert!(!changes[0].replace);
     }
 
-    fn seen(name: &str, arn: &str) -> Seen {
-        Seen {
-            live: SecretLive {
-                arn: arn.into(),
-                name: name.into(),
-                ..live()
-            },
-            deleted: false,
+    fn seen(name: &str, arn: &str) -> SecretLive {
+        SecretLive {
+            arn: arn.into(),
+            name: name.into(),
+            ..live()
         }
     }
 
@@ -469,7 +513,7 @@ mod tests {
         ];
         let kept = named(listed, &["macro-ai/dev/api".to_string()]);
         assert_eq!(kept.len(), 1);
-        assert_eq!(kept[0].live.arn, "arn:1");
+        assert_eq!(kept[0].arn, "arn:1");
     }
 
     #[test]
@@ -483,10 +527,25 @@ mod tests {
             seen("macro-ai/dev/db", "arn:db"),
             seen("macro-ai/dev/api", "arn:api"),
         ];
-        let by_name = pick(&listed, &spec, Lookup::Identity).map(|s| s.live.arn.as_str());
+        let by_name = pick(&listed, &spec, Lookup::Identity).map(|s| s.arn.as_str());
         assert_eq!(by_name, Some("arn:api"));
-        let by_arn = pick(&listed, &spec, Lookup::Id("arn:db")).map(|s| s.live.arn.as_str());
+        let by_arn = pick(&listed, &spec, Lookup::Id("arn:db")).map(|s| s.arn.as_str());
         assert_eq!(by_arn, Some("arn:db"));
         assert!(pick(&listed, &spec, Lookup::Id("arn:gone")).is_none());
+    }
+
+    #[test]
+    fn a_secret_scheduled_for_deletion_is_gone_and_unusable() {
+        let scheduled = SecretLive {
+            scheduled_for_deletion: true,
+            ..live()
+        };
+        assert_eq!(Secret::deletion(&scheduled), Deletion::Gone);
+        assert!(matches!(
+            Secret::readiness(&scheduled),
+            Readiness::Failed(why) if why.contains("restore-secret")
+        ));
+        assert_eq!(Secret::deletion(&live()), Deletion::Present);
+        assert_eq!(Secret::readiness(&live()), Readiness::Ready);
     }
 }

@@ -7,10 +7,10 @@
 //! exactly that rule (by its rule id), and the group itself is never recreated.
 
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags, UNKNOWN,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags, UNKNOWN,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use std::collections::BTreeMap;
 
@@ -480,6 +480,26 @@ impl Kind for SecurityGroup {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_ec2(&ctx.aws.ec2, &live.group_id, changes).await
+    }
+
+    /// Its rules go with it. The groups whose rules refer to this one depend on it, so they
+    /// are gone first; AWS answers DependencyViolation while network interfaces (a load
+    /// balancer's, a task's, a database's) still use it.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &SecurityGroupLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // InvalidGroup.NotFound: already gone.
+        ctx.aws
+            .ec2
+            .delete_security_group()
+            .group_id(&live.group_id)
+            .send()
+            .await
+            .op("DeleteSecurityGroup")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &SecurityGroupLive) -> String {

@@ -23,8 +23,8 @@
 
 use super::inventory::Listing;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
@@ -440,6 +440,24 @@ impl Kind for SnsTopic {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_sns(&ctx.aws.sns, &live.arn, changes).await
+    }
+
+    /// Deletes the topic; its subscriptions (confirmed or pending) go with it.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &SnsTopicLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // NotFound: already gone (AWS also simply succeeds).
+        ctx.aws
+            .sns
+            .delete_topic()
+            .topic_arn(&live.arn)
+            .send()
+            .await
+            .op("DeleteTopic")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &SnsTopicLive) -> String {

@@ -3,10 +3,10 @@
 //! ElastiCache; no route out at all).
 
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Ref, Resolver, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind,
+    Kind, Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
 #[derive(Debug, Clone)]
@@ -148,6 +148,25 @@ impl Kind for Subnet {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_ec2(&ctx.aws.ec2, &live.subnet_id, changes).await
+    }
+
+    /// AWS answers DependencyViolation while network interfaces (a load balancer's, a NAT
+    /// gateway's, a task's) are left in it.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &SubnetLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // InvalidSubnetID.NotFound: already gone.
+        ctx.aws
+            .ec2
+            .delete_subnet()
+            .subnet_id(&live.subnet_id)
+            .send()
+            .await
+            .op("DeleteSubnet")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &SubnetLive) -> String {

@@ -21,8 +21,8 @@
 use super::elb_listing;
 use super::load_balancer::compare_reported;
 use super::{
-    tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs, Ref,
-    Resolver, TagChanges, Tags,
+    tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -454,6 +454,24 @@ impl Kind for TargetGroup {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_elb(&ctx.aws.elb, &live.arn, changes).await
+    }
+
+    /// AWS answers ResourceInUse while a listener or rule still forwards to it.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &TargetGroupLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // TargetGroupNotFound: already gone.
+        ctx.aws
+            .elb
+            .delete_target_group()
+            .target_group_arn(&live.arn)
+            .send()
+            .await
+            .op("DeleteTargetGroup")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &TargetGroupLive) -> String {

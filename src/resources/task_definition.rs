@@ -19,8 +19,8 @@
 
 use super::inventory::Listing;
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Ref, Resolver, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity,
+    IdentityKind, Kind, Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, ErrorClass, Found, IntoAwsError};
 use aws_sdk_ecs::types::{
@@ -489,6 +489,15 @@ fn is_missing(err: &AwsError) -> bool {
         && (err.message.contains("Unable to describe") || err.message.contains("does not exist"))
 }
 
+/// The error, classified `NotFound` when it says the task definition does not exist.
+fn missing_is_not_found(err: AwsError) -> AwsError {
+    if is_missing(&err) {
+        err.with_class(ErrorClass::NotFound)
+    } else {
+        err
+    }
+}
+
 /// One revision (`family:revision` or ARN) with its tags; `None` when it does not exist or is
 /// no longer ACTIVE (a deregistered revision cannot run new tasks).
 async fn describe(
@@ -504,13 +513,7 @@ async fn describe(
         .send()
         .await
         .op("DescribeTaskDefinition")
-        .map_err(|err| {
-            if is_missing(&err) {
-                err.with_class(ErrorClass::NotFound)
-            } else {
-                err
-            }
-        })
+        .map_err(missing_is_not_found)
         .found()?;
     Ok(output.and_then(|output| {
         let tags = tags::from_ecs(output.tags());
@@ -635,6 +638,18 @@ async fn existing_or_register(
     }
 }
 
+/// A revision being deleted for good is as good as gone; an INACTIVE one (deregistered)
+/// still exists, tagged, until `DeleteTaskDefinitions`.
+fn deletion_of(status: &str) -> Deletion {
+    match status {
+        "DELETE_IN_PROGRESS" => Deletion::Gone,
+        _ => Deletion::Present,
+    }
+}
+
+#[path = "task_definition_teardown.rs"]
+mod teardown;
+
 impl Kind for TaskDefinition {
     const KIND: &'static str = "ecs:task-definition";
     const IDENTITY: IdentityKind = IdentityKind::Named;
@@ -714,6 +729,22 @@ impl Kind for TaskDefinition {
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
         tags::set_ecs(&ctx.aws.ecs, &live.arn, changes).await
+    }
+
+    /// Deletes the family's revisions for good (see `task_definition_teardown.rs`): every
+    /// ACTIVE one deregistered, then every INACTIVE one deleted (`DeleteTaskDefinitions`), so
+    /// nothing of the family is left tagged for the environment.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &TaskDefinitionLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        teardown::delete_family(ctx, &live.family).await?;
+        Ok(Deleted::Requested)
+    }
+
+    fn deletion(live: &TaskDefinitionLive) -> Deletion {
+        deletion_of(&live.status)
     }
 
     fn physical_id(live: &TaskDefinitionLive) -> String {

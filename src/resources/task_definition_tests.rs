@@ -71,3 +71,10 @@ fn outputs_are_the_declared_ones() {
         declared
     );
 }
+
+#[test]
+fn a_deregistered_revision_is_gone() {
+    assert_eq!(deletion_of("ACTIVE"), Deletion::Present);
+    assert_eq!(deletion_of("INACTIVE"), Deletion::Present);
+    assert_eq!(deletion_of("DELETE_IN_PROGRESS"), Deletion::Gone);
+}

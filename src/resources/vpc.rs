@@ -2,10 +2,10 @@
 //! (RDS and ElastiCache endpoints and ECS service discovery resolve through them).
 
 use super::{
-    compare, tags, CreateSafety, Ctx, FieldChange, Identity, IdentityKind, Kind, Lookup, Outputs,
-    Ref, Resolver, TagChanges, Tags,
+    compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind,
+    Kind, Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
 };
-use crate::aws::{AwsError, IntoAwsError};
+use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 
 #[derive(Debug, Clone)]
@@ -193,6 +193,25 @@ impl Kind for Vpc {
 
     async fn set_tags(ctx: &Ctx<'_>, live: &VpcLive, changes: &TagChanges) -> Result<(), AwsError> {
         tags::set_ec2(&ctx.aws.ec2, &live.vpc_id, changes).await
+    }
+
+    /// Its main route table and default security group go with it; AWS answers
+    /// DependencyViolation while anything else is left in it.
+    async fn delete(
+        ctx: &Ctx<'_>,
+        live: &VpcLive,
+        _options: &DeleteOptions,
+    ) -> Result<Deleted, AwsError> {
+        // InvalidVpcID.NotFound: already gone.
+        ctx.aws
+            .ec2
+            .delete_vpc()
+            .vpc_id(&live.vpc_id)
+            .send()
+            .await
+            .op("DeleteVpc")
+            .found()?;
+        Ok(Deleted::Requested)
     }
 
     fn physical_id(live: &VpcLive) -> String {

@@ -49,6 +49,10 @@ pub struct State {
     /// Creates begun but not known to have finished, by logical id (the write-ahead log).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub intents: BTreeMap<String, Intent>,
+    /// When `destroy` last finished deleting the environment (RFC 3339 UTC); cleared by the
+    /// next `up` that records a resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destroyed_at: Option<String>,
 }
 
 /// A create macroctl is about to make (or made, without learning the outcome).
@@ -100,6 +104,7 @@ impl State {
             resources: BTreeMap::new(),
             releases: Vec::new(),
             intents: BTreeMap::new(),
+            destroyed_at: None,
         }
     }
 

@@ -27,6 +27,8 @@ on the wire, their own docstrings why they exist and how they work:
   ``MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS``, ``MACROCTL_EMULATOR_BROKEN_IMAGE``).
 * ``idempotent_creates.py``: "Idempotent creates" below.
 * ``tagging_api.py``: "Tagging API" below.
+* ``lingering.py``: "Teardown" below (``MACROCTL_EMULATOR_LINGER_SECONDS``).
+* ``elasticache_teardown.py``: "Teardown" below (ElastiCache deletions).
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -99,6 +101,11 @@ Environment variables
 ``MACROCTL_EMULATOR_BROKEN_IMAGE``  (default ``:broken``)
     A Python regular expression (``re.search``); a deployment whose task definition has a
     container image matching it fails.
+
+``MACROCTL_EMULATOR_LINGER_SECONDS``  (default ``0``: off, moto's instant teardown)
+    Seconds (may be fractional; negative counts as 0) that the network interfaces of a
+    deleted load balancer, ECS service, RDS instance, ElastiCache replication group or NAT
+    gateway linger, and that a deleted NAT gateway stays ``deleting``. See "Teardown".
 
 ``MACROCTL_EMULATOR_FAULTS``  (default: empty, i.e. no faults)
     The initial fault configuration: the JSON document ``POST /_macroctl/faults`` takes (see
@@ -308,7 +315,57 @@ as AWS does, where moto 5.2.5 does not:
   ECR repositories (``arn:aws:ecr:REGION:ACCOUNT:repository/NAME``, ``ecr:repository``),
   also for GetTagKeys, GetTagValues, TagResources and UntagResources. As for moto's own
   kinds, only resources with tags are returned, and ``TagFilters`` (AND across filters,
-  any of a filter's values), ``ResourceTypeFilters`` and ``ResourceARNList`` apply.
+  any of a filter's values), ``ResourceTypeFilters`` and ``ResourceARNList`` apply. Deleted
+  (``INACTIVE``) ECS services and clusters are left out, as on AWS (moto lists them).
+
+Teardown
+--------
+
+Always on, ElastiCache deletions finish as on AWS (moto keeps a deleted replication group
+``deleting`` for ever and has no DeleteCacheSubnetGroup):
+
+* A replication group deleted with DeleteReplicationGroup reads ``deleting`` for the
+  ``elasticache`` creation time of ``MACROCTL_EMULATOR_CREATE_SECONDS`` (0 by default), then
+  is gone, with its member cache clusters: DescribeReplicationGroups of it answers
+  ``ReplicationGroupNotFoundFault``.
+* DeleteCacheSubnetGroup answers ``CacheSubnetGroupNotFoundFault`` for an unknown name and
+  HTTP 400 ``CacheSubnetGroupInUse`` while a replication group or cache cluster not yet gone
+  uses the group; otherwise it deletes it.
+
+Only when ``MACROCTL_EMULATOR_LINGER_SECONDS`` (L below) is more than 0; otherwise every
+delete is moto's, effective at once. On AWS the elastic network interfaces of a deleted
+resource stay for minutes, and what they sit in cannot be deleted meanwhile:
+
+* When one of these deletes succeeds (in moto's own terms: its errors are unchanged), the
+  subnets and security groups the resource used are *held* for L seconds from then:
+    - ELBv2 DeleteLoadBalancer (any type): the load balancer's subnets and security groups;
+    - ECS DeleteService of a service not yet INACTIVE: the subnets and security groups of
+      its ``networkConfiguration.awsvpcConfiguration``;
+    - RDS DeleteDBInstance: the subnets of the instance's DB subnet group and its
+      ``VpcSecurityGroupIds`` (a cluster member without its own: the cluster's);
+    - ElastiCache DeleteReplicationGroup of a group not yet ``deleting``: the subnets of its
+      cache subnet group and its ``SecurityGroupIds``;
+    - EC2 DeleteNatGateway of a gateway not yet ``deleting`` or ``deleted``: its subnet, and
+      its Elastic IP allocations.
+  A subnet or group held by several resources is held until the last hold ends. Holds are
+  per account and region, and a ``/moto-api/reset`` forgets them.
+* While a subnet is held, EC2 DeleteSubnet answers HTTP 400 ``DependencyViolation`` "The
+  subnet 'subnet-1' has dependencies and cannot be deleted."; while a security group is
+  held, DeleteSecurityGroup (by ``GroupId`` or ``GroupName``) answers HTTP 400
+  ``DependencyViolation`` "resource sg-1 has a dependent object". Nothing is deleted.
+  Afterwards both are moto's again (the delete succeeds).
+* While a NAT gateway's Elastic IP is held, ReleaseAddress of it (``AllocationId``, or
+  ``PublicIp``) answers HTTP 400 ``InvalidIPAddress.InUse`` "Address 1.2.3.4 is in use."
+  (its public IP) and releases nothing.
+* DeleteNatGateway leaves the gateway ``deleting`` (moto: ``deleted`` at once) for L
+  seconds, then DescribeNatGateways reports it ``deleted`` (its ``state`` filter sees the
+  same). DeleteNatGateway of a ``deleting`` gateway answers as before and changes nothing.
+
+All EC2 errors are in EC2's ``<Response><Errors>`` format with a ``RequestID``. What is not
+modelled: the lingering interfaces themselves (DescribeNetworkInterfaces is moto's: no
+interfaces for load balancers, services or databases, and a NAT gateway's interface stays
+for good), and dependencies of resources that still exist (moto lets a subnet or group in
+use by a live load balancer be deleted, and releases the Elastic IP of a live NAT gateway).
 """
 
 from __future__ import annotations
@@ -322,7 +379,9 @@ from typing import Any
 
 import faults
 from ecs_deployments import patch_ecs
+from elasticache_teardown import patch_elasticache_teardown
 from idempotent_creates import patch_idempotent_creates
+from lingering import patch_lingering
 from tagging_api import patch_tagging_api
 from timed_statuses import CREATE_KINDS, CreateDelays
 
@@ -390,6 +449,7 @@ class Settings:
             self.broken_image = re.compile(pattern)
         except re.error as e:
             raise SystemExit(f"launcher.py: MACROCTL_EMULATOR_BROKEN_IMAGE: {e}") from None
+        self.linger_seconds = env_float("MACROCTL_EMULATOR_LINGER_SECONDS", 0.0)
         self.faults = parse_faults(os.environ.get("MACROCTL_EMULATOR_FAULTS", ""))
 
 
@@ -410,10 +470,13 @@ def parse_faults(text: str) -> faults.FaultConfig:
 
 def apply_patches(settings: Settings) -> CreateDelays:
     delays = CreateDelays(settings.create_seconds)
+    patch_elasticache_teardown(lambda: delays.seconds["elasticache"])
     patch_idempotent_creates()
     patch_tagging_api()
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
+    if settings.linger_seconds > 0:
+        patch_lingering(settings.linger_seconds)
     return delays
 
 

@@ -30,6 +30,8 @@ docstring):
   request lists every match at once (moto's own filtering, in moto's order) and a token
   names that listing and where in it the next page starts; it can be used again, for 15
   minutes after the last token of its listing was issued.
+* ECS services and clusters that were deleted (``INACTIVE``) are left out, as on AWS (moto
+  lists them for good).
 * ``RDSBackend.iter_tagged_resources`` and ``EC2Backend.iter_tagged_resources`` also yield
   the missing kinds, and the tagging API's ``iter_taggable_backends`` also yields an adapter
   for each ECR backend in use (so GetResources, GetTagKeys, GetTagValues, TagResources and
@@ -193,6 +195,31 @@ def patch_rds_groups() -> None:
     RDSBackend.iter_tagged_resources = iter_tagged_resources
 
 
+def patch_ecs_deleted() -> None:
+    """Deleted ECS services and clusters (``INACTIVE``: moto keeps them for good, AWS for a
+    while, describable but gone) are not in the tagging API, as on AWS; moto lists them."""
+    from moto.core.resource_tagging import TaggedResource
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend.iter_tagged_resources
+
+    def iter_tagged_resources(self: Any) -> Iterator[TaggedResource]:
+        inactive = {
+            resource.physical_resource_id
+            for resource in list(self.services.values())
+            if getattr(resource, "status", None) == "INACTIVE"
+        } | {
+            cluster.arn
+            for cluster in list(self.clusters.values())
+            if getattr(cluster, "status", None) == "INACTIVE"
+        }
+        for resource in original(self):
+            if resource.arn not in inactive:
+                yield resource
+
+    EC2ContainerServiceBackend.iter_tagged_resources = iter_tagged_resources
+
+
 def patch_ec2_elastic_ips() -> None:
     """Elastic IPs (``ec2:elastic-ip``, ``arn:aws:ec2:REGION:ACCOUNT:elastic-ip/eipalloc-...``)
     in the tagging API, as on AWS. Addresses without an allocation id (EC2-Classic's
@@ -275,5 +302,6 @@ def patch_ecr_repositories() -> None:
 def patch_tagging_api() -> None:
     patch_get_resources_paging()
     patch_rds_groups()
+    patch_ecs_deleted()
     patch_ec2_elastic_ips()
     patch_ecr_repositories()

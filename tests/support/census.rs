@@ -509,6 +509,20 @@ async fn app_census(emulator: &Emulator, prefix: &str, census: &mut Census) {
         if cluster != prefix {
             continue;
         }
+        // A deleted cluster stays, INACTIVE, for a while (moto: for good): it is gone.
+        let described = ecs
+            .describe_clusters()
+            .clusters(cluster_arn)
+            .send()
+            .await
+            .unwrap();
+        if described
+            .clusters()
+            .iter()
+            .all(|c| c.status() == Some("INACTIVE"))
+        {
+            continue;
+        }
         push(census, "ecs:cluster", cluster.to_string());
         let services = ecs
             .list_services()

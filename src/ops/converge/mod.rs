@@ -25,7 +25,10 @@
 //!   grows with the time already waited, stopped at once by the run's [`Cancel`].
 //! * **Tags**: editing `[environment.tags]` changes the tags of every existing resource.
 
+mod delete;
 mod find;
+
+pub use delete::Removed;
 
 use super::retry::{poll_interval, Backoff, Cancel, Cancelled};
 use super::Session;
@@ -53,7 +56,7 @@ pub enum NodeFailure {
     Refused(String),
     /// The run was stopped (Ctrl-C, SIGTERM, or a failure elsewhere) while this resource was
     /// waiting; what it waited for is kept, and the next `up` resumes.
-    #[error("stopped while {0}; run `up` again to resume")]
+    #[error("stopped while {0}; run the same command again to resume")]
     Interrupted(String),
 }
 
