@@ -172,3 +172,66 @@ async fn destroy_refuses_protected_environments_and_deletion_protection() {
     assert!(mutating.is_empty(), "{mutating:?}");
     assert_eq!(census(&emulator, "macro-ai", "staging").await, before);
 }
+
+/// Runs `destroy` of staging and SIGKILLs it `after` into the run (a no-op if it finished).
+fn destroy_killed_after(ws: &Workspace, after: std::time::Duration) {
+    let mut child = ws
+        .command(&DESTROY_STAGING)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let _ = child.kill();
+    child.wait().unwrap();
+}
+
+const DESTROY_STAGING: [&str; 8] = [
+    "destroy",
+    "--env",
+    "staging",
+    "--yes",
+    "--disable-deletion-protection",
+    "--skip-final-snapshot",
+    "--purge-secrets",
+    "--delete-images",
+];
+
+/// With AWS's teardown behaviour (network interfaces that hold subnets and security groups
+/// for seconds after their load balancer, service, database or NAT gateway is deleted; a NAT
+/// gateway `deleting`; a cache group `deleting`), a destroy of staging finishes, and one
+/// killed at any instant finishes when run again: nothing is left, state is empty.
+#[tokio::test]
+async fn destroy_killed_at_any_instant_finishes_when_run_again() {
+    let emulator = Emulator::start_realistic(&[
+        ("MACROCTL_EMULATOR_LINGER_SECONDS", "2"),
+        ("MACROCTL_EMULATOR_CREATE_SECONDS", "elasticache=1"),
+    ]);
+    let ws = Workspace::new(&emulator);
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+    let started = std::time::Instant::now();
+    let whole = ws.run(&DESTROY_STAGING);
+    whole.assert_success();
+    let whole_time = started.elapsed();
+    // It had to wait for AWS to let go, not only call.
+    assert!(
+        whole.stderr.contains("DependencyViolation"),
+        "no in-use retry seen:\n{}",
+        whole.stderr
+    );
+    for fraction in [0.1, 0.35, 0.6, 0.85] {
+        ws.run(&["up", "--env", "staging", "--yes"])
+            .assert_success();
+        let at = whole_time.mul_f64(fraction);
+        destroy_killed_after(&ws, at);
+        let again = ws.run(&DESTROY_STAGING);
+        again.assert_success();
+        let left = census(&emulator, "macro-ai", "staging").await;
+        let left: Vec<_> = left.iter().filter(|(_, lines)| !lines.is_empty()).collect();
+        assert!(left.is_empty(), "kill at {at:?}: left {left:#?}");
+        let state = state_of(&ws, "staging");
+        assert_eq!(state["resources"], serde_json::json!({}), "kill at {at:?}");
+        assert!(state["destroyed_at"].is_string(), "kill at {at:?}: {state}");
+    }
+}
