@@ -7,11 +7,10 @@
 //! `--disable-deletion-protection`; without a terminal to ask on, `--yes` is required. The
 //! deleting itself is `ops::destroy`'s.
 
-use super::up::{already_reported, failed, pending};
+use super::up::{exit_of, failed};
 use super::{print_json, render, Context};
 use crate::cli::DestroyArgs;
 use crate::error::Error;
-use crate::exit;
 use crate::ops::destroy::{self, DestroyPlan};
 use crate::ops::{self, engine, Session, StateRecorder};
 use crate::output::{Event, OutputFormat};
@@ -109,20 +108,7 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<i32, Error> {
             }
         }
     }
-    let real_failures = summary
-        .failed()
-        .iter()
-        .any(|(_, error)| !error.is_interrupted());
-    if summary.cancelled && !real_failures {
-        return Err(Error::Interrupted {
-            pending: pending(&summary),
-            env,
-        });
-    }
-    if !summary.is_success() {
-        return Err(already_reported(&env, &summary));
-    }
-    Ok(exit::SUCCESS)
+    exit_of(env, &summary)
 }
 
 /// `<stack>-<env>-final-<UTC date-time>`, as RDS snapshot identifiers allow (letters, digits,

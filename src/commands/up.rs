@@ -100,18 +100,24 @@ pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
             }
         }
     }
+    exit_of(env, &summary)
+}
+
+/// The exit of a run that changes things: success; interrupted (Ctrl-C, SIGTERM) with what was
+/// pending; or the failures, already shown on stderr.
+pub(super) fn exit_of(env: String, summary: &RunSummary<ResourceError>) -> Result<i32, Error> {
     let real_failures = summary
         .failed()
         .iter()
         .any(|(_, error)| !error.is_interrupted());
     if summary.cancelled && !real_failures {
         return Err(Error::Interrupted {
-            pending: pending(&summary),
+            pending: pending(summary),
             env,
         });
     }
     if !summary.is_success() {
-        return Err(already_reported(&env, &summary));
+        return Err(already_reported(&env, summary));
     }
     Ok(exit::SUCCESS)
 }
@@ -140,7 +146,7 @@ fn confirm(env: &str, plan: &ops::Plan) -> Result<(), Error> {
 }
 
 /// What stopped resources were waiting for: `database (waiting for DB instance creating)`.
-pub(super) fn pending(summary: &RunSummary<ResourceError>) -> Vec<String> {
+fn pending(summary: &RunSummary<ResourceError>) -> Vec<String> {
     summary
         .failed()
         .iter()
@@ -151,7 +157,7 @@ pub(super) fn pending(summary: &RunSummary<ResourceError>) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn already_reported(env: &str, summary: &RunSummary<ResourceError>) -> Error {
+fn already_reported(env: &str, summary: &RunSummary<ResourceError>) -> Error {
     let failed: Vec<_> = summary
         .failed()
         .into_iter()

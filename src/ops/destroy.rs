@@ -16,7 +16,7 @@
 //! resumes when run again; at the end the state records the environment as destroyed.
 
 use super::converge::{Converger, Removed};
-use super::engine::{NodeFailure, Plan, ResourceError};
+use super::engine::{node_failed, NodeFailure, Plan, ResourceError};
 use super::retry::Cancel;
 use super::{Session, StateRecorder};
 use crate::graph::{execute, ExecOptions, Graph, LogicalId, Node, RunSummary};
@@ -189,29 +189,9 @@ pub async fn destroy(
                     });
                     Ok(())
                 }
-                Err(source) => {
-                    let event = match &source {
-                        NodeFailure::Interrupted(waiting_for) => Event::NodeStopped {
-                            id: node.id.to_string(),
-                            kind: kind.to_string(),
-                            action: "delete".to_string(),
-                            waiting_for: waiting_for.clone(),
-                            elapsed_ms,
-                        },
-                        _ => {
-                            cancel.fire();
-                            Event::NodeFailed {
-                                id: node.id.to_string(),
-                                kind: kind.to_string(),
-                                action: "delete".to_string(),
-                                error: source.to_string(),
-                                elapsed_ms,
-                            }
-                        }
-                    };
-                    session.reporter.report(event);
-                    Err(fail(source))
-                }
+                Err(source) => Err(node_failed(
+                    session, node, "delete", source, elapsed_ms, cancel,
+                )),
             }
         }
     })

@@ -327,40 +327,57 @@ pub async fn apply(
                     }
                     Ok(())
                 }
-                Err(source) => {
-                    let event = match &source {
-                        NodeFailure::Interrupted(waiting_for) => Event::NodeStopped {
-                            id: node.id.to_string(),
-                            kind: kind.to_string(),
-                            action: action.as_str().to_string(),
-                            waiting_for: waiting_for.clone(),
-                            elapsed_ms,
-                        },
-                        _ => {
-                            // Nothing new starts after a failure; waits elsewhere need not
-                            // go on.
-                            cancel.fire();
-                            Event::NodeFailed {
-                                id: node.id.to_string(),
-                                kind: kind.to_string(),
-                                action: action.as_str().to_string(),
-                                error: source.to_string(),
-                                elapsed_ms,
-                            }
-                        }
-                    };
-                    session.reporter.report(event);
-                    Err(ResourceError {
-                        env: session.env.name.clone(),
-                        id: node.id.to_string(),
-                        kind,
-                        source,
-                    })
-                }
+                Err(source) => Err(node_failed(
+                    session,
+                    node,
+                    action.as_str(),
+                    source,
+                    elapsed_ms,
+                    cancel,
+                )),
             }
         }
     })
     .await
+}
+
+/// Reports a resource that was stopped while waiting, or failed (then nothing new starts and
+/// waits elsewhere end: `cancel` fires), and names it as the environment's resource.
+pub(super) fn node_failed(
+    session: &Session<'_>,
+    node: &Node<Resource>,
+    action: &str,
+    source: NodeFailure,
+    elapsed_ms: u128,
+    cancel: &Cancel,
+) -> ResourceError {
+    let kind = node.payload.spec.kind();
+    let event = match &source {
+        NodeFailure::Interrupted(waiting_for) => Event::NodeStopped {
+            id: node.id.to_string(),
+            kind: kind.to_string(),
+            action: action.to_string(),
+            waiting_for: waiting_for.clone(),
+            elapsed_ms,
+        },
+        _ => {
+            cancel.fire();
+            Event::NodeFailed {
+                id: node.id.to_string(),
+                kind: kind.to_string(),
+                action: action.to_string(),
+                error: source.to_string(),
+                elapsed_ms,
+            }
+        }
+    };
+    session.reporter.report(event);
+    ResourceError {
+        env: session.env.name.clone(),
+        id: node.id.to_string(),
+        kind,
+        source,
+    }
 }
 
 /// One resource: create it when the plan found none, wait until it is ready, apply what
