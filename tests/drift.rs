@@ -1,5 +1,7 @@
 //! Every kind puts right what was changed behind its back: after an `up`, fields of many
-//! resources are changed with the SDK; `plan` names exactly those fields, `up` sends one
+//! resources are changed with the SDK (and one resource deleted, and the environment file
+//! edited once); `plan` names exactly those fields, marks each `drift` but the file's edit
+//! (exit 2 with `--detailed-exitcode`, `in_sync: false` in `status`), `up` sends one
 //! fitting call per change (checked in the emulator's recording), the resources read back
 //! as desired (checked with the SDK), and the next `up` makes no mutating call. Resources
 //! that merely share a prefix with ours are left alone.
@@ -241,7 +243,85 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         .await
         .unwrap();
 
-    // --- plan names exactly what changed. ---
+    // A rule removed, a count changed in the console, a tag removed, a resource deleted.
+    ec2.revoke_security_group_ingress()
+        .group_id(&alb_group)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let ecs = emulator.ecs().await;
+    ecs.update_service()
+        .cluster("macro-ai-staging")
+        .service("ui")
+        .desired_count(5)
+        .send()
+        .await
+        .unwrap();
+    let public_b = physical(&state, "subnet-public-b");
+    ec2.delete_tags()
+        .resources(&public_b)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").build())
+        .send()
+        .await
+        .unwrap();
+    let db_alarm = output(&state, "alarm-db-connections", "name");
+    cloudwatch
+        .delete_alarms()
+        .alarm_names(&db_alarm)
+        .send()
+        .await
+        .unwrap();
+    // And one edit of the environment file: a difference, not drift.
+    ws.edit_env("staging", |text| {
+        text.replace("api_memory_percent = 85", "api_memory_percent = 86")
+    });
+
+    // --- plan names exactly what changed, and tells drift from the edit. ---
+    ws.run(&["plan", "--env", "staging", "--detailed-exitcode"])
+        .assert_code(2);
+    let text = ws.run(&["plan", "--env", "staging"]);
+    text.assert_success();
+    assert!(
+        text.stdout.contains(
+            "ingress tcp 22 from 0.0.0.0/0: allowed → (absent) (drift: changed outside macroctl)"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("Drift: "), "{}", text.stdout);
+    let status = ws.run(&["status", "--env", "staging", "--output", "json"]);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let resource_status = |status: &serde_json::Value, id: &str| {
+        status["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|resource| resource["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in status"))
+            .clone()
+    };
+    for (id, drift) in [
+        ("sg-alb", true),
+        ("service-ui", true),
+        ("alarm-api-memory", false),
+    ] {
+        let resource = resource_status(&status, id);
+        assert_eq!(resource["in_sync"], false, "{resource}");
+        assert_eq!(resource["drift"], drift, "{resource}");
+    }
+    assert_eq!(status["healthy"], false);
     let plan = ws.run(&["plan", "--env", "staging", "--output", "json"]);
     plan.assert_success();
     let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
@@ -276,11 +356,37 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         ("autoscaling-policy-api-cpu", "target_value"),
         ("listener-rule-api", "conditions"),
         ("database", "backup_retention_days"),
+        ("sg-alb", "ingress tcp 80 from 0.0.0.0/0"),
+        ("service-ui", "desired_count"),
+        ("subnet-public-b", "tag Name"),
+        ("alarm-api-memory", "threshold"),
     ]
     .iter()
     .map(|(id, field)| (id.to_string(), field.to_string()))
     .collect();
     assert_eq!(changed, expected);
+    // Every change is drift but the environment file's edit; the deleted alarm is drift too.
+    let resources = plan["resources"].as_array().unwrap();
+    for resource in resources {
+        let id = resource["id"].as_str().unwrap();
+        for change in resource["changes"].as_array().unwrap() {
+            let edited = id == "alarm-api-memory";
+            assert_eq!(change["drift"], !edited, "{id}: {change}");
+        }
+        let expected_drift = match id {
+            "alarm-api-memory" => false,
+            "alarm-db-connections" => true,
+            _ => !resource["changes"].as_array().unwrap().is_empty(),
+        };
+        assert_eq!(resource["drift"], expected_drift, "{resource}");
+        let expected_action = match id {
+            "alarm-db-connections" => "create",
+            _ if resource["changes"].as_array().unwrap().is_empty() => "no-op",
+            _ => "update",
+        };
+        assert_eq!(resource["action"], expected_action, "{resource}");
+    }
+    assert_eq!(plan["has_drift"], true);
 
     // --- up puts each right with one fitting call. ---
     emulator.reset_recording();
@@ -296,6 +402,8 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         calls,
         [
             "AttachRolePolicy",
+            "AuthorizeSecurityGroupIngress",
+            "CreateTags",
             "DeleteRolePolicy",
             "ModifyDBInstance",
             "ModifyRule",
@@ -304,11 +412,15 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
             "ModifyTargetGroupAttributes",
             "ModifyVpcAttribute",
             "PutLifecyclePolicy",
+            // The edited threshold, the drifted one, the deleted alarm recreated.
+            "PutMetricAlarm",
+            "PutMetricAlarm",
             "PutMetricAlarm",
             "PutRetentionPolicy",
             "PutScalingPolicy",
             "RegisterScalableTarget",
             "RevokeSecurityGroupIngress",
+            "UpdateService",
         ]
     );
     let hostnames = ec2
@@ -398,6 +510,80 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         ))
     );
 
+    let ui = ecs
+        .describe_services()
+        .cluster("macro-ai-staging")
+        .services("ui")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        i64::from(ui.services()[0].desired_count()),
+        int(env_value(
+            &ws,
+            "staging",
+            &["services", "ui", "desired_count"]
+        ))
+    );
+    let subnet_tags = ec2
+        .describe_tags()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("resource-id")
+                .values(&public_b)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        subnet_tags
+            .tags()
+            .iter()
+            .any(|tag| tag.key() == Some("Name")),
+        "{subnet_tags:?}"
+    );
+    let alarms = cloudwatch
+        .describe_alarms()
+        .alarm_names(&db_alarm)
+        .alarm_names(output(&state, "alarm-api-memory", "name"))
+        .send()
+        .await
+        .unwrap();
+    let thresholds: Vec<(String, f64)> = alarms
+        .metric_alarms()
+        .iter()
+        .map(|alarm| {
+            (
+                alarm.alarm_name().unwrap().to_string(),
+                alarm.threshold().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(thresholds.len(), 2, "{thresholds:?}");
+    assert!(thresholds.contains(&(output(&state, "alarm-api-memory", "name"), 86.0)));
+    let alb = ec2
+        .describe_security_groups()
+        .group_ids(&alb_group)
+        .send()
+        .await
+        .unwrap();
+    let ports: BTreeSet<i32> = alb.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .filter_map(|permission| permission.from_port())
+        .collect();
+    assert_eq!(ports, BTreeSet::from([80, 443]));
+
+    // --- Converged: no drift, nothing to change, no mutating call. ---
+    ws.run(&["plan", "--env", "staging", "--detailed-exitcode"])
+        .assert_code(0);
+    let status = ws.run(&["status", "--env", "staging", "--output", "json"]);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    for resource in status["resources"].as_array().unwrap() {
+        assert_eq!(resource["in_sync"], true, "{resource}");
+        assert_eq!(resource["drift"], false, "{resource}");
+    }
     emulator.reset_recording();
     ws.run(&["up", "--env", "staging", "--yes"])
         .assert_success();

@@ -1,4 +1,5 @@
-//! `macroctl plan`: what `up` would change, per resource and field. Reads only; takes no lock.
+//! `macroctl plan`: what `up` would change, per resource and field, with what was changed
+//! outside macroctl marked `drift`. Reads only; takes no lock.
 
 use super::{print_json, render, Context};
 use crate::cli::PlanArgs;
@@ -17,6 +18,7 @@ pub async fn run(context: &Context, args: &PlanArgs) -> Result<i32, Error> {
         OutputFormat::Json => print_json(&serde_json::json!({
             "env": plan.env,
             "has_changes": plan.has_changes(),
+            "has_drift": plan.drifted().next().is_some(),
             "resources": plan.resources,
             "unmanaged": plan.unmanaged,
             "api_calls": session.aws.calls.snapshot(),

@@ -25,24 +25,30 @@ pub fn plan_text(plan: &Plan) -> String {
         .unwrap_or(0);
     let _ = writeln!(out, "Plan for environment {}:", plan.env);
     for resource in &plan.resources {
-        let _ = writeln!(
-            out,
-            "{} {:<7} {:<id_width$}  {:<28} {}",
+        let line = format!(
+            "{} {:<7} {:<id_width$}  {:<28} {}{}",
             marker(resource.action),
             resource.action.as_str(),
             resource.id,
             resource.kind,
-            resource.physical_id.as_deref().unwrap_or("")
+            resource.physical_id.as_deref().unwrap_or(""),
+            if resource.drift { "  (drift)" } else { "" }
         );
+        let _ = writeln!(out, "{}", line.trim_end());
         for change in &resource.changes {
             let _ = writeln!(
                 out,
-                "      {}: {} → {}{}",
+                "      {}: {} → {}{}{}",
                 change.field,
                 change.old,
                 change.new,
                 if change.replace {
                     " (forces replacement)"
+                } else {
+                    ""
+                },
+                if change.drift {
+                    " (drift: changed outside macroctl)"
                 } else {
                     ""
                 }
@@ -74,6 +80,16 @@ pub fn plan_text(plan: &Plan) -> String {
         plan.count(Action::Replace),
         plan.count(Action::NoOp)
     );
+    let drifted: Vec<&str> = plan.drifted().map(|r| r.id.as_str()).collect();
+    if !drifted.is_empty() {
+        let _ = writeln!(
+            out,
+            "Drift: {} resource(s) changed outside macroctl ({}); `macroctl up --env {}` puts them back as the environment file says.",
+            drifted.len(),
+            drifted.join(", "),
+            plan.env
+        );
+    }
     out
 }
 

@@ -105,10 +105,10 @@ fn text(report: &StatusReport) -> String {
                 resource.kind.to_string(),
                 resource.physical_id.clone().unwrap_or_else(|| "-".into()),
                 resource.state.clone(),
-                if resource.in_sync {
-                    String::new()
-                } else {
-                    "(differs)".into()
+                match (resource.in_sync, resource.drift) {
+                    (true, _) => String::new(),
+                    (false, true) => "(drift)".into(),
+                    (false, false) => "(differs)".into(),
                 },
             ]
         })

@@ -2,7 +2,8 @@
 //!
 //! `read` observes every desired resource (in dependency order, concurrently, so references
 //! such as a subnet's id are known to what needs them) and decides per resource: create,
-//! update (with the changed fields and tags), replace, or no-op. `apply` then runs the graph:
+//! update (with the changed fields and tags, each marked when it was changed outside macroctl:
+//! `drift`), replace, or no-op. `apply` then runs the graph:
 //! creates what is missing, waits where AWS is still settling, updates what differs
 //! (re-diffing with the now-known ids of new dependencies), and records each result in state
 //! as soon as it is known. What happens to each resource — finding, adopting, retrying,
@@ -10,6 +11,7 @@
 //! is read and nothing else: zero mutating calls.
 
 use super::converge::{self, Converger, Observed};
+use super::drift;
 use super::retry::Cancel;
 use super::{Session, StateRecorder};
 use crate::graph::{execute, ExecOptions, LogicalId, Node, RunSummary};
@@ -59,6 +61,9 @@ pub struct PlannedResource {
     /// Something worth saying, e.g. that the id recorded in state no longer exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Changed outside macroctl: a field is no longer what `up` made it (see `drift`), or the
+    /// resource was deleted.
+    pub drift: bool,
     #[serde(skip)]
     pub live: Option<Live>,
 }
@@ -85,6 +90,11 @@ impl Plan {
         self.resources
             .iter()
             .any(|resource| resource.action != Action::NoOp)
+    }
+
+    /// The resources changed outside macroctl.
+    pub fn drifted(&self) -> impl Iterator<Item = &PlannedResource> {
+        self.resources.iter().filter(|resource| resource.drift)
     }
 
     fn get(&self, id: &LogicalId) -> Option<&PlannedResource> {
@@ -239,13 +249,18 @@ fn planned(
     resolver: &Resolver,
 ) -> PlannedResource {
     let resource = &node.payload;
-    let (action, changes) = match &found.live {
-        None => (Action::Create, Vec::new()),
+    let entry = session.state.resource(node.id.as_str());
+    let (action, changes, drift) = match &found.live {
+        // Recorded and seen, yet gone: deleted outside macroctl (a create that was never read
+        // back may simply not show yet).
+        None => (
+            Action::Create,
+            Vec::new(),
+            entry.is_some_and(|entry| !entry.outputs.is_empty()),
+        ),
         Some(live) => {
             resolver.set(&node.id, live.outputs());
-            let managed = session
-                .state
-                .resource(node.id.as_str())
+            let managed = entry
                 .map(|entry| entry.managed_tags.clone())
                 .unwrap_or_default();
             let mut changes = converge::field_changes(resource, live, resolver);
@@ -253,6 +268,8 @@ fn planned(
             if let Some(live_tags) = live.tags() {
                 changes.extend(tags::field_changes(&tag_changes, live_tags));
             }
+            let applied = entry.and_then(|entry| entry.applied.as_ref());
+            let drift = drift::mark(&mut changes, applied, resource, live, resolver);
             let action = if changes.is_empty() {
                 Action::NoOp
             } else if changes.iter().any(|change| change.replace) {
@@ -260,7 +277,7 @@ fn planned(
             } else {
                 Action::Update
             };
-            (action, changes)
+            (action, changes, drift)
         }
     };
     PlannedResource {
@@ -271,7 +288,13 @@ fn planned(
         status: found.live.as_ref().map(Live::status),
         changes,
         depends_on: node.deps.iter().map(|dep| dep.to_string()).collect(),
-        note: found.note,
+        note: match (&found.note, drift && found.live.is_none()) {
+            (Some(note), true) => Some(format!(
+                "{note}: deleted outside macroctl; up creates it again"
+            )),
+            _ => found.note,
+        },
+        drift,
         live: found.live,
     }
 }
@@ -450,10 +473,11 @@ async fn apply_node(
         converger.set_tags(node, &live, &tag_changes).await?;
     }
     resolver.set(&node.id, live.outputs());
-    recorder.record(
+    recorder.record_applied(
         node.id.as_str(),
         &live,
         converge::managed_tag_keys(resource, &live),
+        drift::applied(resource),
     )?;
     Ok(live)
 }

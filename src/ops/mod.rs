@@ -6,6 +6,7 @@
 
 pub mod converge;
 pub mod destroy;
+pub mod drift;
 pub mod engine;
 mod recorder;
 pub mod release;

@@ -10,7 +10,7 @@
 
 use crate::resources::Live;
 use crate::state::{
-    now_rfc3339, now_rfc3339_millis, Intent, ResourceState, State, StateError, StateStore,
+    now_rfc3339, now_rfc3339_millis, Applied, Intent, ResourceState, State, StateError, StateStore,
 };
 use std::cell::RefCell;
 
@@ -66,37 +66,68 @@ impl<'s> StateRecorder<'s> {
                 updated_at: now_rfc3339(),
                 created_at: Some(now),
                 managed_tags: Vec::new(),
+                applied: None,
             },
         );
         self.store.save(&mut state)
     }
 
     /// Records `live` as resource `id` (with the tag keys macroctl manages on it) and ends any
-    /// intent, saving only when something changed.
+    /// intent, saving only when something changed. What was last applied to it is kept (for
+    /// the same resource): recording what AWS shows does not say the configuration is.
     pub fn record(
         &self,
         id: &str,
         live: &Live,
         managed_tags: Vec<String>,
     ) -> Result<(), StateError> {
+        self.put(id, live, managed_tags, None)
+    }
+
+    /// Records `live` as resource `id` once it has been converged to `applied` (what `up`
+    /// made it), so that a later difference from `applied` reads as drift.
+    pub fn record_applied(
+        &self,
+        id: &str,
+        live: &Live,
+        managed_tags: Vec<String>,
+        applied: Applied,
+    ) -> Result<(), StateError> {
+        self.put(id, live, managed_tags, Some(applied))
+    }
+
+    fn put(
+        &self,
+        id: &str,
+        live: &Live,
+        managed_tags: Vec<String>,
+        applied: Option<Applied>,
+    ) -> Result<(), StateError> {
         let mut state = self.state.borrow_mut();
         let outputs = live.outputs();
         let physical_id = live.physical_id();
         let previous = state.resources.get(id);
+        // The entry `created` made moments ago (no outputs yet) is the same resource, though
+        // its id may have been the name a create returns rather than the ARN a read reports.
+        let same_resource = previous
+            .is_some_and(|entry| entry.physical_id == physical_id || entry.outputs.is_empty());
+        let applied = match applied {
+            Some(applied) => Some(applied),
+            None if same_resource => previous.and_then(|entry| entry.applied.clone()),
+            None => None,
+        };
         let unchanged = previous.is_some_and(|entry| {
             entry.kind == live.kind()
                 && entry.physical_id == physical_id
                 && entry.outputs == outputs
                 && entry.managed_tags == managed_tags
+                && entry.applied == applied
         }) && !state.intents.contains_key(id);
         if unchanged {
             return Ok(());
         }
-        // Keep the creation time for the resource it was recorded for: the same id, or the
-        // entry `created` made moments ago (no outputs yet), whose id may have been the name
-        // a create returns rather than the ARN a read reports.
         let created_at = previous
-            .filter(|entry| entry.physical_id == physical_id || entry.outputs.is_empty())
+            .filter(|_| same_resource)
             .and_then(|entry| entry.created_at.clone());
         state.intents.remove(id);
         state.destroyed_at = None;
@@ -110,6 +141,7 @@ impl<'s> StateRecorder<'s> {
                 updated_at: now_rfc3339(),
                 created_at,
                 managed_tags,
+                applied,
             },
         );
         self.store.save(&mut state)

@@ -79,6 +79,8 @@ pub struct ResourceStatus {
     pub physical_id: Option<String>,
     pub state: String,
     pub in_sync: bool,
+    /// Changed outside macroctl (see `plan`).
+    pub drift: bool,
 }
 
 /// Reads everything and judges it.
@@ -133,7 +135,15 @@ pub async fn report(session: &Session<'_>) -> Result<StatusReport, RunSummary<Re
             physical_id: resource.physical_id.clone(),
             state: resource.status.clone().unwrap_or_else(|| "missing".into()),
             in_sync: resource.action == Action::NoOp,
+            drift: resource.drift,
         });
+    }
+    let drifted: Vec<&str> = plan.drifted().map(|r| r.id.as_str()).collect();
+    if !drifted.is_empty() {
+        problems.push(format!(
+            "changed outside macroctl (drift): {}; `macroctl plan` shows what, `macroctl up` puts it back",
+            drifted.join(", ")
+        ));
     }
     let services = services(session, &mut problems).await;
     let alarms_in_alarm = alarms_in_alarm(session, &mut problems).await;

@@ -33,13 +33,13 @@ use std::collections::BTreeSet;
 
 /// A dimension's value: written out, or an output of another resource (e.g. the load
 /// balancer's `arn_suffix`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum DimensionValue {
     Literal(String),
     Ref(Ref),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AlarmSpec {
     /// The alarm name, e.g. `macro-ai-staging-api-cpu-high`.
     pub name: String,

@@ -20,7 +20,7 @@ use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, MultiAzStatus};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CacheReplicationGroupSpec {
     pub id: String,
     pub description: String,

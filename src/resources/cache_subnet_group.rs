@@ -17,7 +17,7 @@ use super::{
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticache::types::CacheSubnetGroup as Group;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CacheSubnetGroupSpec {
     pub name: String,
     pub description: String,

@@ -26,7 +26,7 @@ use crate::aws::{AwsError, Found, IntoAwsError};
 use crate::output::Event;
 use aws_sdk_rds::types::Filter;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DbInstanceSpec {
     pub identifier: String,
     pub engine_version: String,

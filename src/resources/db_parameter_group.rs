@@ -21,7 +21,7 @@ use super::{
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_rds::types::DbParameterGroup as Group;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DbParameterGroupSpec {
     pub name: String,
     pub family: String,

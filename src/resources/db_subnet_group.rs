@@ -18,7 +18,7 @@ use super::{
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_rds::types::DbSubnetGroup as Group;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DbSubnetGroupSpec {
     pub name: String,
     pub description: String,

@@ -37,7 +37,7 @@ use aws_smithy_types::body::SdkBody;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EcrRepositorySpec {
     /// The repository name, e.g. `macro-ai-staging-api`.
     pub name: String,

@@ -21,7 +21,7 @@ use super::{
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EcsClusterSpec {
     pub name: String,
     pub container_insights: bool,

@@ -40,7 +40,7 @@ use aws_sdk_ecs::types::{
 };
 
 /// How ECS rolls out a new revision of the service.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Strategy {
     /// ECS replaces the tasks in place, within the maximum / minimum healthy percent.
     Rolling,
@@ -68,7 +68,7 @@ impl Strategy {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EcsServiceSpec {
     pub name: String,
     /// The cluster's `arn` output.

@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const POLICY_VERSION: &str = "2012-10-17";
 
 /// What a statement's `Resource` names.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum PolicyResource {
     Arn(String),
     /// An output of another resource, e.g. a secret's `arn`.
@@ -48,20 +48,20 @@ pub enum PolicyResource {
 }
 
 /// One `Allow` statement.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PolicyStatement {
     pub sid: Option<String>,
     pub actions: Vec<String>,
     pub resources: Vec<PolicyResource>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InlinePolicy {
     pub name: String,
     pub statements: Vec<PolicyStatement>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IamRoleSpec {
     /// Deterministic role name (≤ 64 characters).
     pub name: String,

@@ -37,7 +37,7 @@ pub const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 const NO_CERTIFICATE: &str = "(none)";
 
 /// What a listener does with a request no rule matches.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum ListenerAction {
     /// Forward to a target group (its `arn` output).
     Forward(Ref),
@@ -45,7 +45,7 @@ pub enum ListenerAction {
     RedirectToHttps,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ListenerSpec {
     /// The load balancer's `arn`.
     pub load_balancer: Ref,

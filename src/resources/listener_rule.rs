@@ -39,7 +39,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 
 const PATH_PATTERN: &str = "path-pattern";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ListenerRuleSpec {
     /// The listener's `arn`.
     pub listener: Ref,

@@ -33,7 +33,7 @@ const DELETION_PROTECTION: &str = "deletion_protection.enabled";
 /// What DeleteLoadBalancer answers for a load balancer whose deletion protection is on.
 const PROTECTED: &str = "OperationNotPermitted";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoadBalancerSpec {
     /// AWS name, ≤ 32 characters, e.g. `macro-ai-staging`.
     pub name: String,

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LogGroupSpec {
     /// The log group name, e.g. `/ecs/macro-ai-staging-api`.
     pub name: String,

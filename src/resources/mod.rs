@@ -63,10 +63,29 @@ pub type Outputs = BTreeMap<String, String>;
 pub const UNKNOWN: &str = "(known after apply)";
 
 /// A reference to an output of another resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialized with the spec a resource was last applied with (drift detection); read back,
+/// the output's name must be one some kind declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ref {
     pub id: LogicalId,
     pub output: &'static str,
+}
+
+#[derive(serde::Deserialize)]
+struct RecordedRef {
+    id: LogicalId,
+    output: String,
+}
+
+impl<'de> serde::Deserialize<'de> for Ref {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let recorded = RecordedRef::deserialize(deserializer)?;
+        let output = declared_output(&recorded.output).ok_or_else(|| {
+            serde::de::Error::custom(format!("no kind declares an output {:?}", recorded.output))
+        })?;
+        Ok(Ref::new(recorded.id, output))
+    }
 }
 
 impl Ref {
@@ -135,6 +154,9 @@ pub struct FieldChange {
     pub new: String,
     /// Whether AWS cannot change this field in place.
     pub replace: bool,
+    /// Changed outside macroctl: the live value is no longer what macroctl last applied
+    /// (set by the engine, from the state's `applied`; kinds leave it false).
+    pub drift: bool,
 }
 
 impl FieldChange {
@@ -144,6 +166,7 @@ impl FieldChange {
             old: old.to_string(),
             new: new.to_string(),
             replace: false,
+            drift: false,
         }
     }
 
@@ -163,6 +186,7 @@ pub fn compare(changes: &mut Vec<FieldChange>, field: &str, old: &str, new: &str
             old: old.to_string(),
             new: new.to_string(),
             replace,
+            drift: false,
         });
     }
 }
@@ -401,8 +425,9 @@ pub trait Kind {
 /// Declares the closed set of kinds: the [`Spec`] and [`Live`] enums and their dispatch.
 macro_rules! kinds {
     ($($variant:ident => $kind:ty),* $(,)?) => {
-        /// The desired configuration of one resource, of any kind.
-        #[derive(Debug, Clone)]
+        /// The desired configuration of one resource, of any kind. Serializable: state keeps
+        /// the spec each resource was last applied with, which tells drift from edits.
+        #[derive(Debug, Clone, Serialize, serde::Deserialize)]
         pub enum Spec { $($variant(<$kind as Kind>::Spec)),* }
 
         /// The observed state of one resource, of any kind.
@@ -467,6 +492,15 @@ macro_rules! kinds {
                         "live resource is a {} but a {} is desired", live.kind(), self.kind()))),
                 }
             }
+        }
+
+        /// The `&'static` name of an output some kind declares.
+        fn declared_output(name: &str) -> Option<&'static str> {
+            [$(<$kind as Kind>::OUTPUTS),*]
+                .into_iter()
+                .flatten()
+                .copied()
+                .find(|output| *output == name)
         }
 
         impl Live {

@@ -10,7 +10,7 @@ use super::{
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::ResourceType;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NatGatewaySpec {
     pub subnet: Ref,
     pub elastic_ip: Ref,

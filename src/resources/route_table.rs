@@ -12,19 +12,19 @@ use aws_sdk_ec2::types::ResourceType;
 use std::collections::BTreeMap;
 
 /// Where a route sends its traffic.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum RouteTarget {
     InternetGateway(Ref),
     NatGateway(Ref),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RouteSpec {
     pub destination_cidr: String,
     pub target: RouteTarget,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RouteTableSpec {
     pub vpc: Ref,
     pub routes: Vec<RouteSpec>,

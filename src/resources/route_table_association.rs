@@ -8,7 +8,7 @@ use super::{
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RouteTableAssociationSpec {
     pub route_table: Ref,
     pub subnet: Ref,

@@ -31,7 +31,7 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace,
 pub const SERVICE_NAMESPACE: &str = "ecs";
 pub const SCALABLE_DIMENSION: &str = "ecs:service:DesiredCount";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ScalableTargetSpec {
     /// The ECS cluster's `name` output.
     pub cluster: Ref,

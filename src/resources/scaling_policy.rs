@@ -33,7 +33,7 @@ use aws_sdk_applicationautoscaling::types::{
 
 const POLICY_TYPE: &str = "TargetTrackingScaling";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ScalingPolicySpec {
     pub name: String,
     /// The scalable target's `resource_id` output.

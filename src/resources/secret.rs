@@ -54,7 +54,7 @@ impl std::fmt::Debug for SecretValue {
 }
 
 /// What goes into a secret when it is first created.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum SecretContent {
     /// `{"username": ..., "password": <generated>}`
     DatabaseCredentials { username: String },
@@ -72,7 +72,7 @@ impl SecretContent {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SecretSpec {
     /// The secret's name, e.g. `macro-ai/staging/api`.
     pub name: String,

@@ -15,20 +15,20 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use std::collections::BTreeMap;
 
 /// Who a rule admits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum RuleSource {
     Cidr(String),
     SecurityGroup(Ref),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IngressRule {
     pub port: u16,
     pub source: RuleSource,
     pub description: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SecurityGroupSpec {
     pub vpc: Ref,
     pub description: String,

@@ -34,7 +34,7 @@ pub const TAG_EMAIL: &str = "macroctl:email-subscription";
 /// The subscription ARN SNS reports for a subscription not yet confirmed.
 pub const PENDING: &str = "PendingConfirmation";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SnsTopicSpec {
     /// The topic name, e.g. `macro-ai-staging-alerts`.
     pub name: String,

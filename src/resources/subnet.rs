@@ -9,7 +9,7 @@ use super::{
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SubnetSpec {
     pub vpc: Ref,
     pub cidr: String,

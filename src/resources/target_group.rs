@@ -35,7 +35,7 @@ const TARGET_TYPE: &str = "ip";
 const HEALTH_CHECK_PORT: &str = "traffic-port";
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TargetGroupSpec {
     /// AWS name, ≤ 32 characters, e.g. `macro-ai-staging-api`.
     pub name: String,

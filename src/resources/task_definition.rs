@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 /// Where a container's image comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum ImageSource {
     /// A full image reference from the environment file or a release.
     Literal(String),
@@ -42,7 +42,7 @@ pub enum ImageSource {
 }
 
 /// An environment variable whose value Secrets Manager injects at task start.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SecretEnv {
     pub name: String,
     /// The secret's `arn` output.
@@ -51,14 +51,14 @@ pub struct SecretEnv {
     pub key: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LogSpec {
     /// The log group's `name` output.
     pub group: Ref,
     pub stream_prefix: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ContainerSpec {
     pub name: String,
     pub image: ImageSource,
@@ -86,7 +86,7 @@ fn environment_of(container: &ContainerSpec, resolver: &Resolver) -> Vec<(String
     environment
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TaskDefinitionSpec {
     pub family: String,
     /// The revision the current release runs (from state): compared first, so `up` after a

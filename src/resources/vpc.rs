@@ -8,7 +8,7 @@ use super::{
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VpcSpec {
     pub cidr: String,
 }

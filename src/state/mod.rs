@@ -25,8 +25,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// Version of the state file layout written by this build of macroctl. Version 2 added
-/// `intents`, and `created_at` / `managed_tags` per resource; version 1 files load as they are.
-pub const SCHEMA_VERSION: u32 = 2;
+/// `intents`, and `created_at` / `managed_tags` per resource; version 3 `applied` per resource.
+/// Older files load as they are.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything macroctl knows about one environment of one stack.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +91,23 @@ pub struct ResourceState {
     /// from the resource, and tags others added are left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub managed_tags: Vec<String>,
+    /// What macroctl last made the resource: a live field that differs from it was changed
+    /// outside macroctl (drift), one that differs only from the environment file's desire is
+    /// an edit of that file. Absent for resources recorded by `import` or by older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<Applied>,
+}
+
+/// The desired configuration a resource was last converged to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Applied {
+    /// The kind's spec as serialized by this version of macroctl (`resources::Spec`). One a
+    /// later layout cannot read is ignored: differences then count as edits, not drift.
+    pub spec: serde_json::Value,
+    /// The tags macroctl set.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 impl State {
@@ -419,6 +437,7 @@ mod tests {
             updated_at: now_rfc3339(),
             created_at: None,
             managed_tags: Vec::new(),
+            applied: None,
         }
     }
 
@@ -560,14 +579,14 @@ mod tests {
     fn too_new_schema_is_rejected_even_with_new_fields() {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::new(dir.path(), "staging");
-        let json = r#"{"schema_version": 3, "future_field": [], "serial": 1}"#;
+        let json = r#"{"schema_version": 4, "future_field": [], "serial": 1}"#;
         fs::write(store.path(), json).unwrap();
         let err = store.load().unwrap_err();
         assert!(
             matches!(
                 err,
                 StateError::TooNew {
-                    found: 3,
+                    found: 4,
                     supported: SCHEMA_VERSION,
                     ..
                 }
