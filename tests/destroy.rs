@@ -138,6 +138,47 @@ async fn destroy_deletes_everything_of_dev_and_up_makes_it_again() {
     assert!(state["destroyed_at"].is_null(), "{state}");
 }
 
+/// AWS performs a delete and the answer is lost, or throttles: destroy looks before deleting
+/// again, and finishes with nothing left and one final snapshot.
+#[tokio::test]
+async fn destroy_survives_lost_responses_and_throttling() {
+    let emulator = Emulator::start_realistic(&[]);
+    let ws = Workspace::new(&emulator);
+    ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
+    emulator.set_faults(&serde_json::json!({
+        "seed": 11,
+        "rules": [
+            {"fault": "lose_response", "action": "Delete*", "mutating": true, "probability": 0.5},
+            {"fault": "lose_response", "action": "Deregister*", "mutating": true, "probability": 0.5},
+            {"fault": "lose_response", "action": "Release*", "mutating": true, "probability": 0.5},
+            {"fault": "throttle", "probability": 0.1}
+        ]
+    }));
+    let out = ws.run(&["destroy", "--env", "dev", "--yes", "--purge-secrets"]);
+    let counts = emulator.fault_counts();
+    emulator.clear_faults();
+    out.assert_success();
+    let lost: u64 = counts["injected"]["lose_response"]
+        .as_object()
+        .map(|calls| calls.values().filter_map(|n| n.as_u64()).sum())
+        .unwrap_or(0);
+    assert!(
+        lost >= 5,
+        "too few lost responses to prove anything: {counts}"
+    );
+    let after = census(&emulator, "macro-ai", "dev").await;
+    let left: Vec<_> = after
+        .iter()
+        .filter(|(_, lines)| !lines.is_empty())
+        .collect();
+    assert!(left.is_empty(), "left after destroy: {left:#?}");
+    let rds = emulator.rds().await;
+    let snapshots = rds.describe_db_snapshots().send().await.unwrap();
+    assert_eq!(snapshots.db_snapshots().len(), 1, "{snapshots:?}");
+    let state = state_of(&ws, "dev");
+    assert_eq!(state["resources"], serde_json::json!({}), "{state}");
+}
+
 #[tokio::test]
 async fn destroy_refuses_protected_environments_and_deletion_protection() {
     let emulator = Emulator::start();

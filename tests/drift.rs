@@ -44,6 +44,9 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
     ws.run(&["up", "--env", "staging", "--yes"])
         .assert_success();
     let state = state_of(&ws);
+    let no_op = ws.run(&["plan", "--env", "staging", "--output", "json"]);
+    let no_op: serde_json::Value = serde_json::from_str(&no_op.stdout).unwrap();
+    assert_eq!(no_op["has_drift"], false);
 
     // --- Change things behind macroctl's back. ---
     let ec2 = emulator.ec2().await;
@@ -387,6 +390,15 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         assert_eq!(resource["action"], expected_action, "{resource}");
     }
     assert_eq!(plan["has_drift"], true);
+    // Drift costs no read of its own: the same calls as the no-op plan (the deleted alarm is
+    // looked for by name, in the same batched listing).
+    assert_eq!(plan["api_calls"]["writes"], 0);
+    assert!(
+        plan["api_calls"]["reads"].as_u64() <= no_op["api_calls"]["reads"].as_u64(),
+        "drifted plan: {}, no-op plan: {}",
+        plan["api_calls"],
+        no_op["api_calls"]
+    );
 
     // --- up puts each right with one fitting call. ---
     emulator.reset_recording();

@@ -473,12 +473,17 @@ async fn apply_node(
         converger.set_tags(node, &live, &tag_changes).await?;
     }
     resolver.set(&node.id, live.outputs());
-    recorder.record_applied(
-        node.id.as_str(),
-        &live,
-        converge::managed_tag_keys(resource, &live),
-        drift::applied(resource),
-    )?;
+    let managed = converge::managed_tag_keys(resource, &live);
+    let applied_before = recorder
+        .entry(node.id.as_str())
+        .is_some_and(|entry| entry.applied.is_some());
+    if *action == Action::NoOp && applied_before {
+        // Unchanged: what was applied still describes it (a field it differs in was not in
+        // the diff), and the state file of a converged environment stays as it is.
+        recorder.record(node.id.as_str(), &live, managed)?;
+    } else {
+        recorder.record_applied(node.id.as_str(), &live, managed, drift::applied(resource))?;
+    }
     Ok(live)
 }
 

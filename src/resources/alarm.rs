@@ -264,17 +264,13 @@ fn desired_names<'a>(ctx: &'a Ctx<'_>) -> BTreeSet<&'a str> {
     .collect()
 }
 
-/// What the listing says of the alarm `name`: `Some(found)` when it decides (found or, for an
-/// identity lookup of a declared name, absent), `None` when only a direct read can tell.
-fn pick(
-    listed: &[MetricAlarm],
-    name: &str,
-    lookup: Lookup<'_>,
-    declared: bool,
-) -> Option<Option<AlarmLive>> {
+/// What the listing says of the alarm `name`: `Some(found)` when it decides (found or, for a
+/// declared name, which the listing asked for, absent), `None` when only a direct read can
+/// tell.
+fn pick(listed: &[MetricAlarm], name: &str, declared: bool) -> Option<Option<AlarmLive>> {
     match listed.iter().find(|alarm| alarm.alarm_name() == Some(name)) {
         Some(alarm) => Some(Some(live_of(alarm))),
-        None if lookup == Lookup::Identity && declared => Some(None),
+        None if declared => Some(None),
         None => None,
     }
 }
@@ -354,7 +350,7 @@ impl Kind for Alarm {
         if ctx.cached {
             let listed = ctx.inventory.listed::<Alarms>(ctx).await?;
             let declared = desired_names(ctx).contains(name);
-            match pick(&listed, name, lookup, declared) {
+            match pick(&listed, name, declared) {
                 Some(Some(live)) => return with_tags(ctx, live).await,
                 Some(None) => return Ok(None),
                 None => {}
@@ -637,21 +633,21 @@ mod tests {
     }
 
     #[test]
-    fn the_listing_decides_unless_a_recorded_id_is_missing_from_it() {
+    fn the_listing_decides_for_declared_names() {
         let arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:macro-ai-test-api-cpu-high";
         let listed = vec![MetricAlarm::builder()
             .alarm_name("macro-ai-test-api-cpu-high")
             .alarm_arn(arn)
             .threshold(80.0)
             .build()];
-        let found = |name, lookup, declared| {
-            pick(&listed, name, lookup, declared).map(|live| live.map(|live| live.arn))
-        };
+        let found =
+            |name, declared| pick(&listed, name, declared).map(|live| live.map(|live| live.arn));
         let name = "macro-ai-test-api-cpu-high";
-        assert_eq!(found(name, Lookup::Identity, true), Some(Some(arn.into())));
-        assert_eq!(found(name, Lookup::Id(arn), true), Some(Some(arn.into())));
-        assert_eq!(found("other", Lookup::Identity, true), Some(None));
-        assert_eq!(found("other", Lookup::Id("other"), true), None);
-        assert_eq!(found("other", Lookup::Identity, false), None);
+        assert_eq!(found(name, true), Some(Some(arn.into())));
+        // Declared, so asked for: its absence is the answer (a recorded alarm deleted by hand
+        // costs no read of its own).
+        assert_eq!(found("other", true), Some(None));
+        // Not asked for: only a direct read can tell.
+        assert_eq!(found("other", false), None);
     }
 }

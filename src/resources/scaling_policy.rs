@@ -220,12 +220,15 @@ fn from_listing(
     resource_id: &str,
     name: &str,
 ) -> Option<Option<ScalingPolicyLive>> {
+    let asked_for = |resource_id: &str| asked.iter().any(|id| id == resource_id);
     match lookup {
-        Lookup::Id(arn) => listed
-            .iter()
-            .find(|policy| policy.arn == arn)
-            .map(|policy| Some(policy.clone())),
-        Lookup::Identity => asked.iter().any(|id| id == resource_id).then(|| {
+        // An ARN the listing of its target lacks is gone (or was replaced: found again by
+        // identity next), as the listing asked for every desired policy of that target.
+        Lookup::Id(arn) => match listed.iter().find(|policy| policy.arn == arn) {
+            Some(policy) => Some(Some(policy.clone())),
+            None => asked_for(resource_id).then_some(None),
+        },
+        Lookup::Identity => asked_for(resource_id).then(|| {
             listed
                 .iter()
                 .find(|policy| policy.name == name && policy.resource_id == resource_id)
@@ -521,9 +524,14 @@ mod tests {
         assert_eq!(found(Lookup::Identity, "service/c/ui", name), Some(None));
         let memory = "macro-ai-staging-api-memory";
         assert_eq!(found(Lookup::Identity, "service/c/api", memory), Some(None));
-        // A resource id not asked for, an ARN not listed: read directly.
+        // An ARN not listed on a target asked for: gone (or replaced, found by identity).
+        assert_eq!(
+            found(Lookup::Id("arn:new"), "service/c/api", name),
+            Some(None)
+        );
+        // A resource id not asked for: read directly.
         assert_eq!(found(Lookup::Identity, "service/x/api", name), None);
-        assert_eq!(found(Lookup::Id("arn:new"), "service/c/api", name), None);
+        assert_eq!(found(Lookup::Id("arn:new"), "service/x/api", name), None);
     }
 
     #[test]

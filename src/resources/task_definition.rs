@@ -90,7 +90,9 @@ fn environment_of(container: &ContainerSpec, resolver: &Resolver) -> Vec<(String
 pub struct TaskDefinitionSpec {
     pub family: String,
     /// The revision the current release runs (from state): compared first, so `up` after a
-    /// `deploy` or `rollback` neither re-registers nor reverts what is deployed.
+    /// `deploy` or `rollback` neither re-registers nor reverts what is deployed. Where to
+    /// look, not what to make: not part of what state keeps as applied.
+    #[serde(skip)]
     pub preferred_arn: Option<String>,
     /// The region logs are shipped to (the environment's).
     pub region: String,

@@ -6,8 +6,8 @@
 //! interfaces linger), refuses a target group that a listener still uses, and takes minutes
 //! to delete a database or a NAT gateway. The engine orders deletions (dependents first), and
 //! this module makes each one survive what remains: an in-use refusal is retried with backoff
-//! until the wait timeout; a lost response is repeated (deleting again answers NotFound, which
-//! is success); the wait polls at a twentieth of the time waited and stops at once on Ctrl-C.
+//! until the wait timeout; after a lost response the resource is read, and the call repeated
+//! only if it is still there (already deleting or gone counts as done); the wait polls at a twentieth of the time waited and stops at once on Ctrl-C.
 
 use super::{Converger, NodeFailure, Retries};
 use crate::aws::ErrorClass;
@@ -43,7 +43,10 @@ impl Converger<'_> {
             Deletion::Gone => return Ok(Removed::Gone),
             Deletion::Deleting(_) => {}
             Deletion::Present => {
-                if let Deleted::Kept(why) = self.request_deletion(node, &live, options).await? {
+                if let Deleted::Kept(why) = self
+                    .request_deletion(node, &live, options, resolver)
+                    .await?
+                {
                     return Ok(Removed::Kept(why));
                 }
             }
@@ -53,12 +56,14 @@ impl Converger<'_> {
     }
 
     /// The kind's delete call, repeated while AWS says something still uses the resource
-    /// (until the wait timeout), after throttling, and after a lost response.
+    /// (until the wait timeout), after throttling, and after a lost response once a read
+    /// shows it still there.
     async fn request_deletion(
         &self,
         node: &Node<Resource>,
         live: &Live,
         options: &DeleteOptions,
+        resolver: &Resolver,
     ) -> Result<Deleted, NodeFailure> {
         let mut retries = Retries::new();
         let mut unknown_outcomes = 0;
@@ -87,9 +92,25 @@ impl Converger<'_> {
                     self.retry_after(node, &err, delay, "AWS still holds what depends on it")
                         .await?;
                 }
-                // Deleting again is harmless: at worst it answers NotFound.
+                // The call may have been performed: look before repeating it (a database's
+                // repeated delete would ask for a final snapshot the first one already took).
                 ErrorClass::Unknown if unknown_outcomes < MAX_UNKNOWN_OUTCOMES => {
                     unknown_outcomes += 1;
+                    self.waiting(
+                        node,
+                        format!("{err}: the outcome is unknown, looking before deleting again"),
+                    );
+                    let now = self
+                        .read(
+                            node,
+                            &self.direct(),
+                            Lookup::Id(&live.physical_id()),
+                            resolver,
+                        )
+                        .await?;
+                    if now.is_none_or(|now| now.deletion() != Deletion::Present) {
+                        return Ok(Deleted::Requested);
+                    }
                 }
                 _ => return Err(err.into()),
             }
