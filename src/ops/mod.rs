@@ -7,6 +7,7 @@
 pub mod converge;
 pub mod destroy;
 pub mod engine;
+pub mod import;
 mod recorder;
 pub mod release;
 pub mod retry;
