@@ -26,7 +26,12 @@ fn physical_ids(state: &serde_json::Value) -> BTreeMap<String, String> {
         .as_object()
         .unwrap_or_else(|| panic!("no resources in {state}"))
         .iter()
-        .map(|(id, entry)| (id.clone(), entry["physical_id"].as_str().unwrap().to_string()))
+        .map(|(id, entry)| {
+            (
+                id.clone(),
+                entry["physical_id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -112,7 +117,10 @@ async fn a_lost_state_file_is_imported_with_the_same_ids_and_no_write() {
     let out = ws.run(&["import", "--env", "staging", "--output", "json"]);
     out.assert_success();
     let mutating = emulator.mutating_calls();
-    assert!(mutating.is_empty(), "import changed something: {mutating:?}");
+    assert!(
+        mutating.is_empty(),
+        "import changed something: {mutating:?}"
+    );
     let document = json(&out.stdout);
     assert_eq!(document["env"], "staging");
     assert_eq!(document["missing"], serde_json::json!([]), "{}", out.stdout);
@@ -176,9 +184,15 @@ async fn a_vpc_made_by_hand_is_mapped_tagged_and_built_on() {
     let map = format!("vpc={vpc}");
     let out = ws.run(&["import", "--env", "dev", "--map", &map]);
     out.assert_success();
-    assert!(out.stdout.contains(&format!("vpc  ec2:vpc  {vpc}  (mapped)")), "{}", out.stdout);
     assert!(
-        out.stdout.contains("Run `macroctl up --env dev` to create the"),
+        out.stdout
+            .contains(&format!("vpc  ec2:vpc  {vpc}  (mapped)")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Run `macroctl up --env dev` to create the"),
         "{}",
         out.stdout
     );
@@ -190,10 +204,16 @@ async fn a_vpc_made_by_hand_is_mapped_tagged_and_built_on() {
     );
     assert!(!mutating.is_empty());
     let tags = ec2_tags(&ec2, &vpc).await;
-    assert_eq!(tags.get("macroctl:stack").map(String::as_str), Some("macro-ai"));
+    assert_eq!(
+        tags.get("macroctl:stack").map(String::as_str),
+        Some("macro-ai")
+    );
     assert_eq!(tags.get("macroctl:env").map(String::as_str), Some("dev"));
     assert_eq!(tags.get("macroctl:id").map(String::as_str), Some("vpc"));
-    assert_eq!(tags.get("Name").map(String::as_str), Some("macro-ai-dev-vpc"));
+    assert_eq!(
+        tags.get("Name").map(String::as_str),
+        Some("macro-ai-dev-vpc")
+    );
     let described = vpcs_with_cidr(&ec2, cidr).await;
     assert_eq!(described.len(), 1);
     assert!(described[0]
@@ -210,15 +230,20 @@ async fn a_vpc_made_by_hand_is_mapped_tagged_and_built_on() {
     assert_eq!(with_cidr.len(), 1, "{with_cidr:?}");
     assert_eq!(with_cidr[0].vpc_id(), Some(vpc.as_str()));
     let state = state_of(&ws, "dev");
-    let ids = physical_ids(&state);
-    assert_eq!(ids.get("vpc"), Some(&vpc));
-    let subnet = &ids["subnet-public-a"];
-    let subnets = ec2.describe_subnets().subnet_ids(subnet).send().await.unwrap();
+    let recorded = physical_ids(&state);
+    assert_eq!(recorded.get("vpc"), Some(&vpc));
+    let subnet = &recorded["subnet-public-a"];
+    let subnets = ec2
+        .describe_subnets()
+        .subnet_ids(subnet)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(subnets.subnets()[0].vpc_id(), Some(vpc.as_str()));
 
     // Now the state is lost and a log group was retagged as prod's: that one is refused
     // (exit 1, tags unchanged), everything else is recorded — the VPC by its tags now.
-    let before = ids.clone();
+    let before = recorded.clone();
     std::fs::remove_file(state_path(&ws, "dev")).unwrap();
     let logs = emulator.logs().await;
     let groups = logs
@@ -242,7 +267,12 @@ async fn a_vpc_made_by_hand_is_mapped_tagged_and_built_on() {
     out.assert_code(1);
     assert!(emulator.mutating_calls().is_empty());
     let document = json(&out.stdout);
-    assert_eq!(ids_of(&document["refused"]), ["log-group-api"], "{}", out.stdout);
+    assert_eq!(
+        ids(&document["refused"]),
+        ["log-group-api"],
+        "{}",
+        out.stdout
+    );
     assert!(
         document["refused"][0]["reason"]
             .as_str()
@@ -252,9 +282,39 @@ async fn a_vpc_made_by_hand_is_mapped_tagged_and_built_on() {
         out.stdout
     );
     assert!(out.stderr.contains("log-group-api"), "{}", out.stderr);
+    // What is found through the refused log group (the API's task definition, and what
+    // needs that) is not looked for: missing, saying why.
+    let not_looked_for = [
+        "task-definition-api",
+        "service-api",
+        "autoscaling-target-api",
+        "autoscaling-policy-api-cpu",
+        "autoscaling-policy-api-memory",
+    ];
+    let mut missing = ids(&document["missing"]);
+    missing.sort();
+    let mut expected_missing = not_looked_for.map(String::from).to_vec();
+    expected_missing.sort();
+    assert_eq!(missing, expected_missing, "{}", out.stdout);
+    let task_definition = &document["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "task-definition-api")
+        .unwrap()["note"];
+    assert!(
+        task_definition
+            .as_str()
+            .is_some_and(|note| note.contains("log-group-api, which was refused")),
+        "{}",
+        out.stdout
+    );
     let state = state_of(&ws, "dev");
     let mut expected = before.clone();
     expected.remove("log-group-api");
+    for id in not_looked_for {
+        expected.remove(id);
+    }
     assert_eq!(physical_ids(&state), expected);
     let group_tags = logs
         .list_tags_for_resource()
@@ -266,10 +326,6 @@ async fn a_vpc_made_by_hand_is_mapped_tagged_and_built_on() {
         group_tags.tags().and_then(|tags| tags.get("macroctl:env")),
         Some(&"prod".to_string())
     );
-}
-
-fn ids_of(list: &serde_json::Value) -> Vec<String> {
-    ids(list)
 }
 
 #[tokio::test]
@@ -315,11 +371,16 @@ async fn bad_mappings_are_clear_errors_that_tag_and_record_nothing() {
     let out = ws.run(&["import", "--env", "dev", "--map", "nosuch=vpc-1"]);
     out.assert_code(1);
     assert!(
-        out.stderr.contains("environment dev has no resource nosuch"),
+        out.stderr
+            .contains("environment dev has no resource nosuch"),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("macroctl plan --env dev"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("macroctl plan --env dev"),
+        "{}",
+        out.stderr
+    );
     let out = ws.run(&["import", "--env", "dev", "--map", "vcp=vpc-1"]);
     out.assert_code(1);
     assert!(out.stderr.contains("did you mean vpc?"), "{}", out.stderr);

@@ -166,7 +166,12 @@ fn text(report: &ImportReport) -> String {
         report.refused.len(),
         report.failed.len()
     );
-    if !report.missing.is_empty() {
+    if !report.is_complete() {
+        let _ = writeln!(
+            out,
+            "Resolve what was refused or unreadable, then run `macroctl import --env {env}` again (what was found is recorded)."
+        );
+    } else if !report.missing.is_empty() {
         let _ = writeln!(
             out,
             "Run `macroctl up --env {env}` to create the {} missing.",

@@ -245,8 +245,8 @@ pub async fn import(
 
 /// Checks every mapping (reads only), then tags and records those that may be adopted, in
 /// dependency order. Returns what was adopted; refusals and failures go to `outcomes`.
-async fn adopt_mapped<'g>(
-    session: &'g Session<'_>,
+async fn adopt_mapped(
+    session: &Session<'_>,
     converger: &Converger<'_>,
     mappings: &[Mapping],
     recorder: &StateRecorder<'_>,
@@ -284,7 +284,7 @@ async fn adopt_mapped<'g>(
                     continue;
                 }
                 resolver.set(&node.id, live.outputs());
-                adoptable.push((node, live, tags, recorded));
+                adoptable.push((node, *live, tags, recorded));
             }
             Ok(Mapped::Refused(reason)) => {
                 outcomes.insert(node.id.clone(), refuse(reason));
@@ -367,6 +367,8 @@ fn taken(physical_id: &str, other: &str) -> String {
     format!("state records {physical_id} as {other}: one resource cannot be two logical ids")
 }
 
+const NOT_LOOKED_FOR: &str = "not looked for";
+
 /// Finds one resource that no mapping named, and records it when found.
 async fn find_one(
     converger: &Converger<'_>,
@@ -383,12 +385,19 @@ async fn find_one(
         // Found through what it refers to: without that, there is nothing to look under.
         let refs = resource.spec.refs();
         if let Some(parent) = refs.iter().find(|r| lookups.known(r).is_none()) {
+            // Plainly missing under a missing parent needs no word; under a refused or
+            // unreadable one it does: it may well exist.
             let why = match outcomes.borrow().get(&parent.id) {
-                Some(Outcome::Refused { .. }) => "was refused",
-                Some(Outcome::Failed(_)) => "could not be read",
-                _ => "is missing",
+                Some(Outcome::Refused { .. }) => Some("was refused"),
+                Some(Outcome::Failed(_)) => Some("could not be read"),
+                Some(Outcome::Missing(Some(note))) if note.starts_with(NOT_LOOKED_FOR) => {
+                    Some("was not looked for")
+                }
+                _ => None,
             };
-            return Outcome::Missing(Some(format!("needs {}, which {why}", parent.id)));
+            return Outcome::Missing(
+                why.map(|why| format!("{NOT_LOOKED_FOR}: needs {}, which {why}", parent.id)),
+            );
         }
     }
     let live = match converger.observe(node, lookups).await {
@@ -454,7 +463,9 @@ fn read_graph(session: &Session<'_>, mappings: &[Mapping]) -> Graph<()> {
         .nodes()
         .map(|node| {
             let settled = session.state.resource(node.id.as_str()).is_some()
-                || mappings.iter().any(|mapping| mapping.id == node.id.as_str());
+                || mappings
+                    .iter()
+                    .any(|mapping| mapping.id == node.id.as_str());
             Node {
                 id: node.id.clone(),
                 deps: if settled {

@@ -22,7 +22,7 @@ use crate::stack::Resource;
 #[derive(Debug)]
 pub enum Mapped {
     /// It may become the node: `tags` are what it still needs to carry.
-    Adoptable { live: Live, tags: TagChanges },
+    Adoptable { live: Box<Live>, tags: TagChanges },
     /// AWS has no resource of the node's kind with that id (or the id cannot be one: a
     /// malformed id of another kind). The AWS error code, when AWS answered with one.
     NotFound { code: Option<String> },
@@ -69,7 +69,10 @@ impl Converger<'_> {
         if let Err(NodeFailure::Refused(reason)) = self.check_owner(node, &live, false) {
             return Ok(Mapped::Refused(reason));
         }
-        if let Some(other) = live_tags.get(TAG_ID).filter(|other| *other != node.id.as_str()) {
+        if let Some(other) = live_tags
+            .get(TAG_ID)
+            .filter(|other| *other != node.id.as_str())
+        {
             if tags::owner(live_tags, &self.session.env.stack, &self.session.env.name)
                 == tags::Owner::Ours
             {
@@ -125,7 +128,10 @@ impl Converger<'_> {
             )));
         }
         let tags = tag_changes(resource, &live, &[]);
-        Ok(Mapped::Adoptable { live, tags })
+        Ok(Mapped::Adoptable {
+            live: Box::new(live),
+            tags,
+        })
     }
 
     /// Gives an adoptable mapped resource the tags `up` would set (nothing else changes), with
