@@ -400,6 +400,37 @@ async fn bad_mappings_are_clear_errors_that_tag_and_record_nothing() {
     let mutating = emulator.mutating_calls();
     assert!(mutating.is_empty(), "{mutating:?}");
     assert!(!state_path(&ws, "dev").exists());
+
+    // One resource cannot be two logical ids: once the VPC is dev's vpc, mapping it as
+    // something else is refused.
+    let map = format!("vpc={vpc}");
+    ws.run(&["import", "--env", "dev", "--map", &map])
+        .assert_success();
+    let tags = ec2_tags(&ec2, &vpc).await;
+    let state = state_of(&ws, "dev");
+    let map = format!("internet-gateway={vpc}");
+    let out = ws.run(&["import", "--env", "dev", "--map", &map, "--output", "json"]);
+    out.assert_code(1);
+    let document = json(&out.stdout);
+    assert_eq!(
+        ids(&document["refused"]),
+        ["internet-gateway"],
+        "{}",
+        out.stdout
+    );
+    let reason = document["refused"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("state records {vpc} as vpc")),
+        "{reason}"
+    );
+    assert_eq!(
+        ids(&document["already_recorded"]),
+        ["vpc"],
+        "{}",
+        out.stdout
+    );
+    assert_eq!(state_of(&ws, "dev"), state);
+    assert_eq!(ec2_tags(&ec2, &vpc).await, tags);
 }
 
 #[tokio::test]
