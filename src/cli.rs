@@ -92,8 +92,8 @@ pub enum Command {
     Up(UpArgs),
     /// Delete everything macroctl manages for the environment (asks first)
     Destroy(DestroyArgs),
-    /// Record in state what AWS already has for the environment (changes nothing in AWS,
-    /// except tagging what --map adopts)
+    /// Record in state what AWS already has for the environment (creates nothing; --map
+    /// adopts what was made by hand)
     Import(ImportArgs),
     /// Show what exists, whether it is healthy, and what is deployed
     Status(StatusArgs),

@@ -132,6 +132,7 @@ async fn a_lost_state_file_is_imported_with_the_same_ids_and_no_write() {
     assert_eq!(vpc["id"], "vpc", "{}", out.stdout);
     assert_eq!(vpc["kind"], "ec2:vpc");
     assert_eq!(vpc["physical_id"], before["vpc"].as_str());
+    assert_eq!(vpc["found_by"], "identity");
 
     // The state file has every resource again, with the ids it had.
     let state = state_of(&ws, "staging");
