@@ -2,6 +2,7 @@
 //! subcommand (`macroctl --output json status --env dev` and `macroctl status --env dev
 //! --output json` mean the same).
 
+use crate::ops::import::Mapping;
 use crate::output::OutputFormat;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -91,6 +92,9 @@ pub enum Command {
     Up(UpArgs),
     /// Delete everything macroctl manages for the environment (asks first)
     Destroy(DestroyArgs),
+    /// Record in state what AWS already has for the environment (creates nothing; --map
+    /// adopts what was made by hand)
+    Import(ImportArgs),
     /// Show what exists, whether it is healthy, and what is deployed
     Status(StatusArgs),
     /// Inspect the state file or release a lock
@@ -211,6 +215,36 @@ pub struct DestroyArgs {
     pub delete_images: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Adopt a resource made by hand: LOGICAL_ID=PHYSICAL_ID, e.g. vpc=vpc-0abc1234 (repeatable;
+    /// `macroctl plan --env ENV` lists the logical ids). It is tagged as the environment's.
+    #[arg(long = "map", value_name = "LOGICAL_ID=PHYSICAL_ID", value_parser = parse_mapping)]
+    pub map: Vec<Mapping>,
+}
+
+/// Parses `LOGICAL_ID=PHYSICAL_ID`: both sides non-empty, no blanks around them. The physical
+/// id may itself hold `=` (only the first one splits).
+pub fn parse_mapping(text: &str) -> Result<Mapping, String> {
+    const FORM: &str = "expected LOGICAL_ID=PHYSICAL_ID, e.g. vpc=vpc-0abc1234";
+    let Some((id, physical_id)) = text.split_once('=') else {
+        return Err(format!("no `=` in `{text}`: {FORM}"));
+    };
+    let (id, physical_id) = (id.trim(), physical_id.trim());
+    if id.is_empty() {
+        return Err(format!("the logical id is empty in `{text}`: {FORM}"));
+    }
+    if physical_id.is_empty() {
+        return Err(format!("the physical id is empty in `{text}`: {FORM}"));
+    }
+    Ok(Mapping {
+        id: id.to_string(),
+        physical_id: physical_id.to_string(),
+    })
+}
+
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// Print the environment's state (ids and outputs; never a secret)
@@ -276,6 +310,23 @@ mod tests {
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("1m3").is_err());
+    }
+
+    #[test]
+    fn mappings() {
+        let vpc = Mapping {
+            id: "vpc".into(),
+            physical_id: "vpc-123".into(),
+        };
+        assert_eq!(parse_mapping("vpc=vpc-123"), Ok(vpc));
+        assert_eq!(
+            parse_mapping("role=arn:a=b").map(|m| m.physical_id),
+            Ok("arn:a=b".to_string())
+        );
+        for bad in ["vpc", "=vpc-123", "vpc=", " = ", ""] {
+            let err = parse_mapping(bad).unwrap_err();
+            assert!(err.contains("LOGICAL_ID=PHYSICAL_ID"), "{bad}: {err}");
+        }
     }
 
     #[test]

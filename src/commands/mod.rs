@@ -3,6 +3,7 @@
 
 mod deploy;
 mod destroy;
+mod import;
 mod plan;
 mod releases;
 mod render;
@@ -91,6 +92,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Plan(args) => plan::run(&context, args).await,
         Command::Up(args) => up::run(&context, args).await,
         Command::Destroy(args) => destroy::run(&context, args).await,
+        Command::Import(args) => import::run(&context, args).await,
         Command::Status(args) => status::run(&context, args).await,
         Command::State(StateCommand::Show(args)) => state::show(&context, args),
         Command::State(StateCommand::List) => state::list(&context),

@@ -8,6 +8,7 @@ pub mod converge;
 pub mod destroy;
 pub mod drift;
 pub mod engine;
+pub mod import;
 mod recorder;
 pub mod release;
 pub mod retry;

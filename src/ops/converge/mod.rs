@@ -25,6 +25,7 @@
 //!   grows with the time already waited, stopped at once by the run's [`Cancel`].
 //! * **Tags**: editing `[environment.tags]` changes the tags of every existing resource.
 
+pub mod adopt;
 mod delete;
 mod find;
 
