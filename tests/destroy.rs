@@ -148,9 +148,9 @@ async fn destroy_survives_lost_responses_and_throttling() {
     emulator.set_faults(&serde_json::json!({
         "seed": 11,
         "rules": [
-            {"fault": "lose_response", "action": "Delete*", "mutating": true, "probability": 0.5},
-            {"fault": "lose_response", "action": "Deregister*", "mutating": true, "probability": 0.5},
-            {"fault": "lose_response", "action": "Release*", "mutating": true, "probability": 0.5},
+            {"fault": "lose_response", "action": "Delete*", "mutating": true, "probability": 0.3},
+            {"fault": "lose_response", "action": "Deregister*", "mutating": true, "probability": 0.3},
+            {"fault": "lose_response", "action": "Release*", "mutating": true, "probability": 0.3},
             {"fault": "throttle", "probability": 0.1}
         ]
     }));

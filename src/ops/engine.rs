@@ -224,17 +224,26 @@ pub async fn read(session: &Session<'_>) -> Result<Plan, RunSummary<ResourceErro
 /// The order reads run in: a resource recorded in state depends on nothing; one that is not
 /// waits for its dependencies (see [`read`]).
 fn read_graph(session: &Session<'_>) -> crate::graph::Graph<()> {
+    read_order(session, |_| false)
+}
+
+/// [`read_graph`], with the resources `settled` says are known some other way (mapped by
+/// `import`) reading at once too.
+pub(super) fn read_order(
+    session: &Session<'_>,
+    settled: impl Fn(&str) -> bool,
+) -> crate::graph::Graph<()> {
     let nodes = session
         .graph
         .nodes()
-        .map(|node| Node {
-            id: node.id.clone(),
-            deps: if session.state.resource(node.id.as_str()).is_some() {
-                Vec::new()
-            } else {
-                node.deps.clone()
-            },
-            payload: (),
+        .map(|node| {
+            let known =
+                session.state.resource(node.id.as_str()).is_some() || settled(node.id.as_str());
+            Node {
+                id: node.id.clone(),
+                deps: if known { Vec::new() } else { node.deps.clone() },
+                payload: (),
+            }
         })
         .collect();
     crate::graph::Graph::build(nodes).expect("a subgraph of a valid graph is valid")

@@ -458,26 +458,9 @@ fn report_imported(session: &Session<'_>, found: &Found) {
 /// already settled) depends on nothing; one that is not waits for its dependencies, whose
 /// outputs it may need to be found.
 fn read_graph(session: &Session<'_>, mappings: &[Mapping]) -> Graph<()> {
-    let nodes = session
-        .graph
-        .nodes()
-        .map(|node| {
-            let settled = session.state.resource(node.id.as_str()).is_some()
-                || mappings
-                    .iter()
-                    .any(|mapping| mapping.id == node.id.as_str());
-            Node {
-                id: node.id.clone(),
-                deps: if settled {
-                    Vec::new()
-                } else {
-                    node.deps.clone()
-                },
-                payload: (),
-            }
-        })
-        .collect();
-    Graph::build(nodes).expect("a subgraph of a valid graph is valid")
+    super::engine::read_order(session, |id| {
+        mappings.iter().any(|mapping| mapping.id == id)
+    })
 }
 
 /// The outcomes as lists, in dependency order.

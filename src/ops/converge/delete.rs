@@ -44,7 +44,7 @@ impl Converger<'_> {
             Deletion::Deleting(_) => {}
             Deletion::Present => {
                 if let Deleted::Kept(why) = self
-                    .request_deletion(node, &live, options, resolver)
+                    .request_deletion(node, live.clone(), options, resolver)
                     .await?
                 {
                     return Ok(Removed::Kept(why));
@@ -57,11 +57,12 @@ impl Converger<'_> {
 
     /// The kind's delete call, repeated while AWS says something still uses the resource
     /// (until the wait timeout), after throttling, and after a lost response once a read
-    /// shows it still there.
+    /// shows it still there (then from what is left: a role's policies already removed are
+    /// not asked for again).
     async fn request_deletion(
         &self,
         node: &Node<Resource>,
-        live: &Live,
+        mut live: Live,
         options: &DeleteOptions,
         resolver: &Resolver,
     ) -> Result<Deleted, NodeFailure> {
@@ -100,16 +101,13 @@ impl Converger<'_> {
                         node,
                         format!("{err}: the outcome is unknown, looking before deleting again"),
                     );
-                    let now = self
-                        .read(
-                            node,
-                            &self.direct(),
-                            Lookup::Id(&live.physical_id()),
-                            resolver,
-                        )
-                        .await?;
-                    if now.is_none_or(|now| now.deletion() != Deletion::Present) {
-                        return Ok(Deleted::Requested);
+                    let id = live.physical_id();
+                    match self
+                        .read(node, &self.direct(), Lookup::Id(&id), resolver)
+                        .await?
+                    {
+                        Some(now) if now.deletion() == Deletion::Present => live = now,
+                        _ => return Ok(Deleted::Requested),
                     }
                 }
                 _ => return Err(err.into()),
