@@ -45,6 +45,10 @@ pub struct GlobalArgs {
         env = "MACROCTL_STATE_DIR"
     )]
     pub state_dir: PathBuf,
+    /// Keep state and the lock in S3 (s3://BUCKET/PREFIX) instead of --state-dir; wins over
+    /// the environment file's `[state] url`
+    #[arg(long, global = true, value_name = "URL", env = "MACROCTL_STATE_URL")]
+    pub state_url: Option<String>,
     /// Send AWS calls to this endpoint (an emulator, a VPC endpoint)
     #[arg(long, global = true, value_name = "URL", env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
@@ -253,15 +257,24 @@ pub enum StateCommand {
     List,
     /// Release the environment's lock when its holder is gone
     Unlock(UnlockArgs),
+    /// Create (or fix) the S3 bucket --state-url names: versioned, encrypted, private, TLS only
+    InitBackend,
+    /// Copy the local state (--state-dir) to the S3 backend (--state-url or `[state] url`)
+    Push(EnvArg),
+    /// Copy the environment's state from the S3 backend to the local --state-dir
+    Pull(EnvArg),
 }
 
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
     #[command(flatten)]
     pub env: EnvArg,
-    /// Remove the lock even though a live process holds it
+    /// Remove the lock even though a live process holds it (local state)
     #[arg(long)]
     pub force: bool,
+    /// Remove exactly the S3 lock with this id (`state show` and the lock error name it)
+    #[arg(long, value_name = "ID")]
+    pub lock_id: Option<String>,
 }
 
 /// Parses `0`, `90`, `90s`, `5m`, `2h` (and combinations like `1m30s`).

@@ -75,7 +75,14 @@ impl From<LockError> for Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Lock(lock) if matches!(**lock, LockError::Held { .. }) => exit::LOCKED,
+            Error::Lock(lock)
+                if matches!(
+                    **lock,
+                    LockError::Held { .. } | LockError::HeldRemote { .. }
+                ) =>
+            {
+                exit::LOCKED
+            }
             _ => exit::ERROR,
         }
     }

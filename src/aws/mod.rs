@@ -146,6 +146,19 @@ impl AwsClients {
         )
     }
 
+    /// An S3 client on the same configuration, HTTP client and call counter, for state in a
+    /// bucket. Path-style addressing when an endpoint is given (an emulator has no per-bucket
+    /// DNS names).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let mut builder = aws_sdk_s3::config::Builder::from(&self.shared)
+            .interceptor(self.calls.clone())
+            .http_client(self.in_flight.for_service("s3"));
+        if self.shared.endpoint_url().is_some() {
+            builder = builder.force_path_style(true);
+        }
+        aws_sdk_s3::Client::from_conf(builder.build())
+    }
+
     /// Fails early, with the SDK's own words, when no credentials can be found, so a missing
     /// credential is reported once instead of once per resource. Asks the clients' own
     /// provider (loading the configuration a second time cost a plan ~10 ms of start-up).

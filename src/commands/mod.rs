@@ -49,6 +49,7 @@ fn settings(global: &GlobalArgs) -> Settings {
     Settings {
         envs_dir: global.envs_dir.clone(),
         state_dir: global.state_dir.clone(),
+        state_url: global.state_url.clone().filter(|url| !url.is_empty()),
         aws: AwsOptions {
             region: global.region.clone(),
             profile: global.profile.clone(),
@@ -94,13 +95,16 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Destroy(args) => destroy::run(&context, args).await,
         Command::Import(args) => import::run(&context, args).await,
         Command::Status(args) => status::run(&context, args).await,
-        Command::State(StateCommand::Show(args)) => state::show(&context, args),
-        Command::State(StateCommand::List) => state::list(&context),
-        Command::State(StateCommand::Unlock(args)) => state::unlock(&context, args),
+        Command::State(StateCommand::Show(args)) => state::show(&context, args).await,
+        Command::State(StateCommand::List) => state::list(&context).await,
+        Command::State(StateCommand::Unlock(args)) => state::unlock(&context, args).await,
+        Command::State(StateCommand::InitBackend) => state::init_backend(&context).await,
+        Command::State(StateCommand::Push(args)) => state::push(&context, args).await,
+        Command::State(StateCommand::Pull(args)) => state::pull(&context, args).await,
         Command::Secret(command) => secret::run(&context, command).await,
         Command::Deploy(args) => deploy::deploy(&context, args).await,
         Command::Rollback(args) => deploy::rollback(&context, args).await,
-        Command::Releases(args) => releases::run(&context, args),
+        Command::Releases(args) => releases::run(&context, args).await,
     };
     context.reporter.finish();
     match result {

@@ -1,14 +1,13 @@
-//! `macroctl releases`: the release history from state. No AWS calls.
+//! `macroctl releases`: the release history from state (no AWS call for local state).
 
 use super::{print_json, render, Context};
 use crate::cli::EnvArg;
 use crate::error::Error;
 use crate::exit;
 use crate::output::OutputFormat;
-use crate::state::StateStore;
 
-pub fn run(context: &Context, args: &EnvArg) -> Result<i32, Error> {
-    let store = StateStore::new(&context.settings.state_dir, &args.env);
+pub async fn run(context: &Context, args: &EnvArg) -> Result<i32, Error> {
+    let store = super::state::state_store(context, &args.env).await?;
     let releases = store
         .load()?
         .map(|state| state.releases)

@@ -41,6 +41,9 @@ pub struct Environment {
     pub alarms: AlarmsConfig,
     pub deployment: DeploymentConfig,
     pub integrations: IntegrationsConfig,
+    /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
+    /// `--state-url` wins over it, and without either the local `--state-dir` is used.
+    pub state_url: Option<String>,
 }
 
 impl Environment {
@@ -385,6 +388,14 @@ struct RawFile {
     deployment: DeploymentConfig,
     #[serde(default)]
     integrations: IntegrationsConfig,
+    #[serde(default)]
+    state: RawState,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

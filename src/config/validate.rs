@@ -95,6 +95,11 @@ pub(super) fn validate(
     check_monitoring(&mut p, &raw);
     check_alarms_and_deployment(&mut p, &raw);
     check_integrations(&mut p, &raw, &region);
+    if let Some(url) = &raw.state.url {
+        if let Err(err) = crate::state::url::parse(url) {
+            p.push("state.url", err.to_string());
+        }
+    }
 
     match network {
         Some(network) if p.0.is_empty() => Ok(Environment {
@@ -116,6 +121,7 @@ pub(super) fn validate(
             alarms: raw.alarms,
             deployment: raw.deployment,
             integrations: raw.integrations,
+            state_url: raw.state.url,
         }),
         _ => Err(p.0),
     }

@@ -27,6 +27,7 @@ use crate::resources::Inventory;
 use crate::stack::{self, Resource};
 use crate::state::lock::{self, LockGuard};
 use crate::state::release::ReleaseHistory;
+use crate::state::url::S3Location;
 use crate::state::{State, StateStore};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +37,9 @@ use std::time::Duration;
 pub struct Settings {
     pub envs_dir: PathBuf,
     pub state_dir: PathBuf,
+    /// `--state-url` / `MACROCTL_STATE_URL`: state and lock in S3 (wins over the environment
+    /// file's `[state] url`).
+    pub state_url: Option<String>,
     pub aws: AwsOptions,
     pub parallelism: usize,
     pub lock_timeout: Duration,
@@ -83,48 +87,40 @@ impl<'r> Session<'r> {
         lock_command: Option<&str>,
     ) -> Result<Session<'r>, Error> {
         let env = load_environment(settings, env_name)?;
-        let lock = match lock_command {
-            Some(command) => {
-                let guard = lock::acquire(
-                    &settings.state_dir,
-                    &env.name,
-                    command,
-                    settings.lock_timeout,
-                    |holder| {
-                        let holder = holder
-                            .map(ToString::to_string)
-                            .unwrap_or_else(|| "an unknown process".into());
-                        reporter.report(crate::output::Event::Info {
-                            message: format!(
-                                "waiting up to {} for the lock on {} held by {holder}",
-                                crate::output::format_elapsed(settings.lock_timeout),
-                                env.name
-                            ),
-                        });
-                    },
-                )?;
-                if let Some(stale) = guard.took_over_stale() {
-                    reporter.report(crate::output::Event::Warning {
-                        message: format!(
-                            "took over a stale lock on {}: its holder ({stale}) is gone",
-                            env.name
-                        ),
-                    });
-                }
-                Some(guard)
-            }
-            None => None,
-        };
-        let store = StateStore::new(&settings.state_dir, &env.name);
-        let mut state = store.load_or_new(&env.stack)?;
         let aws_error = |source| Error::Aws {
             env: env.name.clone(),
             source,
         };
-        let aws = AwsClients::load(&settings.aws, &env.region, settings.parallelism)
-            .await
-            .map_err(aws_error)?;
-        aws.check_credentials().await.map_err(aws_error)?;
+        // State in S3 needs AWS before the lock; a bad URL is found before any call.
+        let remote = remote_location(settings, &env)?;
+        let mut aws = None;
+        if let Some(location) = &remote {
+            let clients = open_aws(settings, &env.region).await.map_err(aws_error)?;
+            check_state_bucket(&clients, location).await?;
+            aws = Some(clients);
+        }
+        let lock = match lock_command {
+            Some(command) => Some(take_lock(
+                settings,
+                &env.name,
+                remote.as_ref().zip(aws.as_ref()),
+                command,
+                reporter,
+            )?),
+            None => None,
+        };
+        let store = match (&remote, &aws) {
+            (Some(location), Some(clients)) => StateStore::remote(
+                crate::state::remote::RemoteState::new(clients.s3(), location.clone(), &env.name),
+                &env.name,
+            ),
+            _ => StateStore::new(&settings.state_dir, &env.name),
+        };
+        let mut state = store.load_or_new(&env.stack)?;
+        let aws = match aws {
+            Some(aws) => aws,
+            None => open_aws(settings, &env.region).await.map_err(aws_error)?,
+        };
         if state.releases.is_empty() {
             let cluster = format!("{}-{}", env.stack, env.name);
             if let Some(release) = release::adopt_running(&aws, &cluster)
@@ -173,6 +169,111 @@ impl<'r> Session<'r> {
             recorded: &self.state.resources,
         }
     }
+}
+
+/// Where `env`'s state lives, when not in the local directory: `--state-url` (or
+/// `MACROCTL_STATE_URL`), else the environment file's `[state] url`.
+pub fn remote_location(
+    settings: &Settings,
+    env: &Environment,
+) -> Result<Option<S3Location>, Error> {
+    let url = settings.state_url.as_deref().or(env.state_url.as_deref());
+    url.map(|url| {
+        crate::state::url::parse(url).map_err(|err| Error::Refused {
+            message: err.to_string(),
+            hint: "fix --state-url / MACROCTL_STATE_URL or the environment file's `[state] url`"
+                .into(),
+        })
+    })
+    .transpose()
+}
+
+/// The AWS clients, credentials checked.
+pub async fn open_aws(
+    settings: &Settings,
+    region: &str,
+) -> Result<AwsClients, crate::aws::AwsError> {
+    let aws = AwsClients::load(&settings.aws, region, settings.parallelism).await?;
+    aws.check_credentials().await?;
+    Ok(aws)
+}
+
+/// Refuses a state bucket that is missing, unversioned or unencrypted, naming the fix.
+pub async fn check_state_bucket(aws: &AwsClients, location: &S3Location) -> Result<(), Error> {
+    let problem = crate::state::remote::check_bucket(&aws.s3(), location)
+        .await
+        .map_err(|source| {
+            Error::State(Box::new(crate::state::StateError::Remote {
+                url: location.url(),
+                action: "check the bucket of",
+                source: Box::new(source),
+            }))
+        })?;
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(Error::Refused {
+            message: format!("state {}: {problem}", location.url()),
+            hint: String::new(),
+        }),
+    }
+}
+
+/// Takes the environment's lock: the local `flock`, or the S3 lease when state is remote.
+fn take_lock(
+    settings: &Settings,
+    env: &str,
+    remote: Option<(&S3Location, &AwsClients)>,
+    command: &str,
+    reporter: &dyn Reporter,
+) -> Result<LockGuard, Error> {
+    let waiting = |holder: String| {
+        reporter.report(crate::output::Event::Info {
+            message: format!(
+                "waiting up to {} for the lock on {env} held by {holder}",
+                crate::output::format_elapsed(settings.lock_timeout),
+            ),
+        });
+    };
+    let guard = match remote {
+        Some((location, aws)) => {
+            let lock = crate::state::remote_lock::acquire(
+                &aws.s3(),
+                location,
+                env,
+                command,
+                settings.lock_timeout,
+                |holder| waiting(holder.to_string()),
+            )?;
+            let url = crate::state::remote_lock::lock_url(location, env);
+            if let Some(stale) = &lock.took_over {
+                reporter.report(crate::output::Event::Warning {
+                    message: format!(
+                        "took over the lock on {env} ({url}): its lease had expired, its holder ({stale}) is gone"
+                    ),
+                });
+            }
+            return Ok(LockGuard::remote(lock, url));
+        }
+        None => lock::acquire(
+            &settings.state_dir,
+            env,
+            command,
+            settings.lock_timeout,
+            |holder| {
+                waiting(
+                    holder
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| "an unknown process".into()),
+                )
+            },
+        )?,
+    };
+    if let Some(stale) = guard.took_over_stale() {
+        reporter.report(crate::output::Event::Warning {
+            message: format!("took over a stale lock on {env}: its holder ({stale}) is gone"),
+        });
+    }
+    Ok(guard)
 }
 
 impl Drop for Session<'_> {

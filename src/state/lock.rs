@@ -121,12 +121,45 @@ pub enum LockError {
         #[source]
         source: io::Error,
     },
+    #[error(
+        "environment `{env}` is locked by {holder} (lock {url}). Wait for that run to finish and \
+         retry, or wait longer with `--lock-timeout 5m`; a lock whose holder died expires with \
+         its lease and is then taken over. If you are sure that run is gone, run \
+         `macroctl state unlock --env {env} --lock-id {}`",
+        .holder.lock_id
+    )]
+    HeldRemote {
+        env: String,
+        url: String,
+        holder: Box<super::remote_lock::RemoteLockInfo>,
+    },
+
+    #[error(
+        "the lock of `{env}` ({url}) has lock id {}, not {asked}; nothing was removed. Check the \
+         id with `macroctl state show --env {env}`",
+        .holder.as_ref().map_or("(none readable)".to_string(), |holder| holder.lock_id.clone())
+    )]
+    OtherLockId {
+        env: String,
+        url: String,
+        asked: String,
+        holder: Option<Box<super::remote_lock::RemoteLockInfo>>,
+    },
+
+    #[error("cannot use the lock {url}: {source}; check the state URL, the bucket and your permissions on it")]
+    Remote {
+        url: String,
+        #[source]
+        source: crate::aws::AwsError,
+    },
 }
 
-/// Holds the environment lock until dropped.
+/// Holds the environment lock until dropped: the local `flock`, or the S3 lease.
 #[derive(Debug)]
 pub struct LockGuard {
-    file: File,
+    file: Option<File>,
+    /// The S3 lock, released when the guard drops.
+    remote: Option<super::remote_lock::RemoteLock>,
     path: PathBuf,
     info: LockInfo,
     stale: Option<LockInfo>,
@@ -150,11 +183,28 @@ impl LockGuard {
     }
 }
 
+impl LockGuard {
+    /// A guard over a lock held in S3 (`path` is its URL, for messages).
+    pub fn remote(lock: super::remote_lock::RemoteLock, url: String) -> Self {
+        LockGuard {
+            file: None,
+            path: PathBuf::from(url),
+            info: lock.info.holder.clone(),
+            stale: lock.took_over.as_ref().map(|stale| stale.holder.clone()),
+            remote: Some(lock),
+        }
+    }
+}
+
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        // Clear first, then unlock: nobody can observe "free but naming a holder".
-        let _ = self.file.set_len(0);
-        let _ = self.file.unlock();
+        if let Some(file) = &self.file {
+            // Clear first, then unlock: nobody can observe "free but naming a holder".
+            let _ = file.set_len(0);
+            let _ = file.unlock();
+        }
+        // The S3 lock releases itself.
+        drop(self.remote.take());
     }
 }
 
@@ -310,7 +360,8 @@ fn take_over(mut file: File, path: PathBuf, command: &str) -> Result<LockGuard, 
         .and_then(|_| file.write_all(&json))
         .and_then(|()| file.sync_data());
     let guard = LockGuard {
-        file,
+        file: Some(file),
+        remote: None,
         path,
         info,
         stale,

@@ -1,4 +1,5 @@
-//! Per-environment state file: `<state_dir>/<env>.json`.
+//! Per-environment state file: `<state_dir>/<env>.json`, or `PREFIX/<env>.json` in an S3
+//! bucket (`remote`: conditional writes, a lease lock).
 //!
 //! macroctl talks to AWS APIs directly, so this file is the only record of which physical
 //! resources (VPC ids, ARNs, ...) belong to which logical resource of a stack in one
@@ -16,6 +17,9 @@
 
 pub mod lock;
 pub mod release;
+pub mod remote;
+pub mod remote_lock;
+pub mod url;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -183,6 +187,37 @@ pub enum StateError {
         #[source]
         source: io::Error,
     },
+    #[error(
+        "state {url} was changed by another run since this one read it: this run was at serial \
+         {ours}, the state is now at serial {theirs}{}. Nothing was overwritten; run the command \
+         again to start from the current state",
+        if *.same_lineage { "" } else { " of another lineage (a different state history)" }
+    )]
+    Conflict {
+        url: String,
+        ours: u64,
+        theirs: u64,
+        same_lineage: bool,
+    },
+
+    #[error(
+        "state {url} is corrupt or unreadable: {detail}. It was left untouched. The bucket is \
+         versioned: restore the last good version (`aws s3api list-object-versions`), or move \
+         the object away and run `macroctl import --env {env}` to re-adopt the existing resources"
+    )]
+    CorruptRemote {
+        url: String,
+        env: String,
+        detail: String,
+    },
+
+    #[error("cannot {action} state {url}: {source}; check the state URL, the bucket and your permissions on it")]
+    Remote {
+        url: String,
+        action: &'static str,
+        #[source]
+        source: Box<crate::aws::AwsError>,
+    },
 }
 
 /// Reads and writes `<state_dir>/<env>.json`.
@@ -192,6 +227,8 @@ pub struct StateStore {
     env: String,
     path: PathBuf,
     backup: PathBuf,
+    /// The S3 object, when state lives in a bucket (then `path` is its URL, for messages).
+    remote: Option<std::sync::Arc<remote::RemoteState>>,
 }
 
 /// Just enough of the file to check the schema version before the strict parse, so that a file
@@ -209,11 +246,29 @@ impl StateStore {
             env: env.to_string(),
             path: state_dir.join(format!("{env}.json")),
             backup: state_dir.join(format!("{env}.json.backup")),
+            remote: None,
         }
     }
 
+    /// The state of `env` in S3.
+    pub fn remote(remote: remote::RemoteState, env: &str) -> Self {
+        let url = PathBuf::from(remote.url());
+        StateStore {
+            dir: PathBuf::new(),
+            env: env.to_string(),
+            backup: url.clone(),
+            path: url,
+            remote: Some(std::sync::Arc::new(remote)),
+        }
+    }
+
+    /// The file, or (for S3) the object's URL.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
     }
 
     /// Where `save` keeps the previous version of the state file.
@@ -225,16 +280,34 @@ impl StateStore {
     /// schema too new → [`StateError::TooNew`]; env inside the file differs →
     /// [`StateError::Mismatch`]. Never modifies the file.
     pub fn load(&self) -> Result<Option<State>, StateError> {
-        let bytes = match fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                return Err(self.corrupt(e.to_string()))
-            }
-            Err(e) => return Err(self.io("read", e)),
+        let bytes = match &self.remote {
+            Some(remote) => match remote.load() {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => return Ok(None),
+                Err(source) => {
+                    return Err(StateError::Remote {
+                        url: remote.url(),
+                        action: "read",
+                        source: Box::new(source),
+                    })
+                }
+            },
+            None => match fs::read(&self.path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    return Err(self.corrupt(e.to_string()))
+                }
+                Err(e) => return Err(self.io("read", e)),
+            },
         };
+        self.parse(&bytes).map(Some)
+    }
+
+    /// The state in `bytes`, checked: schema version, shape, environment.
+    fn parse(&self, bytes: &[u8]) -> Result<State, StateError> {
         let probe: VersionProbe =
-            serde_json::from_slice(&bytes).map_err(|e| self.corrupt(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| self.corrupt(e.to_string()))?;
         if let Some(found) = probe.schema_version {
             if found > u64::from(SCHEMA_VERSION) {
                 return Err(StateError::TooNew {
@@ -245,11 +318,11 @@ impl StateStore {
             }
         }
         let state: State =
-            serde_json::from_slice(&bytes).map_err(|e| self.corrupt(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| self.corrupt(e.to_string()))?;
         if state.env != self.env {
             return Err(self.mismatch("env", &self.env, &state.env));
         }
-        Ok(Some(state))
+        Ok(state)
     }
 
     /// Load the state, or make a fresh one (not yet saved) if there is no file.
@@ -273,7 +346,10 @@ impl StateStore {
         let previous_serial = state.serial;
         state.serial = previous_serial.saturating_add(1);
         state.schema_version = SCHEMA_VERSION;
-        let result = self.write(state);
+        let result = match &self.remote {
+            Some(remote) => self.write_remote(remote, state, previous_serial),
+            None => self.write(state),
+        };
         if result.is_err() {
             state.serial = previous_serial;
         }
@@ -307,6 +383,50 @@ impl StateStore {
         sync_dir(&self.dir).map_err(|e| self.io("flush the directory of", e))
     }
 
+    /// Writes `state` as it is, serial included (`state push` / `state pull`): after a `load`
+    /// of this store, so a remote write is conditional on the version read.
+    pub fn copy_in(&self, state: &State) -> Result<(), StateError> {
+        if state.env != self.env {
+            return Err(self.mismatch("env", &self.env, &state.env));
+        }
+        match &self.remote {
+            Some(remote) => self.write_remote(remote, state, state.serial),
+            None => self.write(state),
+        }
+    }
+
+    /// The conditional write of `state` to S3 (see `remote`): a version someone else wrote
+    /// since this run read is a conflict naming both serials.
+    fn write_remote(
+        &self,
+        remote: &remote::RemoteState,
+        state: &State,
+        previous_serial: u64,
+    ) -> Result<(), StateError> {
+        let mut json = serde_json::to_vec_pretty(state)
+            .map_err(|e| self.io("serialize", io::Error::other(e)))?;
+        json.push(b'\n');
+        match remote.save(json) {
+            Ok(()) => Ok(()),
+            Err(remote::SaveError::Conflict { current }) => {
+                let theirs = current
+                    .as_deref()
+                    .and_then(|bytes| serde_json::from_slice::<State>(bytes).ok());
+                Err(StateError::Conflict {
+                    url: remote.url(),
+                    ours: previous_serial,
+                    theirs: theirs.as_ref().map_or(0, |theirs| theirs.serial),
+                    same_lineage: theirs.is_none_or(|theirs| theirs.lineage == state.lineage),
+                })
+            }
+            Err(remote::SaveError::Aws(source)) => Err(StateError::Remote {
+                url: remote.url(),
+                action: "write",
+                source: Box::new(source),
+            }),
+        }
+    }
+
     /// Copy the current file (if any) to the backup path via a temp file + rename, so the
     /// backup is always a complete file. Best effort: a failed backup never blocks a save.
     fn backup_previous(&self) {
@@ -331,6 +451,13 @@ impl StateStore {
     }
 
     fn corrupt(&self, detail: String) -> StateError {
+        if let Some(remote) = &self.remote {
+            return StateError::CorruptRemote {
+                url: remote.url(),
+                env: self.env.clone(),
+                detail,
+            };
+        }
         StateError::Corrupt {
             path: self.path.clone(),
             backup: self.backup.clone(),

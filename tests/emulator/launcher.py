@@ -29,6 +29,11 @@ on the wire, their own docstrings why they exist and how they work:
 * ``tagging_api.py``: "Tagging API" below.
 * ``lingering.py``: "Teardown" below (``MACROCTL_EMULATOR_LINGER_SECONDS``).
 * ``elasticache_teardown.py``: "Teardown" below (ElastiCache deletions).
+* ``s3_state.py``: S3 conditional writes are atomic: a conditional ``PutObject`` or
+  ``DeleteObject`` (``If-Match`` / ``If-None-Match``) checks and writes under one lock, so of
+  two creates of a key sent together exactly one wins and the other gets
+  ``412 PreconditionFailed``, as on S3 (moto checks, then writes, in two steps); and
+  ``GetBucketVersioning`` answers with S3's ``VersioningConfiguration`` root element.
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -382,6 +387,7 @@ from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
 from idempotent_creates import patch_idempotent_creates
 from lingering import patch_lingering
+from s3_state import patch_s3_state
 from tagging_api import patch_tagging_api
 from timed_statuses import CREATE_KINDS, CreateDelays
 
@@ -473,6 +479,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     patch_elasticache_teardown(lambda: delays.seconds["elasticache"])
     patch_idempotent_creates()
     patch_tagging_api()
+    patch_s3_state()
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     if settings.linger_seconds > 0:
