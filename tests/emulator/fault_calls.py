@@ -18,7 +18,9 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-READ_PREFIXES = ("Describe", "List", "Get", "Search", "Lookup", "BatchGet", "Check", "Validate")
+READ_PREFIXES = (
+    "Describe", "List", "Get", "Head", "Search", "Lookup", "BatchGet", "Check", "Validate"
+)
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/[^/,\s]+/([^/,\s]+)/([^/,\s]+)/aws4_request")
 # Query parameters that never name a resource: the envelope, filters and tags.
@@ -34,7 +36,7 @@ class Call:
 
     service: str  # SigV4 signing name: ec2, iam, ecs, elasticloadbalancing, ...
     action: str
-    protocol: str  # "ec2", "query" (form-encoded, XML answers) or "json"
+    protocol: str  # "ec2", "query" (form-encoded, XML answers), "json" or "s3" (REST)
     region: str
     access_key: str
     form: list[tuple[str, str]] = field(default_factory=list)  # query protocols
@@ -113,6 +115,8 @@ def identify(environ: dict[str, Any], body: bytes) -> Call | None:
         return None
     access_key, region, service = scope.groups()
     base = {"service": service, "region": region, "access_key": access_key, "body": body}
+    if service == "s3":
+        return Call(action=s3_action(environ), protocol="s3", **base)
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         try:
@@ -132,6 +136,43 @@ def identify(environ: dict[str, Any], body: bytes) -> Call | None:
         return None
     protocol = "ec2" if service == "ec2" else "query"
     return Call(action=action, protocol=protocol, form=form, **base)
+
+
+# Bucket subresources (``?versioning``) -> the name in ``GetBucket<Name>``/``PutBucket<Name>``.
+S3_SUBRESOURCES = {
+    "versioning": "Versioning",
+    "encryption": "Encryption",
+    "policy": "Policy",
+    "tagging": "Tagging",
+    "publicAccessBlock": "PublicAccessBlock",
+}
+
+
+def s3_action(environ: dict[str, Any]) -> str:
+    """The S3 REST call a (path-style) request is: ``PutObject``, ``GetBucketVersioning``..."""
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    bucket, _, key = environ.get("PATH_INFO", "").lstrip("/").partition("/")
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if key:
+        return {
+            "PUT": "PutObject",
+            "GET": "GetObject",
+            "HEAD": "HeadObject",
+            "DELETE": "DeleteObject",
+        }.get(method, f"{method.title()}Object")
+    sub = next((S3_SUBRESOURCES[name] for name in query if name in S3_SUBRESOURCES), None)
+    if sub:
+        return {"PUT": f"PutBucket{sub}", "GET": f"GetBucket{sub}"}.get(
+            method, f"DeleteBucket{sub}"
+        )
+    if not bucket:
+        return "ListBuckets"
+    return {
+        "PUT": "CreateBucket",
+        "HEAD": "HeadBucket",
+        "DELETE": "DeleteBucket",
+        "GET": "ListObjectsV2",
+    }.get(method, method.title())
 
 
 def account_of(call: Call, environ: dict[str, Any]) -> str:

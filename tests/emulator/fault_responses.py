@@ -91,6 +91,13 @@ def error_response(
     if call.protocol == "json":
         body = json.dumps({"__type": code, "message": message}).encode()
         headers += [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)]
+    elif call.protocol == "s3":
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
+            f"<Code>{code}</Code><Message>{xml_escape(message)}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        ).encode()
+        headers.append(("Content-Type", "application/xml"))
     elif call.protocol == "ec2":
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
@@ -114,6 +121,8 @@ def error_response(
 
 
 def throttling_error(call: Call) -> Response:
+    if call.protocol == "s3":
+        return error_response(call, 503, "SlowDown", "Please reduce your request rate.")
     if call.protocol == "ec2":
         return error_response(call, 503, "RequestLimitExceeded", "Request limit exceeded.")
     if call.protocol == "json":
@@ -132,6 +141,8 @@ SERVER_ERRORS = {  # (protocol, status) -> (code, message)
         "ServiceUnavailable",
         "The request has failed due to a temporary failure of the server.",
     ),
+    ("s3", 500): ("InternalError", "We encountered an internal error. Please try again."),
+    ("s3", 503): ("ServiceUnavailable", "Please reduce your request rate."),
     ("json", 500): (
         "InternalFailure",
         "The request processing has failed because of an unknown error, exception or failure.",

@@ -408,6 +408,20 @@ impl Emulator {
         client!(self, aws_sdk_sns)
     }
 
+    /// An S3 client (path-style: the emulator has no per-bucket host names).
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
     /// An SDK client of its own pointed at this emulator (us-east-1, static test
     /// credentials); it reads no environment variables or profile files.
     pub async fn ec2(&self) -> aws_sdk_ec2::Client {
