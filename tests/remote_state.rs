@@ -292,12 +292,45 @@ async fn a_holder_killed_with_kill_9_gives_up_the_lock_after_its_lease() {
         .spawn()
         .unwrap();
     let lock = wait_for_lock(&emulator, "dev").await;
+    // Killed once it has saved something (the state object exists).
+    let started = Instant::now();
+    while object(&emulator, "teams/dev.json").await.is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no state saved"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     holder.kill().unwrap(); // SIGKILL: no cleanup runs
     holder.wait().unwrap();
     assert!(
         object(&emulator, "teams/dev.lock").await.is_some(),
         "a killed holder leaves its lock behind"
     );
+    // It is shown, with its id; unlocking another id removes nothing.
+    let shown = other.run(&["state", "list", "--state-url", URL]);
+    shown.assert_success();
+    let lock_id = lock["lock_id"].as_str().unwrap();
+    assert!(shown.stdout.contains(lock_id), "{}", shown.stdout);
+    let wrong = other.run(&[
+        "state",
+        "unlock",
+        "--env",
+        "dev",
+        "--state-url",
+        URL,
+        "--lock-id",
+        "not-the-id",
+    ]);
+    wrong.assert_code(1);
+    assert!(
+        wrong
+            .stderr
+            .contains(&format!("has lock id {lock_id}, not not-the-id")),
+        "{}",
+        wrong.stderr
+    );
+    assert!(object(&emulator, "teams/dev.lock").await.is_some());
     let resumed = other.run(&[
         "up",
         "--env",
@@ -433,4 +466,51 @@ async fn local_state_moves_to_s3_and_back_with_its_serial_and_lineage() {
     let listed = fresh.run(&["state", "list", "--state-url", URL, "--output", "json"]);
     listed.assert_success();
     assert_eq!(json(&listed)[0]["env"], "dev");
+
+    // A live lock (renewed just now) holds runs off; `state unlock --lock-id` removes exactly it.
+    let lock = serde_json::json!({
+        "lock_id": "4b1d-laptop", "pid": 4242, "host": "laptop", "user": "ana",
+        "command": "macroctl up --env dev", "started_at": "2026-12-02T00:00:00Z",
+        "lease_seconds": 3600, "renewed_at": macroctl::state::now_rfc3339_millis(),
+    });
+    emulator
+        .s3()
+        .await
+        .put_object()
+        .bucket(BUCKET)
+        .key("teams/dev.lock")
+        .body(aws_sdk_s3::primitives::ByteStream::from(
+            lock.to_string().into_bytes(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let held = fresh.run(&["up", "--env", "dev", "--yes", "--state-url", URL]);
+    held.assert_code(3);
+    assert!(
+        held.stderr.contains("pid 4242 on host laptop")
+            && held.stderr.contains("--lock-id 4b1d-laptop"),
+        "{}",
+        held.stderr
+    );
+    let unlocked = fresh.run(&[
+        "state",
+        "unlock",
+        "--env",
+        "dev",
+        "--state-url",
+        URL,
+        "--lock-id",
+        "4b1d-laptop",
+    ]);
+    unlocked.assert_success();
+    assert!(
+        unlocked.stdout.contains("removed the lock 4b1d-laptop"),
+        "{}",
+        unlocked.stdout
+    );
+    assert!(object(&emulator, "teams/dev.lock").await.is_none());
+    fresh
+        .run(&["up", "--env", "dev", "--yes", "--state-url", URL])
+        .assert_success();
 }
