@@ -23,6 +23,20 @@ fn physical(state: &serde_json::Value, id: &str) -> String {
         .to_string()
 }
 
+/// TCP on `port` from 0.0.0.0/0.
+fn tcp_from_anywhere(port: i32) -> aws_sdk_ec2::types::IpPermission {
+    aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .ip_ranges(
+            aws_sdk_ec2::types::IpRange::builder()
+                .cidr_ip("0.0.0.0/0")
+                .build(),
+        )
+        .build()
+}
+
 fn output(state: &serde_json::Value, id: &str, name: &str) -> String {
     state["resources"][id]["outputs"][name]
         .as_str()
@@ -75,18 +89,7 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
     let alb_group = physical(&state, "sg-alb");
     ec2.authorize_security_group_ingress()
         .group_id(&alb_group)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(22)
-                .to_port(22)
-                .ip_ranges(
-                    aws_sdk_ec2::types::IpRange::builder()
-                        .cidr_ip("0.0.0.0/0")
-                        .build(),
-                )
-                .build(),
-        )
+        .ip_permissions(tcp_from_anywhere(22))
         .send()
         .await
         .unwrap();
@@ -249,18 +252,7 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
     // A rule removed, a count changed in the console, a tag removed, a resource deleted.
     ec2.revoke_security_group_ingress()
         .group_id(&alb_group)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(80)
-                .to_port(80)
-                .ip_ranges(
-                    aws_sdk_ec2::types::IpRange::builder()
-                        .cidr_ip("0.0.0.0/0")
-                        .build(),
-                )
-                .build(),
-        )
+        .ip_permissions(tcp_from_anywhere(80))
         .send()
         .await
         .unwrap();

@@ -47,6 +47,19 @@ async fn wait_for_lock(emulator: &Emulator, env: &str) -> serde_json::Value {
     }
 }
 
+/// `plan --detailed-exitcode` on the S3 state finds nothing to change.
+fn assert_converged(ws: &Workspace) {
+    ws.run(&[
+        "plan",
+        "--env",
+        "dev",
+        "--state-url",
+        URL,
+        "--detailed-exitcode",
+    ])
+    .assert_code(0);
+}
+
 fn init(ws: &Workspace) {
     ws.run(&["state", "init-backend", "--state-url", URL])
         .assert_success();
@@ -214,15 +227,7 @@ async fn two_working_directories_share_one_state_and_one_lock() {
     );
 
     // CI sees what the laptop made: nothing to change, and the release history.
-    ci.run(&[
-        "plan",
-        "--env",
-        "dev",
-        "--state-url",
-        URL,
-        "--detailed-exitcode",
-    ])
-    .assert_code(0);
+    assert_converged(&ci);
     let image = "api=123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-dev-api:2.0.0";
     laptop
         .run(&[
@@ -348,16 +353,7 @@ async fn a_holder_killed_with_kill_9_gives_up_the_lock_after_its_lease() {
         "{}",
         resumed.stderr
     );
-    other
-        .run(&[
-            "plan",
-            "--env",
-            "dev",
-            "--state-url",
-            URL,
-            "--detailed-exitcode",
-        ])
-        .assert_code(0);
+    assert_converged(&other);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,15 +422,7 @@ async fn local_state_moves_to_s3_and_back_with_its_serial_and_lineage() {
     let again = ws.run(&["state", "push", "--env", "dev", "--state-url", URL]);
     again.assert_success();
     assert!(again.stdout.contains("already"), "{}", again.stdout);
-    ws.run(&[
-        "plan",
-        "--env",
-        "dev",
-        "--state-url",
-        URL,
-        "--detailed-exitcode",
-    ])
-    .assert_code(0);
+    assert_converged(&ws);
 
     // The remote state moves on (a tag edit, applied through S3); the old local copy may
     // not replace it.
