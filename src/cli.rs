@@ -171,12 +171,18 @@ pub struct StatusArgs {
     /// Exit 1 when anything is not healthy (for CI gates)
     #[arg(long)]
     pub check: bool,
+    /// Show ids and states whole, however wide the terminal
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub env: EnvArg,
+    /// List unchanged resources too (also with -v)
+    #[arg(long)]
+    pub all: bool,
     /// Exit 0 when there is nothing to change, 2 when there is, 1 on error
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -186,6 +192,9 @@ pub struct PlanArgs {
 pub struct UpArgs {
     #[command(flatten)]
     pub env: EnvArg,
+    /// List unchanged resources in the plan too (also with -v)
+    #[arg(long)]
+    pub all: bool,
     /// Apply without asking for confirmation (required without a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,

@@ -131,13 +131,13 @@ fn finish(
                 .rollback_to
                 .map(|id| format!(" (back to release {id})"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "release {} on {env}{target}: {} → {word}",
                 release.id,
                 services.join(", ")
             );
             if !detail.is_empty() {
-                println!("  {detail}");
+                outln!("  {detail}");
             }
         }
     }

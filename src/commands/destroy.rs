@@ -68,7 +68,7 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<i32, Error> {
         disable_deletion_protection: args.disable_deletion_protection,
     };
     if context.format == OutputFormat::Text {
-        print!("{}", plan_text(&doomed, &options, args));
+        out!("{}", plan_text(&doomed, &options, args));
     }
     if !doomed.deletions.is_empty() && !args.yes {
         confirm(&env, doomed.deletions.len())?;
@@ -102,9 +102,9 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<i32, Error> {
             "api_calls": session.aws.calls.snapshot(),
         }))?,
         OutputFormat::Text => {
-            print!("{}", render::summary_text(&summary));
+            out!("{}", render::summary_text(&summary));
             if summary.is_success() {
-                println!("{env} is destroyed; `macroctl up --env {env}` creates it again.");
+                outln!("{env} is destroyed; `macroctl up --env {env}` creates it again.");
             }
         }
     }

@@ -56,7 +56,7 @@ pub async fn run(context: &Context, args: &ImportArgs) -> Result<i32, Error> {
             "state_serial": state.serial,
             "api_calls": session.aws.calls.snapshot(),
         }))?,
-        OutputFormat::Text => print!("{}", text(&report)),
+        OutputFormat::Text => out!("{}", text(&report)),
     }
     if report.is_complete() {
         return Ok(crate::exit::SUCCESS);

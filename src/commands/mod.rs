@@ -1,5 +1,20 @@
 //! One module per command, each a thin layer: turn arguments into a call to `ops`, print the
 //! result (data on stdout, in text or JSON), and pick the exit code.
+//!
+//! Data goes to stdout through [`out!`] / [`outln!`], which end the command quietly when the
+//! reader has gone (`macroctl state show | head -1`): a closed pipe is not an error, and never
+//! a panic (`println!` panics on it).
+
+/// Writes to stdout, as `print!` does; a closed pipe ends the command quietly (exit 0).
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::commands::write_stdout(&format!($($arg)*))? };
+}
+
+/// Writes a line to stdout, as `println!` does; see [`out!`].
+macro_rules! outln {
+    () => { $crate::commands::write_stdout("\n")? };
+    ($($arg:tt)*) => { $crate::commands::write_stdout(&format!("{}\n", format!($($arg)*)))? };
+}
 
 mod deploy;
 mod destroy;
@@ -70,6 +85,8 @@ pub struct Context {
     pub reporter: Box<dyn Reporter>,
     /// The command line, recorded in the lock so others see who holds it.
     pub command_line: String,
+    /// `-v` count: at 1 and above, plans list unchanged resources too.
+    pub verbose: u8,
 }
 
 /// Runs the command and returns the process exit code.
@@ -88,6 +105,7 @@ pub async fn run(cli: Cli) -> i32 {
         format: cli.global.output,
         reporter: reporter_for(cli.global.output, cli.global.verbose),
         command_line: command_line(),
+        verbose: cli.global.verbose,
     };
     let result = match &cli.command {
         Command::Plan(args) => plan::run(&context, args).await,
@@ -109,6 +127,8 @@ pub async fn run(cli: Cli) -> i32 {
     context.reporter.finish();
     match result {
         Ok(code) => code,
+        // The reader went away (`| head`): what it wanted, it got.
+        Err(Error::Output(err)) if err.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
         Err(err) => {
             let reported = matches!(
                 err,
@@ -122,7 +142,7 @@ pub async fn run(cli: Cli) -> i32 {
                         "exit_code": err.exit_code(),
                     }
                 });
-                println!("{document}");
+                let _ = write_stdout(&format!("{document}\n"));
             }
             err.print();
             err.exit_code()
@@ -143,8 +163,19 @@ fn command_line() -> String {
 /// Prints a JSON document on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
     let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
+}
+
+/// Writes `text` to stdout and flushes it. A closed pipe is [`Error::Output`] of kind
+/// `BrokenPipe`, which [`run`] ends with exit 0 and no message.
+pub fn write_stdout(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::Output)
 }
 
 pub use exit::SUCCESS;

@@ -23,7 +23,13 @@ pub async fn run(context: &Context, args: &PlanArgs) -> Result<i32, Error> {
             "unmanaged": plan.unmanaged,
             "api_calls": session.aws.calls.snapshot(),
         }))?,
-        OutputFormat::Text => print!("{}", render::plan_text(&plan)),
+        OutputFormat::Text => out!(
+            "{}",
+            render::plan_text(
+                &plan,
+                &render::PlanView::for_stdout(args.all || context.verbose > 0)
+            )
+        ),
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         exit::CHANGES_PRESENT

@@ -41,9 +41,9 @@ pub async fn run(context: &Context, args: &EnvArg) -> Result<i32, Error> {
                 })
                 .collect();
             if rows.is_empty() {
-                println!("no releases recorded for {}", args.env);
+                outln!("no releases recorded for {}", args.env);
             } else {
-                print!(
+                out!(
                     "{}",
                     render::table(
                         &["ID", "CREATED", "BY", "COMMAND", "OUTCOME", "IMAGES"],

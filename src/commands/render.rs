@@ -2,7 +2,8 @@
 
 use crate::graph::RunSummary;
 use crate::ops::engine::ResourceError;
-use crate::ops::{Action, Plan};
+use crate::ops::{Action, Plan, PlannedResource};
+use crate::output::terminal::{self, Colour};
 use std::fmt::Write;
 
 fn marker(action: Action) -> &'static str {
@@ -14,48 +15,65 @@ fn marker(action: Action) -> &'static str {
     }
 }
 
-/// The plan, one line per resource, changed fields indented below their resource.
-pub fn plan_text(plan: &Plan) -> String {
-    let mut out = String::new();
-    let id_width = plan
-        .resources
-        .iter()
-        .map(|resource| resource.id.len())
-        .max()
-        .unwrap_or(0);
-    let _ = writeln!(out, "Plan for environment {}:", plan.env);
-    for resource in &plan.resources {
-        let line = format!(
-            "{} {:<7} {:<id_width$}  {:<28} {}{}",
-            marker(resource.action),
-            resource.action.as_str(),
-            resource.id,
-            resource.kind,
-            resource.physical_id.as_deref().unwrap_or(""),
-            if resource.drift { "  (drift)" } else { "" }
-        );
-        let _ = writeln!(out, "{}", line.trim_end());
-        for change in &resource.changes {
-            let _ = writeln!(
-                out,
-                "      {}: {} → {}{}{}",
-                change.field,
-                change.old,
-                change.new,
-                if change.replace {
-                    " (forces replacement)"
-                } else {
-                    ""
-                },
-                if change.drift {
-                    " (drift: changed outside macroctl)"
-                } else {
-                    ""
-                }
-            );
+/// How a plan is shown as text.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanView {
+    /// Unchanged resources too (`--all`, `-v`); else only what changes, and a count.
+    pub all: bool,
+    /// Columns to fit (see `output::terminal::width`).
+    pub width: usize,
+    pub colour: bool,
+}
+
+impl PlanView {
+    /// For stdout: its width and colour; `all` as asked.
+    pub fn for_stdout(all: bool) -> Self {
+        PlanView {
+            all,
+            width: terminal::width(),
+            colour: terminal::colour(),
         }
-        if let Some(note) = &resource.note {
-            let _ = writeln!(out, "      note: {note}");
+    }
+}
+
+fn colour_of(action: Action) -> Colour {
+    match action {
+        Action::Create => Colour::Green,
+        Action::Update => Colour::Yellow,
+        Action::Replace => Colour::Red,
+        Action::NoOp => Colour::Dim,
+    }
+}
+
+/// The layers in the order they are built.
+const LAYERS: [&str; 3] = ["network", "data", "application"];
+
+/// The plan: the resources that change (all with `view.all`), grouped by layer, each with its
+/// changed fields, what the change does, and notes; then the counts.
+pub fn plan_text(plan: &Plan, view: &PlanView) -> String {
+    let mut out = String::new();
+    let shown: Vec<&PlannedResource> = (plan.resources.iter())
+        .filter(|resource| view.all || resource.action != Action::NoOp || resource.note.is_some())
+        .collect();
+    let id_width = shown.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let kind_width = shown.iter().map(|r| r.kind.len()).max().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "Plan for environment {} ({} resources):",
+        plan.env,
+        plan.resources.len()
+    );
+    for layer in LAYERS {
+        let in_layer: Vec<&&PlannedResource> = shown
+            .iter()
+            .filter(|resource| resource.layer == layer)
+            .collect();
+        if in_layer.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{layer}:");
+        for resource in in_layer {
+            resource_text(&mut out, resource, view, id_width, kind_width);
         }
     }
     if !plan.unmanaged.is_empty() {
@@ -65,20 +83,22 @@ pub fn plan_text(plan: &Plan) -> String {
             plan.env
         );
         for tagged in &plan.unmanaged {
-            let _ = writeln!(
-                out,
-                "  {}  {}  {}",
-                tagged.id, tagged.kind, tagged.physical_id
-            );
+            let physical = terminal::abbreviate(&tagged.physical_id, view.width.saturating_sub(40));
+            let _ = writeln!(out, "  {}  {}  {physical}", tagged.id, tagged.kind);
         }
     }
+    let unchanged = plan.count(Action::NoOp);
     let _ = writeln!(
         out,
-        "\n{} to create, {} to update, {} to replace, {} unchanged.",
+        "\n{} to create, {} to update, {} to replace, {unchanged} unchanged{}.",
         plan.count(Action::Create),
         plan.count(Action::Update),
         plan.count(Action::Replace),
-        plan.count(Action::NoOp)
+        if view.all || unchanged == 0 {
+            ""
+        } else {
+            " (--all lists them)"
+        }
     );
     let drifted: Vec<&str> = plan.drifted().map(|r| r.id.as_str()).collect();
     if !drifted.is_empty() {
@@ -91,6 +111,68 @@ pub fn plan_text(plan: &Plan) -> String {
         );
     }
     out
+}
+
+/// One resource's line, its changes, consequences and note.
+fn resource_text(
+    out: &mut String,
+    resource: &PlannedResource,
+    view: &PlanView,
+    id_width: usize,
+    kind_width: usize,
+) {
+    let drift = if resource.drift { "  (drift)" } else { "" };
+    // marker, action, id, kind, two spaces between columns
+    let used = 2 + 8 + id_width + 2 + kind_width + 2 + drift.len();
+    let physical = terminal::abbreviate(
+        resource.physical_id.as_deref().unwrap_or(""),
+        view.width.saturating_sub(used).max(24),
+    );
+    let colour = colour_of(resource.action);
+    let head = format!(
+        "{} {:<7} {:<id_width$}  {:<kind_width$}  {physical}",
+        marker(resource.action),
+        resource.action.as_str(),
+        resource.id,
+        resource.kind,
+    );
+    let _ = writeln!(
+        out,
+        "{}{}",
+        terminal::paint(head.trim_end(), colour, view.colour),
+        terminal::paint(drift, Colour::Magenta, view.colour)
+    );
+    let value_width = view.width.saturating_sub(10).max(30);
+    for change in &resource.changes {
+        let line = format!(
+            "{}: {} → {}",
+            change.field,
+            terminal::abbreviate(&change.old, value_width / 2),
+            terminal::abbreviate(&change.new, value_width / 2)
+        );
+        let mut suffix = String::new();
+        if change.replace {
+            suffix.push_str(&terminal::paint(
+                " (forces replacement)",
+                Colour::Red,
+                view.colour,
+            ));
+        }
+        if change.drift {
+            suffix.push_str(&terminal::paint(
+                " (drift: changed outside macroctl)",
+                Colour::Magenta,
+                view.colour,
+            ));
+        }
+        let _ = writeln!(out, "      {line}{suffix}");
+    }
+    for consequence in &resource.consequences {
+        let _ = writeln!(out, "      → {consequence}");
+    }
+    if let Some(note) = &resource.note {
+        let _ = writeln!(out, "      note: {note}");
+    }
 }
 
 /// Succeeded / failed / stopped / skipped, with each failure's error and what each stopped

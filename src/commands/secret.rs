@@ -58,7 +58,7 @@ pub async fn run(context: &Context, command: &SecretCommand) -> Result<i32, Erro
     };
     match context.format {
         OutputFormat::Json => print_json(&change)?,
-        OutputFormat::Text => println!(
+        OutputFormat::Text => outln!(
             "{} {} in secret {} (version {})",
             if rotating { "rotated" } else { "set" },
             change.key,
@@ -108,7 +108,7 @@ async fn list(context: &Context, env_name: &str) -> Result<i32, Error> {
         )?,
         OutputFormat::Text => {
             for (name, keys) in keys {
-                println!("{name}: {}", keys.join(", "));
+                outln!("{name}: {}", keys.join(", "));
             }
         }
     }

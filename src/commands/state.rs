@@ -96,7 +96,7 @@ pub async fn show(context: &Context, args: &EnvArg) -> Result<i32, Error> {
     match context.format {
         OutputFormat::Json => print_json(&state)?,
         OutputFormat::Text => {
-            println!(
+            outln!(
                 "Environment {} (stack {}), serial {}, lineage {}, at {}",
                 state.env,
                 state.stack,
@@ -105,7 +105,7 @@ pub async fn show(context: &Context, args: &EnvArg) -> Result<i32, Error> {
                 store.path().display()
             );
             if let Some(lock) = &lock {
-                println!("Locked by: {lock}");
+                outln!("Locked by: {lock}");
             }
             let rows: Vec<Vec<String>> = state
                 .resources
@@ -119,7 +119,7 @@ pub async fn show(context: &Context, args: &EnvArg) -> Result<i32, Error> {
                     ]
                 })
                 .collect();
-            print!(
+            out!(
                 "{}",
                 render::table(&["ID", "KIND", "PHYSICAL ID", "UPDATED"], &rows)
             );
@@ -184,7 +184,7 @@ pub async fn list(context: &Context) -> Result<i32, Error> {
     }
     match context.format {
         OutputFormat::Json => print_json(&documents)?,
-        OutputFormat::Text => print!(
+        OutputFormat::Text => out!(
             "{}",
             render::table(&["ENV", "SERIAL", "RESOURCES", "LOCKED BY"], &rows)
         ),
@@ -244,7 +244,7 @@ pub async fn unlock(context: &Context, args: &UnlockArgs) -> Result<i32, Error> 
     };
     match context.format {
         OutputFormat::Json => print_json(&serde_json::json!({ "env": env, "message": message }))?,
-        OutputFormat::Text => println!("{message}"),
+        OutputFormat::Text => outln!("{message}"),
     }
     Ok(exit::SUCCESS)
 }
@@ -282,13 +282,13 @@ pub async fn init_backend(context: &Context) -> Result<i32, Error> {
     match context.format {
         OutputFormat::Json => print_json(&report)?,
         OutputFormat::Text => {
-            println!(
+            outln!(
                 "{} bucket {} in {region}: {}.",
                 if report.created { "Created" } else { "Checked" },
                 report.bucket,
                 report.settings.join(", ")
             );
-            println!(
+            outln!(
                 "Use it with --state-url {} (or `[state] url = \"{}\"` in the environment file).",
                 location.url(),
                 location.url()
@@ -396,7 +396,7 @@ async fn copy(context: &Context, env: &str, direction: Direction) -> Result<i32,
             "env": env, "serial": state.serial, "lineage": state.lineage,
             "to": to.path().display().to_string(), "copied": !same,
         }))?,
-        OutputFormat::Text => println!("{message}"),
+        OutputFormat::Text => outln!("{message}"),
     }
     Ok(exit::SUCCESS)
 }

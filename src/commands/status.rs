@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::ops::status::{self, StatusReport};
 use crate::ops::Session;
-use crate::output::OutputFormat;
+use crate::output::{terminal, OutputFormat};
 
 pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32, Error> {
     let reporter = context.reporter.as_ref();
@@ -17,7 +17,7 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32, Error> {
         .map_err(|summary| super::up::failed(&session, &summary))?;
     match context.format {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => print!("{}", text(&report)),
+        OutputFormat::Text => out!("{}", text(&report, args.wide)),
     }
     Ok(if args.check && !report.healthy {
         exit::ERROR
@@ -26,7 +26,8 @@ pub async fn run(context: &Context, args: &StatusArgs) -> Result<i32, Error> {
     })
 }
 
-fn text(report: &StatusReport) -> String {
+fn text(report: &StatusReport, wide: bool) -> String {
+    let width = terminal::width();
     let mut out = format!(
         "Environment {} ({}), state serial {}: {}\n",
         report.env,
@@ -73,7 +74,15 @@ fn text(report: &StatusReport) -> String {
                         service.running, service.pending, service.desired
                     ),
                     service.revision.clone().unwrap_or_default(),
-                    service.image.clone().unwrap_or_default(),
+                    // SERVICE, RUN/PEND/DESIRED, REVISION and ROLLOUT take about 50 columns.
+                    if wide {
+                        service.image.clone().unwrap_or_default()
+                    } else {
+                        terminal::abbreviate(
+                            service.image.as_deref().unwrap_or_default(),
+                            width.saturating_sub(50).max(24),
+                        )
+                    },
                     service.rollout_state.clone().unwrap_or_else(|| "-".into()),
                 ]
             })
@@ -91,31 +100,79 @@ fn text(report: &StatusReport) -> String {
         ));
         for service in &report.services {
             for event in service.last_events.iter().take(3) {
-                out.push_str(&format!("  {}: {event}\n", service.name));
+                let line = format!("  {}: {event}", service.name);
+                let line = if wide {
+                    line
+                } else {
+                    terminal::abbreviate(&line, width)
+                };
+                out.push_str(&format!("{line}\n"));
             }
         }
     }
     out.push('\n');
+    out.push_str(&resources_table(report, wide, width));
+    out
+}
+
+/// The resources, whether each is as the file says right after its id; fitted to `width`
+/// unless `wide`: kinds without their service prefix, the state and physical id shortened in
+/// the middle, and below 110 columns only id, sync and state.
+fn resources_table(report: &StatusReport, wide: bool, width: usize) -> String {
+    let sync =
+        |resource: &crate::ops::status::ResourceStatus| match (resource.in_sync, resource.drift) {
+            (true, _) => "ok",
+            (false, true) => "DRIFT",
+            (false, false) => "DIFFERS",
+        };
+    let kind = |kind: &'static str| -> &'static str {
+        if wide {
+            kind
+        } else {
+            kind.split_once(':').map_or(kind, |(_, short)| short)
+        }
+    };
+    let id_width = report
+        .resources
+        .iter()
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(2);
+    let kind_width = (report.resources.iter())
+        .map(|r| kind(r.kind).len())
+        .max()
+        .unwrap_or(4);
+    let narrow = !wide && width < 110;
+    // What is left after ID, SYNC (and KIND) goes to STATE and PHYSICAL ID, 2:3.
+    let fixed = id_width + 2 + 9 + if narrow { 0 } else { kind_width + 2 + 2 };
+    let left = width.saturating_sub(fixed);
+    let (state_width, physical_width) = match (wide, narrow) {
+        (true, _) => (usize::MAX, usize::MAX),
+        (false, true) => (left.max(16), 0),
+        (false, false) => ((left * 2 / 5).max(12), (left * 3 / 5).max(16)),
+    };
     let rows: Vec<Vec<String>> = report
         .resources
         .iter()
         .map(|resource| {
-            vec![
-                resource.id.clone(),
-                resource.kind.to_string(),
-                resource.physical_id.clone().unwrap_or_else(|| "-".into()),
-                resource.state.clone(),
-                match (resource.in_sync, resource.drift) {
-                    (true, _) => String::new(),
-                    (false, true) => "(drift)".into(),
-                    (false, false) => "(differs)".into(),
-                },
-            ]
+            let mut row = vec![resource.id.clone(), sync(resource).to_string()];
+            if !narrow {
+                row.push(kind(resource.kind).to_string());
+            }
+            row.push(terminal::abbreviate(&resource.state, state_width));
+            if !narrow {
+                row.push(terminal::abbreviate(
+                    resource.physical_id.as_deref().unwrap_or("-"),
+                    physical_width,
+                ));
+            }
+            row
         })
         .collect();
-    out.push_str(&render::table(
-        &["ID", "KIND", "PHYSICAL ID", "STATE", ""],
-        &rows,
-    ));
-    out
+    let header: &[&str] = if narrow {
+        &["ID", "SYNC", "STATE"]
+    } else {
+        &["ID", "SYNC", "KIND", "STATE", "PHYSICAL ID"]
+    };
+    render::table(header, &rows)
 }

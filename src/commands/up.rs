@@ -30,7 +30,13 @@ pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
         .await
         .map_err(|summary| failed(&session, &summary))?;
     if context.format == OutputFormat::Text {
-        print!("{}", render::plan_text(&plan));
+        out!(
+            "{}",
+            render::plan_text(
+                &plan,
+                &render::PlanView::for_stdout(args.all || context.verbose > 0)
+            )
+        );
     }
     if let Some(resource) = plan
         .resources
@@ -83,24 +89,88 @@ pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
             }),
         }
     }
+    let outputs = outputs(&session.state);
     match context.format {
         OutputFormat::Json => print_json(&serde_json::json!({
             "env": env,
             "changed": plan.has_changes(),
             "plan": plan.resources,
             "result": render::summary_json(&summary),
+            "outputs": outputs,
             "state_serial": session.state.serial,
             "api_calls": session.aws.calls.snapshot(),
         }))?,
         OutputFormat::Text => {
             if plan.has_changes() || !summary.is_success() {
-                print!("{}", render::summary_text(&summary));
+                out!("{}", render::summary_text(&summary));
             } else {
-                println!("{env} is up to date: nothing to change.");
+                outln!("{env} is up to date: nothing to change.");
             }
+            out!("{}", outputs_text(&outputs));
         }
     }
     exit_of(env, &summary)
+}
+
+/// Where the application is, for people and scripts: the URL, the database and cache
+/// endpoints, and the repositories to push images to (from what state recorded).
+fn outputs(state: &crate::state::State) -> serde_json::Value {
+    let output = |id: &str, name: &str| {
+        state
+            .resource(id)
+            .and_then(|entry| entry.outputs.get(name))
+            .cloned()
+    };
+    let endpoint = |id: &str| {
+        output(id, "endpoint").map(|endpoint| {
+            serde_json::json!({
+                "endpoint": endpoint,
+                "port": output(id, "port").and_then(|port| port.parse::<u16>().ok()),
+            })
+        })
+    };
+    let scheme = if state.resource(crate::stack::app::LISTENER_HTTPS).is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let repositories: serde_json::Map<String, serde_json::Value> = crate::stack::SERVICES
+        .iter()
+        .filter_map(|service| {
+            output(&format!("ecr-{service}"), "repository_uri")
+                .map(|uri| (service.to_string(), serde_json::Value::String(uri)))
+        })
+        .collect();
+    serde_json::json!({
+        "url": output("load-balancer", "dns_name").map(|dns| format!("{scheme}://{dns}")),
+        "database": endpoint("database"),
+        "cache": endpoint("cache"),
+        "repositories": repositories,
+    })
+}
+
+fn outputs_text(outputs: &serde_json::Value) -> String {
+    let mut text = String::new();
+    if let Some(url) = outputs["url"].as_str() {
+        text.push_str(&format!("\nApplication: {url}\n"));
+    }
+    for (what, key) in [("Database", "database"), ("Cache", "cache")] {
+        if let Some(endpoint) = outputs[key]["endpoint"].as_str() {
+            let port = outputs[key]["port"]
+                .as_u64()
+                .map_or_else(String::new, |port| format!(":{port}"));
+            text.push_str(&format!("{what}: {endpoint}{port}\n"));
+        }
+    }
+    if let Some(repositories) = outputs["repositories"].as_object() {
+        for (service, uri) in repositories {
+            text.push_str(&format!(
+                "Push {service} images to: {}\n",
+                uri.as_str().unwrap_or_default()
+            ));
+        }
+    }
+    text
 }
 
 /// The exit of a run that changes things: success; interrupted (Ctrl-C, SIGTERM) with what was

@@ -64,6 +64,12 @@ pub struct PlannedResource {
     /// Changed outside macroctl: a field is no longer what `up` made it (see `drift`), or the
     /// resource was deleted.
     pub drift: bool,
+    /// The layer that declares it: `network`, `data` or `application`.
+    pub layer: &'static str,
+    /// What the change does besides itself: restarts a service, waits for the maintenance
+    /// window (see `consequences`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consequences: Vec<String>,
     #[serde(skip)]
     pub live: Option<Live>,
 }
@@ -289,9 +295,13 @@ fn planned(
             (action, changes, drift)
         }
     };
+    let consequences = super::consequences::of(session, node, action, &changes);
+    let unapplied = super::consequences::unapplied(node, found.live.as_ref());
     PlannedResource {
         id: node.id.to_string(),
         kind: resource.spec.kind(),
+        layer: resource.layer,
+        consequences,
         action,
         physical_id: found.live.as_ref().map(Live::physical_id),
         status: found.live.as_ref().map(Live::status),
@@ -301,7 +311,7 @@ fn planned(
             (Some(note), true) => Some(format!(
                 "{note}: deleted outside macroctl; up creates it again"
             )),
-            _ => found.note,
+            _ => found.note.or(unapplied),
         },
         drift,
         live: found.live,

@@ -4,6 +4,7 @@
 //! desired graph, the state, and the AWS clients. It is opened in the order that keeps bad
 //! input cheap: configuration and state are checked before any AWS call is made.
 
+pub mod consequences;
 pub mod converge;
 pub mod destroy;
 pub mod drift;

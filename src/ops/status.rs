@@ -138,6 +138,16 @@ pub async fn report(session: &Session<'_>) -> Result<StatusReport, RunSummary<Re
             drift: resource.drift,
         });
     }
+    let differing: Vec<&str> = (plan.resources.iter())
+        .filter(|r| r.live.is_some() && r.action != Action::NoOp && !r.drift)
+        .map(|r| r.id.as_str())
+        .collect();
+    if !differing.is_empty() {
+        problems.push(format!(
+            "differs from the environment file: {}; `macroctl plan` shows what, `macroctl up` applies it",
+            differing.join(", ")
+        ));
+    }
     let drifted: Vec<&str> = plan.drifted().map(|r| r.id.as_str()).collect();
     if !drifted.is_empty() {
         problems.push(format!(

@@ -8,6 +8,7 @@
 
 mod human;
 mod json;
+pub mod terminal;
 
 pub use human::HumanReporter;
 pub use json::JsonReporter;

@@ -439,6 +439,32 @@ fn network_configuration(
     )
 }
 
+/// `on, rolls back` / `on, no rollback` / `off` / `(not set)`.
+fn circuit_breaker_shown(breaker: Option<(bool, bool)>) -> String {
+    match breaker {
+        None => "(not set)".into(),
+        Some((false, _)) => "off".into(),
+        Some((true, true)) => "on, rolls back".into(),
+        Some((true, false)) => "on, no rollback".into(),
+    }
+}
+
+/// `a, b (roll back on alarm)` / `(none)`.
+fn alarms_shown(alarms: &Option<(Vec<String>, bool)>) -> String {
+    match alarms {
+        None => "(none)".into(),
+        Some((names, rollback)) => format!(
+            "{}{}",
+            super::listed(names),
+            if *rollback {
+                " (roll back on alarm)"
+            } else {
+                " (no rollback)"
+            }
+        ),
+    }
+}
+
 impl Kind for EcsService {
     const KIND: &'static str = "ecs:service";
     const IDENTITY: IdentityKind = IdentityKind::Named;
@@ -567,8 +593,8 @@ impl Kind for EcsService {
         }
         field(
             "health_check_grace_period_seconds",
-            format!("{:?}", live.health_check_grace_period_seconds),
-            format!("{:?}", Some(spec.health_check_grace_period_seconds)),
+            super::shown(live.health_check_grace_period_seconds),
+            spec.health_check_grace_period_seconds.to_string(),
         );
         field(
             "enable_execute_command",
@@ -577,25 +603,25 @@ impl Kind for EcsService {
         );
         field(
             "circuit_breaker",
-            format!("{:?}", live.circuit_breaker),
-            format!("{:?}", Some((true, spec.circuit_breaker_rollback))),
+            circuit_breaker_shown(live.circuit_breaker),
+            circuit_breaker_shown(Some((true, spec.circuit_breaker_rollback))),
         );
         field(
             "maximum_percent",
-            format!("{:?}", live.maximum_percent),
-            format!("{:?}", Some(spec.maximum_percent)),
+            super::shown(live.maximum_percent),
+            spec.maximum_percent.to_string(),
         );
         field(
             "minimum_healthy_percent",
-            format!("{:?}", live.minimum_healthy_percent),
-            format!("{:?}", Some(spec.minimum_healthy_percent)),
+            super::shown(live.minimum_healthy_percent),
+            spec.minimum_healthy_percent.to_string(),
         );
         let desired_alarms = (!spec.deployment_alarms.is_empty())
             .then(|| (resolver.sorted(&spec.deployment_alarms), true));
         field(
             "deployment_alarms",
-            format!("{:?}", live.deployment_alarms),
-            format!("{desired_alarms:?}"),
+            alarms_shown(&live.deployment_alarms),
+            alarms_shown(&desired_alarms),
         );
         if let Some(strategy) = &live.strategy {
             field(

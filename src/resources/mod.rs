@@ -178,6 +178,21 @@ impl FieldChange {
     }
 }
 
+/// A value as a plan shows it: the value, or `(not set)`.
+pub fn shown<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "(not set)".to_string(), |value| value.to_string())
+}
+
+/// Names or `KEY=value` pairs as a plan shows them: comma-separated, or `(none)`.
+pub fn listed<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    let items: Vec<String> = items.into_iter().map(|item| item.to_string()).collect();
+    if items.is_empty() {
+        "(none)".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
 /// Compares one field, pushing a change when it differs. Unknown desired values always differ.
 pub fn compare(changes: &mut Vec<FieldChange>, field: &str, old: &str, new: &str, replace: bool) {
     if old != new {

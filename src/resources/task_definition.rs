@@ -314,8 +314,8 @@ pub fn content_changes(live: &TaskContent, desired: &TaskContent) -> Vec<FieldCh
                 );
                 field(
                     format!("{name}.memory"),
-                    format!("{:?}", old.memory_mib),
-                    format!("{:?}", new.memory_mib),
+                    super::shown(old.memory_mib),
+                    super::shown(new.memory_mib),
                 );
                 field(
                     format!("{name}.essential"),
@@ -329,13 +329,13 @@ pub fn content_changes(live: &TaskContent, desired: &TaskContent) -> Vec<FieldCh
                 );
                 field(
                     format!("{name}.environment"),
-                    format!("{:?}", old.environment),
-                    format!("{:?}", new.environment),
+                    super::listed(old.environment.iter().map(|(k, v)| format!("{k}={v}"))),
+                    super::listed(new.environment.iter().map(|(k, v)| format!("{k}={v}"))),
                 );
                 field(
                     format!("{name}.secrets"),
-                    format!("{:?}", old.secrets.keys().collect::<Vec<_>>()),
-                    format!("{:?}", new.secrets.keys().collect::<Vec<_>>()),
+                    super::listed(old.secrets.keys()),
+                    super::listed(new.secrets.keys()),
                 );
                 if old.secrets != new.secrets && old.secrets.keys().eq(new.secrets.keys()) {
                     field(

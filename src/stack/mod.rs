@@ -22,6 +22,8 @@ pub const SERVICES: [&str; 2] = ["api", "ui"];
 pub struct Resource {
     pub identity: Identity,
     pub spec: Spec,
+    /// The layer that declares it: `network`, `data` or `application` (plans group by it).
+    pub layer: &'static str,
 }
 
 /// A resource as a layer declares it, before identity and edges are filled in.
@@ -72,9 +74,20 @@ pub fn desired(
     env: &Environment,
     current: Option<&Release>,
 ) -> Result<Graph<Resource>, GraphError> {
-    let mut declared = network::declare(env);
-    declared.extend(data::declare(env));
-    declared.extend(app::declare(env, current));
+    let layered: Vec<(&'static str, Declared)> = (network::declare(env).into_iter())
+        .map(|resource| ("network", resource))
+        .chain(
+            data::declare(env)
+                .into_iter()
+                .map(|resource| ("data", resource)),
+        )
+        .chain((app::declare(env, current).into_iter()).map(|resource| ("application", resource)))
+        .collect();
+    let layers: std::collections::HashMap<String, &'static str> = layered
+        .iter()
+        .map(|(layer, resource)| (resource.id.clone(), *layer))
+        .collect();
+    let declared: Vec<Declared> = layered.into_iter().map(|(_, resource)| resource).collect();
     check_outputs(&declared)?;
     let nodes = declared
         .into_iter()
@@ -93,6 +106,7 @@ pub fn desired(
                 deps,
                 payload: Resource {
                     identity: identity(env, &resource.id),
+                    layer: layers.get(&resource.id).copied().unwrap_or("application"),
                     spec: resource.spec,
                 },
             }

@@ -1,0 +1,175 @@
+//! What people read: plans show what changes (grouped by layer, values as users write them,
+//! what a change restarts), status fits the terminal, `up` says where the application is, and
+//! a closed pipe ends a command quietly. Checked on the text and JSON macroctl prints.
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use support::{Emulator, Workspace};
+
+fn up_dev(ws: &Workspace) -> support::RunOutput {
+    let run = ws.run(&["up", "--env", "dev", "--yes"]);
+    run.assert_success();
+    run
+}
+
+#[tokio::test]
+async fn plans_show_changes_by_layer_with_their_consequences() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    let first = up_dev(&ws);
+    // Where the application is, after up.
+    assert!(
+        first.stdout.contains("Application: http://macro-ai-dev-"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("Push api images to: "),
+        "{}",
+        first.stdout
+    );
+
+    ws.edit_env("dev", |text| {
+        let services = text.find("[services.api]").unwrap();
+        let (head, tail) = text.split_at(services);
+        let tail = tail
+            .replacen("cpu = 256", "cpu = 512", 1)
+            .replacen("memory_mib = 512", "memory_mib = 1024", 1)
+            .replacen("desired_count = 1", "desired_count = 2", 1);
+        format!("{head}{tail}").replace(
+            "circuit_breaker_rollback = true",
+            "circuit_breaker_rollback = false",
+        )
+    });
+    let plan = ws.run(&["plan", "--env", "dev"]);
+    plan.assert_success();
+    let text = &plan.stdout;
+    assert!(text.contains("\napplication:\n"), "{text}");
+    assert!(
+        !text.contains("\nnetwork:\n"),
+        "nothing changes in the network: {text}"
+    );
+    assert!(
+        !text.contains("no-op   vpc"),
+        "unchanged resources are not listed: {text}"
+    );
+    assert!(text.contains("unchanged (--all lists them)."), "{text}");
+    assert!(text.contains("      cpu: 256 → 512"), "{text}");
+    assert!(
+        text.contains("→ registers a new revision and restarts service api (a rolling deployment)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("circuit_breaker: on, rolls back → on, no rollback"),
+        "{text}"
+    );
+    assert!(
+        text.contains("desired_count 2 in the environment file is not applied: auto scaling owns service api's count"),
+        "{text}"
+    );
+    assert!(!text.contains("Some("), "no Rust debug output: {text}");
+    let all = ws.run(&["plan", "--env", "dev", "--all"]);
+    assert!(all.stdout.contains("no-op   vpc"), "{}", all.stdout);
+    assert!(!all.stdout.contains("--all lists them"), "{}", all.stdout);
+
+    // JSON: every resource, with its layer and consequences.
+    let json = ws.run(&["plan", "--env", "dev", "--output", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let resources = document["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 44);
+    let task = resources
+        .iter()
+        .find(|resource| resource["id"] == "task-definition-api")
+        .unwrap();
+    assert_eq!(task["layer"], "application");
+    assert!(task["consequences"][0]
+        .as_str()
+        .unwrap()
+        .contains("restarts service api"));
+    let vpc = resources
+        .iter()
+        .find(|resource| resource["id"] == "vpc")
+        .unwrap();
+    assert_eq!(vpc["layer"], "network");
+}
+
+#[tokio::test]
+async fn status_fits_the_terminal_and_up_reports_its_outputs_as_json() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    let up = ws.run(&["up", "--env", "dev", "--yes", "--output", "json"]);
+    up.assert_success();
+    let document: serde_json::Value = serde_json::from_str(&up.stdout).unwrap();
+    let outputs = &document["outputs"];
+    assert!(
+        outputs["url"].as_str().unwrap().starts_with("http://"),
+        "{outputs}"
+    );
+    assert_eq!(outputs["database"]["port"], 5432);
+    assert!(outputs["cache"]["endpoint"].is_string(), "{outputs}");
+    assert!(outputs["repositories"]["ui"]
+        .as_str()
+        .unwrap()
+        .ends_with("/macro-ai-dev-ui"));
+
+    for columns in ["80", "120", "160"] {
+        let status = ws
+            .command(&["status", "--env", "dev"])
+            .env("COLUMNS", columns)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(status.stdout).unwrap();
+        let table = text.split("\nID ").nth(1).expect("a resource table");
+        let widest = table
+            .lines()
+            .map(|line| line.chars().count())
+            .max()
+            .unwrap();
+        let columns: usize = columns.parse().unwrap();
+        assert!(widest <= columns, "{widest} > {columns}:\n{table}");
+        assert!(table.contains("ok"), "{table}");
+    }
+    // --wide: whole ids.
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.state_dir().join("dev.json")).unwrap())
+            .unwrap();
+    let arn = state["resources"]["target-group-api"]["physical_id"]
+        .as_str()
+        .unwrap();
+    let wide = ws
+        .command(&["status", "--env", "dev", "--wide"])
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&wide.stdout).contains(arn));
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_a_command_quietly() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    up_dev(&ws);
+    for args in [
+        &["state", "show", "--env", "dev", "--output", "json"][..],
+        &["state", "show", "--env", "dev"][..],
+        &["plan", "--env", "dev", "--all"][..],
+    ] {
+        let mut child = ws
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one line, as `| head -1` does, then go away.
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!first.is_empty());
+    }
+}
