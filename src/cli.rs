@@ -134,6 +134,10 @@ pub struct RollbackArgs {
     /// The release to return to (default: the last one that became healthy)
     #[arg(long, value_name = "RELEASE")]
     pub to: Option<u64>,
+    /// With --to: return to a release that did not become healthy (failed, rolled back,
+    /// superseded or never observed)
+    #[arg(long)]
+    pub force: bool,
     /// Update the services and exit without waiting
     #[arg(long)]
     pub no_wait: bool,
@@ -141,20 +145,36 @@ pub struct RollbackArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
-    /// Store a value read from stdin under NAME in the API secret (e.g. OPENAI_API_KEY)
-    Set(SecretArgs),
+    /// Store a value read from stdin under NAME in the API secret (only keys a task reads,
+    /// e.g. OPENAI_API_KEY, unless --force)
+    Set(SecretSetArgs),
     /// Regenerate a generated value: API_KEY, COOKIE_ENCRYPTION_KEY or DB_PASSWORD
-    Rotate(SecretArgs),
+    Rotate(SecretRotateArgs),
     /// List the keys (not the values) of the environment's secrets
     List(EnvArg),
 }
 
 #[derive(Debug, Args)]
-pub struct SecretArgs {
+pub struct SecretSetArgs {
     #[command(flatten)]
     pub env: EnvArg,
     /// The key, e.g. OPENAI_API_KEY
     pub name: String,
+    /// Store a key that no task definition reads (nothing injects it until one does)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretRotateArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The generated value to regenerate: API_KEY, COOKIE_ENCRYPTION_KEY or DB_PASSWORD
+    pub name: String,
+    /// Then start a new deployment of the services that read it, so that running tasks pick
+    /// up the new value (without it they keep the old one until they restart)
+    #[arg(long)]
+    pub restart: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,13 @@ pub enum Error {
     Lock(Box<LockError>),
     #[error("internal error: the resource graph is invalid: {0}")]
     Graph(#[from] GraphError),
+    /// Nothing answers at the AWS endpoint.
+    #[error("environment {env}: cannot reach AWS at {endpoint}: {cause}")]
+    Unreachable {
+        env: String,
+        endpoint: String,
+        cause: String,
+    },
     #[error("environment {env}: {source}")]
     Aws {
         env: String,
@@ -94,6 +101,9 @@ impl Error {
             ),
             Error::Aws { source, .. } if source.operation.is_empty() => Some(
                 "set credentials the usual AWS way: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile, or `aws sso login`".into(),
+            ),
+            Error::Unreachable { .. } => Some(
+                "check --endpoint-url / AWS_ENDPOINT_URL (is the emulator or endpoint running?), the network and --region".into(),
             ),
             Error::ResourcesFailed { .. } => Some(
                 "fix the cause and run the same command again: finished resources are recorded, nothing is created twice".into(),

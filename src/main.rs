@@ -4,6 +4,15 @@ use clap::Parser;
 use macroctl::cli::Cli;
 use macroctl::{commands, exit};
 
+/// Whether the command line asks for JSON output (read before clap, which failed).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|arg| arg == "--output=json")
+        || args
+            .windows(2)
+            .any(|pair| pair[0] == "--output" && pair[1] == "json")
+}
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -14,6 +23,19 @@ fn main() {
             } else {
                 exit::SUCCESS
             };
+            // Under `--output json` a usage error is a document on stdout too, as every
+            // other error is.
+            if err.use_stderr() && json_requested() {
+                let document = commands::with_schema_version(serde_json::json!({
+                    "error": {
+                        "message": err.kind().to_string(),
+                        "detail": err.to_string().trim(),
+                        "hint": "see `macroctl --help`",
+                        "exit_code": code,
+                    }
+                }));
+                let _ = commands::write_stdout(&format!("{document}\n"));
+            }
             let _ = err.print();
             std::process::exit(code);
         }

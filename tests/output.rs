@@ -173,3 +173,68 @@ async fn a_closed_pipe_ends_a_command_quietly() {
         assert!(!first.is_empty());
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_endpoint_and_an_unknown_profile_are_one_clear_error() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    // A port nothing listens on (bound, then released).
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let run = ws
+        .command(&["plan", "--env", "dev"])
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach AWS at {endpoint}")) && stderr.contains("refused"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("error:").count(), 1, "one error: {stderr}");
+    assert!(!stderr.contains("DispatchFailure"), "no SDK dump: {stderr}");
+    // Found before any AWS call: the SDK's retries never start.
+    assert!(!stderr.contains("retrying"), "{stderr}");
+
+    let run = ws.run(&["plan", "--env", "dev", "--profile", "reall"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("AWS profile `reall` is not in"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn every_json_document_has_a_schema_version_even_a_usage_error() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    let usage = ws.run(&["plan", "--env", "dev", "--bogus", "--output", "json"]);
+    usage.assert_code(1);
+    let document: serde_json::Value = serde_json::from_str(&usage.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", usage.stdout));
+    assert_eq!(document["schema_version"], 1);
+    assert_eq!(document["error"]["exit_code"], 1);
+    assert!(document["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("--bogus"));
+    let refused = ws.run(&["plan", "--env", "nosuch", "--output", "json"]);
+    refused.assert_code(1);
+    let document: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(document["schema_version"], 1);
+    for args in [
+        &["releases", "--env", "dev", "--output", "json"][..],
+        &["state", "list", "--output", "json"][..],
+        &["plan", "--env", "dev", "--output", "json"][..],
+    ] {
+        let run = ws.run(args);
+        run.assert_success();
+        let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(document["schema_version"], 1, "{args:?}: {}", run.stdout);
+    }
+}

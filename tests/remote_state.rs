@@ -453,7 +453,8 @@ async fn local_state_moves_to_s3_and_back_with_its_serial_and_lineage() {
     assert_eq!(pulled["lineage"], local["lineage"]);
     let listed = fresh.run(&["state", "list", "--state-url", URL, "--output", "json"]);
     listed.assert_success();
-    assert_eq!(json(&listed)[0]["env"], "dev");
+    assert_eq!(json(&listed)["environments"][0]["env"], "dev");
+    assert_eq!(json(&listed)["environments"][0]["serial"], pulled["serial"]);
 
     // A live lock (renewed just now) holds runs off; `state unlock --lock-id` removes exactly it.
     let lock = serde_json::json!({

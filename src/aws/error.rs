@@ -279,6 +279,31 @@ impl StdError for AwsError {
     }
 }
 
+/// The messages of an error's causes, innermost last, without the SDK's wrappers' Debug
+/// output: `connection refused (os error 111)` rather than `DispatchFailure(...)`.
+pub fn root_causes(err: &(dyn StdError + 'static)) -> String {
+    let mut messages: Vec<String> = Vec::new();
+    let mut current = err.source();
+    while let Some(cause) = current {
+        let text = cause.to_string();
+        // Wrappers repeat what they wrap, or say only "io error" / "dispatch failure".
+        if !text.is_empty() && !messages.iter().any(|seen| seen.contains(&text)) {
+            messages.push(text);
+        }
+        current = cause.source();
+    }
+    let useful: Vec<&String> = messages
+        .iter()
+        .filter(|text| !matches!(text.as_str(), "io error" | "dispatch failure" | "other"))
+        .collect();
+    match useful.as_slice() {
+        [] => err.to_string(),
+        // The innermost two say what happened (e.g. "tcp connect error: Connection refused").
+        [.., outer, inner] => format!("{outer}: {inner}"),
+        [only] => only.to_string(),
+    }
+}
+
 /// Turns "AWS says it does not exist" into `Ok(None)`: how every kind's `find` reads.
 pub trait Found<T> {
     fn found(self) -> Result<Option<T>, AwsError>;
@@ -324,10 +349,11 @@ where
                 is_dispatch || unreadable,
             );
             let message = match (err.message(), is_dispatch) {
-                (_, true) => format!(
-                    "could not reach the AWS endpoint: {}",
-                    DisplayErrorContext(&err)
-                ),
+                (_, true) => {
+                    // The whole SDK context (a Debug dump) only at -vv.
+                    tracing::debug!("{operation}: {}", DisplayErrorContext(&err));
+                    format!("could not reach the AWS endpoint: {}", root_causes(&err))
+                }
                 (Some(message), false) => message.to_string(),
                 (None, false) => DisplayErrorContext(&err).to_string(),
             };

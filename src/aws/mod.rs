@@ -14,6 +14,7 @@
 mod calls;
 mod error;
 mod in_flight;
+pub mod preflight;
 
 pub use calls::{ApiCallCounter, ApiCalls};
 pub use error::{classify, AwsError, ErrorClass, Found, IntoAwsError};

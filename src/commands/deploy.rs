@@ -5,6 +5,7 @@ use super::{print_json, Context};
 use crate::cli::{DeployArgs, RollbackArgs};
 use crate::error::Error;
 use crate::exit;
+use crate::ops::image_ref;
 use crate::ops::release::{self, ReleaseError, RolloutResult};
 use crate::ops::Session;
 use crate::output::{Event, OutputFormat};
@@ -14,20 +15,9 @@ use std::collections::BTreeMap;
 pub async fn deploy(context: &Context, args: &DeployArgs) -> Result<i32, Error> {
     let mut images = BTreeMap::new();
     for pair in &args.images {
-        let Some((service, image)) = pair.split_once('=') else {
-            return Err(Error::Usage(format!(
-                "--image `{pair}`: expected SERVICE=IMAGE, e.g. api=123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-api:1.4.2"
-            )));
-        };
-        if image.is_empty() || image.contains(char::is_whitespace) {
-            return Err(Error::Usage(format!(
-                "--image `{pair}`: the image is empty or has spaces"
-            )));
-        }
-        if images
-            .insert(service.to_string(), image.to_string())
-            .is_some()
-        {
+        // Checked before the session opens: a bad reference costs no AWS call.
+        let (service, image) = image_ref::parse_image_flag(pair).map_err(Error::Usage)?;
+        if images.insert(service.clone(), image).is_some() {
             return Err(Error::Usage(format!(
                 "--image names service `{service}` twice"
             )));
@@ -70,7 +60,7 @@ pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<i32, Err
         Some(&context.command_line),
     )
     .await?;
-    let outcome = release::rollback(&mut session, args.to, !args.no_wait).await;
+    let outcome = release::rollback(&mut session, args.to, args.force, !args.no_wait).await;
     finish(context, &session, outcome)
 }
 

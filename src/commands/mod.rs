@@ -136,6 +136,7 @@ pub async fn run(cli: Cli) -> i32 {
             );
             if context.format == OutputFormat::Json && !reported {
                 let document = serde_json::json!({
+                    "schema_version": JSON_SCHEMA_VERSION,
                     "error": {
                         "message": err.to_string(),
                         "hint": err.hint(),
@@ -160,11 +161,33 @@ fn command_line() -> String {
         .join(" ")
 }
 
-/// Prints a JSON document on stdout.
+/// The version of every command's JSON document (and error document): bumped when a field
+/// is renamed or removed; fields may be added without it.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// Prints a JSON document on stdout, with its `schema_version` first.
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
-    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    let value = serde_json::to_value(value).map_err(std::io::Error::other)?;
+    let text =
+        serde_json::to_string_pretty(&with_schema_version(value)).map_err(std::io::Error::other)?;
     outln!("{text}");
     Ok(())
+}
+
+/// `value` with `schema_version` (an object's own, if it has one, is kept).
+pub fn with_schema_version(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(fields) if fields.contains_key("schema_version") => {
+            serde_json::Value::Object(fields)
+        }
+        serde_json::Value::Object(fields) => {
+            let mut versioned = serde_json::Map::new();
+            versioned.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
+            versioned.extend(fields);
+            serde_json::Value::Object(versioned)
+        }
+        other => other,
+    }
 }
 
 /// Writes `text` to stdout and flushes it. A closed pipe is [`Error::Output`] of kind

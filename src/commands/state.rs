@@ -162,9 +162,9 @@ pub async fn list(context: &Context) -> Result<i32, Error> {
     for env in envs {
         let store = store(context, &backend, &env);
         let (serial, resources) = match store.load() {
-            Ok(Some(state)) => (state.serial.to_string(), state.resources.len().to_string()),
+            Ok(Some(state)) => (Some(state.serial), Some(state.resources.len())),
             Ok(None) => continue,
-            Err(_) => ("corrupt".into(), "-".into()),
+            Err(_) => (None, None),
         };
         let holder = match &backend {
             Backend::Local => lock::holder(dir, &env)?.map(|holder| holder.to_string()),
@@ -174,16 +174,17 @@ pub async fn list(context: &Context) -> Result<i32, Error> {
         };
         rows.push(vec![
             env.clone(),
-            serial.clone(),
-            resources.clone(),
+            serial.map_or_else(|| "corrupt".into(), |serial| serial.to_string()),
+            resources.map_or_else(|| "-".into(), |count| count.to_string()),
             holder.clone().unwrap_or_else(|| "-".into()),
         ]);
         documents.push(serde_json::json!({
-            "env": env, "serial": serial, "resources": resources, "locked_by": holder,
+            "env": env, "serial": serial, "resources": resources, "corrupt": serial.is_none(),
+            "locked_by": holder,
         }));
     }
     match context.format {
-        OutputFormat::Json => print_json(&documents)?,
+        OutputFormat::Json => print_json(&serde_json::json!({ "environments": documents }))?,
         OutputFormat::Text => out!(
             "{}",
             render::table(&["ENV", "SERIAL", "RESOURCES", "LOCKED BY"], &rows)

@@ -73,7 +73,10 @@ fn text(report: &StatusReport, wide: bool) -> String {
                         "{}/{}/{}",
                         service.running, service.pending, service.desired
                     ),
-                    service.revision.clone().unwrap_or_default(),
+                    service
+                        .revision
+                        .map(|revision| revision.to_string())
+                        .unwrap_or_default(),
                     // SERVICE, RUN/PEND/DESIRED, REVISION and ROLLOUT take about 50 columns.
                     if wide {
                         service.image.clone().unwrap_or_default()

@@ -253,6 +253,30 @@ fn already_reported(env: &str, summary: &RunSummary<ResourceError>) -> Error {
 
 /// Turns a failed read into an error, after showing each failure on stderr.
 pub fn failed(session: &Session<'_>, summary: &RunSummary<ResourceError>) -> Error {
+    // AWS could not be reached at all: one error, not one per resource.
+    let failures = summary.failed();
+    let unreachable: Vec<&crate::aws::AwsError> = (failures.iter())
+        .filter_map(|(_, error)| match &error.source {
+            crate::ops::engine::NodeFailure::Aws(aws) if aws.is_dispatch => Some(aws),
+            _ => None,
+        })
+        .collect();
+    if let (Some(first), true) = (unreachable.first(), unreachable.len() == failures.len()) {
+        return Error::Unreachable {
+            env: session.env.name.clone(),
+            endpoint: session
+                .settings
+                .aws
+                .endpoint_url
+                .clone()
+                .unwrap_or_else(|| format!("the {} endpoints", session.aws.region)),
+            cause: format!(
+                "{} ({} resource(s) could not be read)",
+                first,
+                failures.len()
+            ),
+        };
+    }
     for (_, error) in summary.failed() {
         session.reporter.report(Event::Warning {
             message: error.to_string(),

@@ -7,6 +7,7 @@
 //! the VPC, valid Fargate sizes, ...) collecting all problems at once.
 
 mod locate;
+mod regions;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -127,16 +127,9 @@ pub(super) fn validate(
     }
 }
 
+/// A known AWS region name (see `regions`): shape alone would let `us-esat-1` through.
 fn is_region(s: &str) -> bool {
-    // e.g. us-east-1, ap-southeast-2, us-gov-west-1
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
+    super::regions::is_known(s)
 }
 
 /// Returns the effective region.
@@ -168,13 +161,7 @@ fn check_environment(
         );
     }
     if !is_region(&env.region) {
-        p.push(
-            "environment.region",
-            format!(
-                "{:?} is not an AWS region name like \"us-east-1\"",
-                env.region
-            ),
-        );
+        p.push("environment.region", super::regions::problem(&env.region));
     }
     for (k, v) in &env.tags {
         let key = join("environment.tags", k);
@@ -196,10 +183,7 @@ fn check_environment(
     }
     match region_override {
         Some(r) if !is_region(r) => {
-            p.push(
-                "--region",
-                format!("{r:?} is not an AWS region name like \"us-east-1\""),
-            );
+            p.push("--region", super::regions::problem(r));
             r.to_string()
         }
         Some(r) => r.to_string(),
@@ -240,9 +224,11 @@ fn check_network(p: &mut Problems, n: &RawNetwork, region: &str) -> Option<Netwo
     }
     for (i, az) in azs.iter().enumerate() {
         let key = format!("network.availability_zones[{i}]");
-        let suffix_ok = az
-            .strip_prefix(region)
-            .is_some_and(|s| s.len() == 1 && s.bytes().all(|b| b.is_ascii_lowercase()));
+        // An unknown region is reported once, not again for every zone.
+        let suffix_ok = !is_region(region)
+            || az
+                .strip_prefix(region)
+                .is_some_and(|s| s.len() == 1 && s.bytes().all(|b| b.is_ascii_lowercase()));
         if !suffix_ok {
             p.push(
                 &key,

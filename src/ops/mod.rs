@@ -9,6 +9,7 @@ pub mod converge;
 pub mod destroy;
 pub mod drift;
 pub mod engine;
+pub mod image_ref;
 pub mod import;
 mod recorder;
 pub mod release;
@@ -88,6 +89,7 @@ impl<'r> Session<'r> {
         lock_command: Option<&str>,
     ) -> Result<Session<'r>, Error> {
         let env = load_environment(settings, env_name)?;
+        preflight(settings, &env.name)?;
         let aws_error = |source| Error::Aws {
             env: env.name.clone(),
             source,
@@ -197,6 +199,25 @@ pub async fn open_aws(
     let aws = AwsClients::load(&settings.aws, region, settings.parallelism).await?;
     aws.check_credentials().await?;
     Ok(aws)
+}
+
+/// What can be checked before the first AWS call, for `env`: the `--profile` exists, and the
+/// endpoint override answers (a few short tries), so a typo is one clear error at once.
+pub fn preflight(settings: &Settings, env: &str) -> Result<(), Error> {
+    if let Some(profile) = &settings.aws.profile {
+        crate::aws::preflight::check_profile(profile).map_err(|message| Error::Refused {
+            message: format!("environment {env}: {message}"),
+            hint: "pass an existing --profile (or AWS_PROFILE), or create it with `aws configure --profile NAME`".into(),
+        })?;
+    }
+    if let Some(endpoint) = &settings.aws.endpoint_url {
+        crate::aws::preflight::probe_endpoint(endpoint).map_err(|cause| Error::Unreachable {
+            env: env.to_string(),
+            endpoint: endpoint.clone(),
+            cause,
+        })?;
+    }
+    Ok(())
 }
 
 /// Refuses a state bucket that is missing, unversioned or unencrypted, naming the fix.

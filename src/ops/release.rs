@@ -45,10 +45,83 @@ pub fn cluster_name(session: &Session<'_>) -> String {
     format!("{}-{}", session.env.stack, session.env.name)
 }
 
-/// `user@host`, as the lock records them.
-fn who() -> String {
-    let me = crate::state::lock::LockInfo::current("");
-    format!("{}@{}", me.user, me.host)
+/// What ECS's deployments say about `release` now: `Some` once its rollout has ended — every
+/// service's PRIMARY deployment is the release's task definition, COMPLETED and alone
+/// (healthy), or a deployment of it FAILED (rolled back when ECS has since made another task
+/// definition PRIMARY, failed otherwise).
+fn observed(
+    release: &Release,
+    running: &BTreeMap<String, Service>,
+) -> Option<(Outcome, Option<String>)> {
+    use aws_sdk_ecs::types::DeploymentRolloutState as Rollout;
+    let mut completed = !release.services.is_empty();
+    for (service, entry) in &release.services {
+        let live = running.get(service)?;
+        let expected = Some(entry.task_definition.as_str());
+        let primary = live
+            .deployments()
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"));
+        let failed = live.deployments().iter().find(|d| {
+            d.task_definition() == expected && d.rollout_state() == Some(&Rollout::Failed)
+        });
+        if let Some(failed) = failed {
+            let reason = format!(
+                "{service}: {}",
+                failed
+                    .rollout_state_reason()
+                    .unwrap_or("the deployment failed")
+            );
+            let moved_on = primary.is_some_and(|p| p.task_definition() != expected);
+            let outcome = if moved_on {
+                Outcome::RolledBack
+            } else {
+                Outcome::Failed
+            };
+            return Some((outcome, Some(reason)));
+        }
+        completed &= primary.is_some_and(|p| {
+            p.task_definition() == expected && p.rollout_state() == Some(&Rollout::Completed)
+        }) && active_deployments(live) == 1;
+    }
+    completed.then_some((Outcome::Healthy, None))
+}
+
+/// Bookkeeping for a release left `in-progress` (made by `up`, by `deploy --no-wait`, or by a
+/// wait that gave up): when `running` shows its rollout has ended, the outcome is recorded.
+///
+/// Only commands holding the lock record it (`deploy`, `rollback`, `up`, each of which reads
+/// the services anyway); `status` and `releases` hold no lock and never write state, so a
+/// release they see finish is recorded by the next of those commands. Only the latest release
+/// can be in progress: recording a release marks the unfinished ones before it superseded.
+fn settle_latest(
+    session: &mut Session<'_>,
+    running: &BTreeMap<String, Service>,
+) -> Result<(), StateError> {
+    if session.lock.is_none() {
+        return Ok(());
+    }
+    let Some(latest) = session.state.releases.last_mut() else {
+        return Ok(());
+    };
+    if latest.outcome != Outcome::InProgress {
+        return Ok(());
+    }
+    let Some((outcome, reason)) = observed(latest, running) else {
+        return Ok(());
+    };
+    latest.outcome = outcome;
+    latest.reason = reason.or(latest.reason.take());
+    latest.finished_at = Some(now_rfc3339());
+    session.reporter.report(Event::Info {
+        message: format!(
+            "release {} (made by `{}`) finished its rollout since: recorded as {}",
+            latest.id,
+            latest.command,
+            outcome.as_str()
+        ),
+    });
+    session.store.save(&mut session.state)
 }
 
 /// The services as ECS runs them now.
@@ -249,6 +322,7 @@ pub async fn deploy(
         }
     }
     let running = describe_services(session).await?;
+    settle_latest(session, &running)?;
     let mut services = BTreeMap::new();
     let mut changed = Vec::new();
     for service in SERVICES {
@@ -279,7 +353,7 @@ pub async fn deploy(
     let release = Release {
         id: session.state.releases.next_id(),
         created_at: now_rfc3339(),
-        created_by: who(),
+        created_by: crate::state::release::created_by(),
         command: "deploy".into(),
         services,
         outcome: Outcome::InProgress,
@@ -301,11 +375,16 @@ pub async fn deploy(
 }
 
 /// `rollback`: every service back to `to`, or to the last healthy release before the latest.
+/// `--to` a release that did not become healthy is refused unless `force`.
 pub async fn rollback(
     session: &mut Session<'_>,
     to: Option<u64>,
+    force: bool,
     wait: bool,
 ) -> Result<(Release, RolloutResult), ReleaseError> {
+    // Read first: the outcomes the target is chosen by may have settled since.
+    let running = describe_services(session).await?;
+    settle_latest(session, &running)?;
     let history = &session.state.releases;
     let target = match to {
         Some(id) => history.iter().find(|release| release.id == id).cloned().ok_or_else(|| {
@@ -322,7 +401,20 @@ pub async fn rollback(
             ))
         })?,
     };
-    let running = describe_services(session).await?;
+    if to.is_some() && target.outcome != Outcome::Healthy && !force {
+        let why = target
+            .reason
+            .as_deref()
+            .map(|reason| format!(" ({reason})"))
+            .unwrap_or_default();
+        return Err(ReleaseError::Invalid(format!(
+            "environment {}: release {} is {}{why}, not healthy: rolling back onto it may not leave the services healthy; choose a healthy release (`macroctl releases --env {}`), or pass --force to return to it anyway",
+            session.env.name,
+            target.id,
+            target.outcome.as_str(),
+            session.env.name
+        )));
+    }
     let mut changed = Vec::new();
     for (service, wanted) in &target.services {
         let current = running
@@ -336,7 +428,7 @@ pub async fn rollback(
     let release = Release {
         id: session.state.releases.next_id(),
         created_at: now_rfc3339(),
-        created_by: who(),
+        created_by: crate::state::release::created_by(),
         command: "rollback".into(),
         services: target.services.clone(),
         outcome: Outcome::InProgress,
@@ -580,7 +672,7 @@ pub async fn adopt_running(
     Ok(Some(Release {
         id: 1,
         created_at: now.clone(),
-        created_by: who(),
+        created_by: crate::state::release::created_by(),
         command: "adopt".into(),
         services,
         outcome: if settled {
@@ -602,6 +694,7 @@ pub async fn record_up(session: &mut Session<'_>) -> Result<Option<Release>, Rel
     if running.is_empty() {
         return Ok(None);
     }
+    settle_latest(session, &running)?;
     let mut services = BTreeMap::new();
     for (service, live) in &running {
         let task_definition = live.task_definition().unwrap_or_default().to_string();
@@ -635,7 +728,7 @@ pub async fn record_up(session: &mut Session<'_>) -> Result<Option<Release>, Rel
     let release = Release {
         id: session.state.releases.next_id(),
         created_at: now_rfc3339(),
-        created_by: who(),
+        created_by: crate::state::release::created_by(),
         command: "up".into(),
         services,
         outcome: Outcome::InProgress,

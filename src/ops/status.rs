@@ -51,7 +51,7 @@ pub struct ServiceStatus {
     pub running: i32,
     pub pending: i32,
     pub task_definition: String,
-    pub revision: Option<String>,
+    pub revision: Option<u64>,
     pub image: Option<String>,
     pub rollout_state: Option<String>,
     pub deployments: usize,
@@ -253,7 +253,10 @@ async fn services(session: &Session<'_>, problems: &mut Vec<String>) -> Vec<Serv
                 })
             });
         out.push(ServiceStatus {
-            revision: task_definition.rsplit(':').next().map(str::to_string),
+            revision: task_definition
+                .rsplit(':')
+                .next()
+                .and_then(|revision| revision.parse().ok()),
             name,
             desired: service.desired_count(),
             running: service.running_count(),

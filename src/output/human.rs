@@ -19,6 +19,25 @@ struct Live {
     bars: RefCell<HashMap<String, ProgressBar>>,
 }
 
+impl Live {
+    /// The spinner line of resource `id`, made on first use.
+    fn bar(&self, id: &str, kind: &str) -> ProgressBar {
+        let mut bars = self.bars.borrow_mut();
+        if let Some(bar) = bars.get(id) {
+            return bar.clone();
+        }
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix} {wide_msg} {elapsed:>5}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(format!("{id} ({kind})"));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bars.insert(id.to_string(), bar.clone());
+        bar
+    }
+}
+
 impl HumanReporter {
     pub fn new(live: bool) -> Self {
         let live = live.then(|| Live {
@@ -85,20 +104,12 @@ impl Reporter for HumanReporter {
         };
         match &event {
             Event::NodeStarted { id, kind, action } => {
-                let bar = live.multi.add(ProgressBar::new_spinner());
-                bar.set_style(
-                    ProgressStyle::with_template("{spinner} {prefix} {wide_msg} {elapsed:>5}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
-                bar.set_prefix(format!("{id} ({kind})"));
-                bar.set_message(format!("{action}…"));
-                bar.enable_steady_tick(Duration::from_millis(120));
-                live.bars.borrow_mut().insert(id.clone(), bar);
+                live.bar(id, kind).set_message(format!("{action}…"));
             }
-            Event::NodeWaiting { id, message, .. } => {
-                if let Some(bar) = live.bars.borrow().get(id) {
-                    bar.set_message(message.clone());
-                }
+            // A wait of something no run started here (a service's rollout during `deploy`)
+            // gets its own line too.
+            Event::NodeWaiting { id, kind, message } => {
+                live.bar(id, kind).set_message(message.clone());
             }
             Event::NodeFinished { id, .. }
             | Event::NodeFailed { id, .. }

@@ -3,7 +3,8 @@
 //! A release names, for every service, the image and the task definition it runs. Its outcome
 //! is what makes `rollback` trustworthy: it returns to the last release that actually became
 //! healthy, not blindly to the previous revision. History lives in the environment's state
-//! file, next to the resources, and holds no secret.
+//! file, next to the resources, and holds no secret. Who made a release is always a name a
+//! person can follow up on (never `unknown@host`), even from cron jobs and containers.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -119,6 +120,78 @@ impl ReleaseHistory for Vec<Release> {
     }
 }
 
+/// `user@host` for `created_by`: the host as the lock records it; the user from `$USER` or
+/// `$LOGNAME`, else the OS user database (a container or cron job often sets neither), else
+/// `uid N`, so that a release never reads `unknown@host`.
+pub fn created_by() -> String {
+    let host = crate::state::lock::LockInfo::current("").host;
+    format!("{}@{host}", user_name())
+}
+
+fn user_name() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .map(|name| name.trim().to_string())
+        .find(|name| !name.is_empty())
+        .or_else(os_user_name)
+        .unwrap_or_else(|| {
+            #[cfg(unix)]
+            {
+                // SAFETY: getuid has no preconditions and cannot fail.
+                format!("uid {}", unsafe { libc::getuid() })
+            }
+            #[cfg(not(unix))]
+            {
+                "unknown".to_string()
+            }
+        })
+}
+
+/// The name of the real uid in the OS user database (`getpwuid_r`), when it has one.
+#[cfg(unix)]
+fn os_user_name() -> Option<String> {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut size = 1024usize;
+    while size <= 1 << 20 {
+        let mut buf = vec![0u8; size];
+        // SAFETY: a zeroed passwd is a valid out-parameter; getpwuid_r writes the strings it
+        // points to into `buf` (valid for `buf.len()` bytes) and sets `result` to `&pwd` on
+        // success or to null when the uid has no entry.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        if rc == libc::ERANGE {
+            size *= 4;
+            continue;
+        }
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name is a NUL-terminated string inside `buf`, alive here.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }
+            .to_string_lossy()
+            .trim()
+            .to_string();
+        return Some(name).filter(|name| !name.is_empty());
+    }
+    None
+}
+
+#[cfg(not(unix))]
+fn os_user_name() -> Option<String> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +243,14 @@ mod tests {
         assert_eq!(failed.rollback_target().map(|r| r.id), None);
         let single = vec![release(1, "a:1", Outcome::Healthy)];
         assert!(single.rollback_target().is_none());
+    }
+
+    #[test]
+    fn created_by_names_a_user_even_without_user_variables() {
+        let who = created_by();
+        assert!(!who.starts_with("unknown@") && who.contains('@'), "{who}");
+        #[cfg(unix)]
+        assert!(os_user_name().is_some() || user_name().starts_with("uid "));
     }
 
     #[test]

@@ -74,6 +74,7 @@ impl Converger<'_> {
                 Err(err) => err,
             };
             if self.wait_out(node, &err, &mut retries).await? {
+                unknown_outcomes = 0; // AWS answered: a run of lost answers has ended
                 continue;
             }
             match err.class() {

@@ -232,6 +232,8 @@ impl<'a> Converger<'a> {
                 Err(err) => err,
             };
             if self.wait_out(node, &err, &mut retries).await? {
+                // AWS answered: a run of lost answers has ended.
+                unknown_outcomes = 0;
                 continue;
             }
             match err.class() {
@@ -246,6 +248,7 @@ impl<'a> Converger<'a> {
                         None => return Err(err.into()),
                     }
                 }
+                // Five lost answers in a row: AWS is not answering this call, say so.
                 ErrorClass::Unknown if unknown_outcomes < 5 => {
                     unknown_outcomes += 1;
                     let within = match safety {
@@ -457,6 +460,7 @@ impl<'a> Converger<'a> {
                 Err(err) => err,
             };
             if self.wait_out(node, &err, &mut retries).await? {
+                unknown_outcomes = 0;
                 continue;
             }
             // Tagging is idempotent: an unknown outcome is simply repeated.

@@ -1,0 +1,186 @@
+//! The JSON each command prints is a contract: its shape (every key path and the type of its
+//! value) is checked against files in `tests/snapshots/`, so a renamed, removed or retyped
+//! field cannot slip through unnoticed. A plan's text is checked the same way, with ids and
+//! times filtered out. After an intended change, regenerate them with
+//! `MACROCTL_UPDATE_SNAPSHOTS=1 cargo test --test snapshots` and review the diff.
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use support::{Emulator, RunOutput, Workspace};
+
+/// Maps whose keys are data, not fields (operation names, service names).
+const DYNAMIC_MAPS: &[&str] = &[
+    "api_calls.by_operation",
+    "api_calls.retried",
+    "outputs.repositories",
+    "releases[].services",
+    "services",
+];
+
+fn shape(value: &serde_json::Value, path: &str, lines: &mut BTreeSet<String>) {
+    use serde_json::Value;
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    lines.insert(format!(
+        "{}: {kind}",
+        if path.is_empty() { "." } else { path }
+    ));
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                shape(item, &format!("{path}[]"), lines);
+            }
+        }
+        Value::Object(fields) => {
+            let dynamic = DYNAMIC_MAPS.contains(&path);
+            for (key, item) in fields {
+                let key = if dynamic { "*" } else { key.as_str() };
+                let child = if path.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{path}.{key}")
+                };
+                shape(item, &child, lines);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Ids, hashes and times replaced, so a snapshot of text holds across runs.
+fn filtered(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let words: Vec<String> = line
+            .split(' ')
+            .map(|word| {
+                let has_digit = word.chars().any(|c| c.is_ascii_digit());
+                let id_like = word.contains("arn:")
+                    || [
+                        "vpc-",
+                        "subnet-",
+                        "sg-",
+                        "igw-",
+                        "rtb-",
+                        "rtbassoc-",
+                        "nat-",
+                        "eipalloc-",
+                    ]
+                    .iter()
+                    .any(|prefix| word.starts_with(prefix));
+                if id_like && has_digit {
+                    "<id>".to_string()
+                } else if word.len() >= 20 && word.contains('T') && word.ends_with('Z') {
+                    "<time>".to_string()
+                } else {
+                    word.to_string()
+                }
+            })
+            .collect();
+        out.push_str(words.join(" ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Compares `actual` with `tests/snapshots/<name>`, or writes it with
+/// `MACROCTL_UPDATE_SNAPSHOTS=1`.
+fn check(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("MACROCTL_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}; run with MACROCTL_UPDATE_SNAPSHOTS=1 to write it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        expected,
+        actual,
+        "{name} changed; if that is intended, rerun with MACROCTL_UPDATE_SNAPSHOTS=1 and review the diff"
+    );
+}
+
+fn json_shape(name: &str, run: &RunOutput) {
+    let document: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {}", run.stdout));
+    let mut lines = BTreeSet::new();
+    shape(&document, "", &mut lines);
+    let mut text = lines.into_iter().collect::<Vec<_>>().join("\n");
+    text.push('\n');
+    check(&format!("{name}.shape"), &text);
+}
+
+#[tokio::test]
+async fn each_commands_json_keeps_its_shape_and_the_plan_its_text() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    let json = ["--output", "json"];
+    let with_json = |args: &[&str]| -> RunOutput {
+        let mut all = args.to_vec();
+        all.extend(json);
+        ws.run(&all)
+    };
+
+    let up = with_json(&["up", "--env", "dev", "--yes"]);
+    up.assert_success();
+    json_shape("up", &up);
+    let status = with_json(&["status", "--env", "dev"]);
+    status.assert_success();
+    json_shape("status", &status);
+    let image = "api=123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-dev-api:2.0.0";
+    let deploy = with_json(&["deploy", "--env", "dev", "--image", image, "--no-wait"]);
+    deploy.assert_success();
+    json_shape("deploy", &deploy);
+    let rollback = with_json(&[
+        "rollback",
+        "--env",
+        "dev",
+        "--to",
+        "1",
+        "--no-wait",
+        "--force",
+    ]);
+    rollback.assert_success();
+    json_shape("rollback", &rollback);
+    let releases = with_json(&["releases", "--env", "dev"]);
+    releases.assert_success();
+    json_shape("releases", &releases);
+    let error = with_json(&["plan", "--env", "nosuch"]);
+    error.assert_code(1);
+    json_shape("error", &error);
+
+    // The text of a plan with changes.
+    ws.edit_env("dev", |text| {
+        text.replacen("retention_days = 7", "retention_days = 14", 1)
+            .replace(
+                "circuit_breaker_rollback = true",
+                "circuit_breaker_rollback = false",
+            )
+    });
+    let plan = ws
+        .command(&["plan", "--env", "dev"])
+        .env("COLUMNS", "120")
+        .output()
+        .unwrap();
+    assert!(plan.status.success());
+    check(
+        "plan.txt",
+        &filtered(&String::from_utf8_lossy(&plan.stdout)),
+    );
+    let plan = with_json(&["plan", "--env", "dev"]);
+    plan.assert_success();
+    json_shape("plan", &plan);
+}
