@@ -238,3 +238,38 @@ async fn every_json_document_has_a_schema_version_even_a_usage_error() {
         assert_eq!(document["schema_version"], 1, "{args:?}: {}", run.stdout);
     }
 }
+
+#[tokio::test]
+async fn a_service_on_another_revision_is_planned_as_the_images_it_means() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    up_dev(&ws);
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-dev-api:2.0.0";
+    ws.run(&[
+        "deploy",
+        "--env",
+        "dev",
+        "--image",
+        &format!("api={image}"),
+        "--no-wait",
+    ])
+    .assert_success();
+    // Someone puts the service back on revision 1 by hand.
+    let ecs = emulator.ecs().await;
+    ecs.update_service()
+        .cluster("macro-ai-dev")
+        .service("api")
+        .task_definition("macro-ai-dev-api:1")
+        .send()
+        .await
+        .unwrap();
+    let plan = ws.run(&["plan", "--env", "dev"]);
+    plan.assert_success();
+    assert!(
+        plan.stdout.contains(&format!(
+            "→ image of api: 123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-dev-api:latest → {image}"
+        )),
+        "{}",
+        plan.stdout
+    );
+}

@@ -62,22 +62,37 @@ fn filtered(text: &str) -> String {
             .split(' ')
             .map(|word| {
                 let has_digit = word.chars().any(|c| c.is_ascii_digit());
-                let id_like = word.contains("arn:")
-                    || [
-                        "vpc-",
-                        "subnet-",
-                        "sg-",
-                        "igw-",
-                        "rtb-",
-                        "rtbassoc-",
-                        "nat-",
-                        "eipalloc-",
-                    ]
-                    .iter()
-                    .any(|prefix| word.starts_with(prefix));
-                if id_like && has_digit {
+                let id_like = [
+                    "vpc-",
+                    "subnet-",
+                    "sg-",
+                    "igw-",
+                    "rtb-",
+                    "rtbassoc-",
+                    "nat-",
+                    "eipalloc-",
+                ]
+                .iter()
+                .any(|prefix| word.starts_with(prefix));
+                // A run of 8 or more hex digits, letters and digits mixed: an id's tail (an
+                // account id, all digits, is not).
+                let hex_run = word.split(|c: char| !c.is_ascii_hexdigit()).any(|run| {
+                    run.len() >= 8
+                        && run.chars().any(|c| c.is_ascii_digit())
+                        && run.chars().any(|c| c.is_ascii_alphabetic())
+                });
+                if word.contains("arn:") || (id_like && has_digit) || hex_run {
                     "<id>".to_string()
-                } else if word.len() >= 20 && word.contains('T') && word.ends_with('Z') {
+                } else if word.contains(".cache.amazonaws.com") {
+                    "<cache-endpoint>".to_string()
+                } else if word.contains("ecs-svc/") {
+                    "<deployment>".to_string()
+                } else if word.contains('@') {
+                    "<user@host>".to_string()
+                } else if word.len() >= 20
+                    && word.contains('T')
+                    && word.trim_end_matches([':', ',', ')']).ends_with('Z')
+                {
                     "<time>".to_string()
                 } else {
                     word.to_string()
@@ -183,4 +198,39 @@ async fn each_commands_json_keeps_its_shape_and_the_plan_its_text() {
     let plan = with_json(&["plan", "--env", "dev"]);
     plan.assert_success();
     json_shape("plan", &plan);
+
+    // The text of the other commands people read most.
+    let text = |args: &[&str]| -> String {
+        let run = ws.command(args).env("COLUMNS", "120").output().unwrap();
+        let mut text = String::from_utf8_lossy(&run.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&run.stderr));
+        filtered(&text.replace(&ws.path().display().to_string(), "<workspace>"))
+    };
+    let serial = |text: String| -> String {
+        // The state's serial counts saves: not part of what the text looks like.
+        text.lines()
+            .map(|line| match line.find("state serial ") {
+                Some(at) => {
+                    let rest = &line[at + "state serial ".len()..];
+                    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                    format!("{}state serial <n>{}", &line[..at], &rest[digits..])
+                }
+                None => line.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    // Its BY column is as wide as `user@host`, which differs per machine: spacing not checked.
+    let releases: String = text(&["releases", "--env", "dev"])
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" ") + "\n")
+        .collect();
+    check("releases.txt", &releases);
+    check("status.txt", &serial(text(&["status", "--env", "dev"])));
+    check("error-unknown-env.txt", &text(&["plan", "--env", "nosuch"]));
+    check(
+        "error-usage.txt",
+        &text(&["plan", "--env", "dev", "--bogus"]),
+    );
 }

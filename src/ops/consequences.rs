@@ -50,6 +50,9 @@ pub fn of(
                     .iter()
                     .any(|change| REDEPLOYING_SERVICE_FIELDS.contains(&change.field.as_str())) =>
         {
+            if let Some(change) = changes.iter().find(|c| c.field == "task_definition") {
+                said.push(images_of(session, &spec.name, change));
+            }
             said.push(format!(
                 "restarts service {} (a new deployment replaces its tasks)",
                 spec.name
@@ -85,6 +88,39 @@ pub fn unapplied(node: &Node<Resource>, live: Option<&Live>) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// A change of the task definition a service runs, as the images it means: from the release
+/// history, which names each revision's image; a revision no release names was registered
+/// outside macroctl.
+fn images_of(session: &Session<'_>, service: &str, change: &FieldChange) -> String {
+    let image = |arn: &str| -> String {
+        if arn == crate::resources::UNKNOWN {
+            return "the revision this run registers".into();
+        }
+        session
+            .state
+            .releases
+            .iter()
+            .rev()
+            .filter_map(|release| release.services.get(service))
+            // By family:revision: ECS may name it by ARN or, given it so, by short name.
+            .find(|running| short_revision(&running.task_definition) == short_revision(arn))
+            .map_or_else(
+                || format!("{} (not registered by macroctl)", short_revision(arn)),
+                |running| running.image.clone(),
+            )
+    };
+    format!(
+        "image of {service}: {} → {}",
+        image(&change.old),
+        image(&change.new)
+    )
+}
+
+/// `macro-ai-dev-api:12` of a task definition ARN.
+fn short_revision(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// The services whose task definition is `node`.
