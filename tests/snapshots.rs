@@ -177,6 +177,14 @@ async fn each_commands_json_keeps_its_shape_and_the_plan_its_text() {
     error.assert_code(1);
     json_shape("error", &error);
 
+    // A converged `up` says so, and where the application is.
+    let up = ws
+        .command(&["up", "--env", "dev", "--yes"])
+        .output()
+        .unwrap();
+    assert!(up.status.success());
+    check("up.txt", &filtered(&String::from_utf8_lossy(&up.stdout)));
+
     // The text of a plan with changes.
     ws.edit_env("dev", |text| {
         text.replacen("retention_days = 7", "retention_days = 14", 1)

@@ -47,6 +47,8 @@ impl AwsError {
         }
     }
 
+    /// No credentials: the SDK's words, and where the AWS CLI's chain looked (environment
+    /// variables, the two files, SSO, instance metadata).
     pub fn credentials(err: &(dyn StdError + 'static)) -> Self {
         let mut message = format!("could not load AWS credentials: {err}");
         let mut source = err.source();
@@ -54,6 +56,14 @@ impl AwsError {
             message.push_str(&format!(": {cause}"));
             source = cause.source();
         }
+        let file = |var: &str, default: &str| {
+            std::env::var(var).unwrap_or_else(|_| format!("~/{default}"))
+        };
+        message.push_str(&format!(
+            " (looked at AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, {} and {}, SSO and instance metadata)",
+            file("AWS_CONFIG_FILE", ".aws/config"),
+            file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
+        ));
         Self::configuration(message)
     }
 
@@ -355,7 +365,12 @@ where
                     format!("could not reach the AWS endpoint: {}", root_causes(&err))
                 }
                 (Some(message), false) => message.to_string(),
-                (None, false) => DisplayErrorContext(&err).to_string(),
+                // No message from AWS (an answer the SDK could not read): the causes in words,
+                // the SDK's Debug context only at -vv.
+                (None, false) => {
+                    tracing::debug!("{operation}: {}", DisplayErrorContext(&err));
+                    root_causes(&err)
+                }
             };
             AwsError {
                 operation: operation.to_string(),
