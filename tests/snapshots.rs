@@ -241,4 +241,35 @@ async fn each_commands_json_keeps_its_shape_and_the_plan_its_text() {
         "error-usage.txt",
         &text(&["plan", "--env", "dev", "--bogus"]),
     );
+    let image = "api=123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-dev-api:3.0.0";
+    let deploy = ws
+        .command(&["deploy", "--env", "dev", "--image", image, "--no-wait"])
+        .output()
+        .unwrap();
+    assert!(deploy.status.success());
+    check(
+        "deploy.txt",
+        &filtered(&String::from_utf8_lossy(&deploy.stdout)),
+    );
+    let rollback = ws
+        .command(&[
+            "rollback",
+            "--env",
+            "dev",
+            "--to",
+            "2",
+            "--no-wait",
+            "--force",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        rollback.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rollback.stderr)
+    );
+    check(
+        "rollback.txt",
+        &filtered(&String::from_utf8_lossy(&rollback.stdout)),
+    );
 }
