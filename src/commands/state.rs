@@ -32,17 +32,12 @@ async fn backend(context: &Context, env: Option<&str>) -> Result<Backend, Error>
     let settings = &context.settings;
     // The environment file may not exist where state is only inspected: then it has no say.
     let environment = env.and_then(|env| ops::load_environment(settings, env).ok());
-    let url = settings
-        .state_url
-        .clone()
-        .or_else(|| environment.as_ref().and_then(|env| env.state_url.clone()));
-    let Some(url) = url else {
+    let file_url = environment
+        .as_ref()
+        .and_then(|env| env.state_url.as_deref());
+    let Some(location) = ops::state_location(settings, file_url)? else {
         return Ok(Backend::Local);
     };
-    let location = crate::state::url::parse(&url).map_err(|err| Error::Refused {
-        message: err.to_string(),
-        hint: "fix --state-url / MACROCTL_STATE_URL or the environment file's `[state] url`".into(),
-    })?;
     let region = environment.map_or_else(|| "us-east-1".to_string(), |env| env.region);
     let aws = ops::open_aws(settings, &region)
         .await

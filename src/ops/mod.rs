@@ -180,7 +180,16 @@ pub fn remote_location(
     settings: &Settings,
     env: &Environment,
 ) -> Result<Option<S3Location>, Error> {
-    let url = settings.state_url.as_deref().or(env.state_url.as_deref());
+    state_location(settings, env.state_url.as_deref())
+}
+
+/// The S3 location of state: `--state-url` (or `MACROCTL_STATE_URL`), else `file_url` (an
+/// environment file's `[state] url`); `None` for the local directory.
+pub fn state_location(
+    settings: &Settings,
+    file_url: Option<&str>,
+) -> Result<Option<S3Location>, Error> {
+    let url = settings.state_url.as_deref().or(file_url);
     url.map(|url| {
         crate::state::url::parse(url).map_err(|err| Error::Refused {
             message: err.to_string(),

@@ -256,6 +256,34 @@ fn name_of(id: &str) -> &str {
 }
 
 /// A deletion of something already gone succeeded.
+/// Detaches a managed policy; one already detached is fine (`update` and `delete` both do it).
+async fn detach_policy(iam: &aws_sdk_iam::Client, role: &str, arn: &str) -> Result<(), AwsError> {
+    absent_ok(
+        iam.detach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .op("DetachRolePolicy"),
+    )
+}
+
+/// Deletes an inline policy; one already gone is fine.
+async fn delete_inline_policy(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    name: &str,
+) -> Result<(), AwsError> {
+    absent_ok(
+        iam.delete_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .op("DeleteRolePolicy"),
+    )
+}
+
 fn absent_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
     match result {
         Err(err) if !err.is_not_found() => Err(err),
@@ -484,14 +512,7 @@ impl Kind for IamRole {
                         .await
                         .op("AttachRolePolicy")?;
                 } else {
-                    absent_ok(
-                        iam.detach_role_policy()
-                            .role_name(role)
-                            .policy_arn(arn)
-                            .send()
-                            .await
-                            .op("DetachRolePolicy"),
-                    )?;
+                    detach_policy(iam, role, arn).await?;
                 }
             } else if let Some(name) = field.strip_prefix(INLINE_PREFIX) {
                 if let Some((document, _)) = desired.get(name) {
@@ -503,14 +524,7 @@ impl Kind for IamRole {
                         .await
                         .op("PutRolePolicy")?;
                 } else {
-                    absent_ok(
-                        iam.delete_role_policy()
-                            .role_name(role)
-                            .policy_name(name)
-                            .send()
-                            .await
-                            .op("DeleteRolePolicy"),
-                    )?;
+                    delete_inline_policy(iam, role, name).await?;
                 }
             }
         }
@@ -540,24 +554,10 @@ impl Kind for IamRole {
         let iam = &ctx.aws.iam;
         let role = live.name.as_str();
         for arn in &live.managed_policy_arns {
-            absent_ok(
-                iam.detach_role_policy()
-                    .role_name(role)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .op("DetachRolePolicy"),
-            )?;
+            detach_policy(iam, role, arn).await?;
         }
         for name in live.inline_policies.keys() {
-            absent_ok(
-                iam.delete_role_policy()
-                    .role_name(role)
-                    .policy_name(name)
-                    .send()
-                    .await
-                    .op("DeleteRolePolicy"),
-            )?;
+            delete_inline_policy(iam, role, name).await?;
         }
         absent_ok(
             iam.delete_role()
