@@ -246,6 +246,9 @@ pub struct DestroyArgs {
     /// Delete ECR repositories that still hold images (kept otherwise)
     #[arg(long)]
     pub delete_images: bool,
+    /// Delete S3 buckets that hold objects, with every object version (refused otherwise)
+    #[arg(long)]
+    pub delete_bucket_contents: bool,
 }
 
 #[derive(Debug, Args)]

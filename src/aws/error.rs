@@ -154,6 +154,8 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "CacheSubnetGroupAlreadyExists",
     "CacheSubnetGroupAlreadyExistsFault",
     "IdempotentParameterMismatch",
+    "BucketAlreadyOwnedByYou",
+    "TrailAlreadyExistsException",
 ];
 
 /// Error codes meaning "in use or busy for now; try again later" across the services.
@@ -177,6 +179,17 @@ const IN_USE_CODES: &[&str] = &[
     "InvalidReplicationGroupState",
     "InvalidReplicationGroupStateFault",
     "IncorrectState",
+    // S3: a conflicting operation on the bucket is in progress.
+    "OperationAborted",
+];
+
+/// Codes with which a service refuses a grant macroctl wrote moments ago (a bucket policy, a
+/// role) that has not reached it yet: CloudTrail checks the logs bucket's policy and its
+/// CloudWatch Logs role when a trail is created or changed.
+const GRANT_NOT_YET_CODES: &[&str] = &[
+    "InsufficientS3BucketPolicyException",
+    "InvalidCloudWatchLogsRoleArnException",
+    "InvalidCloudWatchLogsLogGroupArnException",
 ];
 
 const THROTTLING_CODES: &[&str] = &[
@@ -216,6 +229,8 @@ const PROPAGATION_PHRASES: &[&str] = &[
     "was unable to assume the role",
     "iam role arn value is invalid",
     "not authorized to perform: iam:passrole",
+    // ELB, enabling access logs to a bucket whose new policy has not reached it.
+    "access denied for bucket",
 ];
 
 /// The class of an AWS answer (or of a failure to get one).
@@ -239,6 +254,9 @@ pub fn classify(
         if IN_USE_CODES.contains(&code) {
             return ErrorClass::InUse;
         }
+        if GRANT_NOT_YET_CODES.contains(&code) {
+            return ErrorClass::PropagationPending;
+        }
         if PROPAGATION_PHRASES
             .iter()
             .any(|phrase| lower.contains(phrase))
@@ -251,6 +269,7 @@ pub fn classify(
                     | "ValidationException"
                     | "AccessDeniedException"
                     | "AccessDenied"
+                    | "InvalidConfigurationRequest"
             )
         {
             return ErrorClass::PropagationPending;

@@ -43,10 +43,14 @@ macro_rules! clients {
             pub calls: ApiCallCounter,
             shared: aws_config::SdkConfig,
             in_flight: in_flight::InFlight,
+            /// `None`: the SDK's retries; `Some(disabled)` on [`AwsClients::single_attempt`].
+            retry: Option<RetryConfig>,
+            /// The account id, asked of STS once per run and shared by every copy.
+            account: std::sync::Arc<tokio::sync::OnceCell<String>>,
         }
 
         impl AwsClients {
-            fn build(shared: &aws_config::SdkConfig, region: String, calls: ApiCallCounter, in_flight: in_flight::InFlight, retry: Option<RetryConfig>) -> Self {
+            fn build(shared: &aws_config::SdkConfig, region: String, calls: ApiCallCounter, in_flight: in_flight::InFlight, retry: Option<RetryConfig>, account: std::sync::Arc<tokio::sync::OnceCell<String>>) -> Self {
                 Self {
                     $($field: {
                         let mut builder = $krate::config::Builder::from(shared)
@@ -61,6 +65,8 @@ macro_rules! clients {
                     calls,
                     shared: shared.clone(),
                     in_flight,
+                    retry,
+                    account,
                 }
             }
         }
@@ -81,6 +87,8 @@ clients! {
     sns => aws_sdk_sns,
     autoscaling => aws_sdk_applicationautoscaling,
     tagging => aws_sdk_resourcegroupstagging,
+    sts => aws_sdk_sts,
+    cloudtrail => aws_sdk_cloudtrail,
 }
 
 impl AwsClients {
@@ -132,6 +140,7 @@ impl AwsClients {
             ApiCallCounter::default(),
             in_flight,
             None,
+            Default::default(),
         ))
     }
 
@@ -144,20 +153,45 @@ impl AwsClients {
             self.calls.clone(),
             self.in_flight.clone(),
             Some(RetryConfig::disabled()),
+            self.account.clone(),
         )
     }
 
-    /// An S3 client on the same configuration, HTTP client and call counter, for state in a
-    /// bucket. Path-style addressing when an endpoint is given (an emulator has no per-bucket
-    /// DNS names).
+    /// An S3 client on the same configuration, HTTP client, call counter and retry policy
+    /// (none on a [`AwsClients::single_attempt`] copy), for state in a bucket and for the
+    /// environment's buckets. Path-style addressing when an endpoint is given (an emulator has
+    /// no per-bucket DNS names). Built on demand: S3 clients are cheap, and a run that uses
+    /// no bucket builds none.
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.shared)
             .interceptor(self.calls.clone())
             .http_client(self.in_flight.for_service("s3"));
+        if let Some(retry) = &self.retry {
+            builder = builder.retry_config(retry.clone());
+        }
         if self.shared.endpoint_url().is_some() {
             builder = builder.force_path_style(true);
         }
         aws_sdk_s3::Client::from_conf(builder.build())
+    }
+
+    /// The account the credentials belong to (STS `GetCallerIdentity`, asked once per run):
+    /// bucket names, the logs bucket's policy and the trail's ARN contain it.
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        self.account
+            .get_or_try_init(|| async {
+                let identity = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .op("GetCallerIdentity")?;
+                identity.account().map(str::to_string).ok_or_else(|| {
+                    AwsError::other("GetCallerIdentity", "STS returned no account id")
+                })
+            })
+            .await
+            .cloned()
     }
 
     /// Fails early, with the SDK's own words, when no credentials can be found, so a missing

@@ -60,12 +60,30 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<i32, Error> {
             hint: "pass --disable-deletion-protection to turn it off and delete them".into(),
         });
     }
+    if !args.delete_bucket_contents {
+        let full = destroy::buckets_with_contents(&session, &doomed)
+            .await
+            .map_err(|source| Error::Aws {
+                env: env.clone(),
+                source,
+            })?;
+        if !full.is_empty() {
+            return Err(Error::Refused {
+                message: format!(
+                    "environment {env}: S3 buckets that still hold objects stop the destroy: {}; nothing was deleted",
+                    full.join(", ")
+                ),
+                hint: "pass --delete-bucket-contents to delete them with every object version (copy out what you need first)".into(),
+            });
+        }
+    }
     let options = DeleteOptions {
         final_snapshot: (!args.skip_final_snapshot)
             .then(|| final_snapshot_name(&session.env.stack, &env)),
         purge_secrets: args.purge_secrets,
         delete_images: args.delete_images,
         disable_deletion_protection: args.disable_deletion_protection,
+        delete_bucket_contents: args.delete_bucket_contents,
     };
     if context.format == OutputFormat::Text {
         out!("{}", plan_text(&doomed, &options, args));

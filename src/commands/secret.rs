@@ -28,7 +28,11 @@ async fn set(context: &Context, args: &SecretSetArgs) -> Result<i32, Error> {
     }
     // Whether a task reads the key follows from the environment file alone: no AWS call.
     let env = crate::ops::load_environment(&context.settings, &args.env.env)?;
-    let read = secrets::api_keys_read(&crate::stack::desired(&env, None)?);
+    let read = secrets::api_keys_read(&crate::stack::desired(
+        &env,
+        crate::stack::ANY_ACCOUNT,
+        None,
+    )?);
     if !read.iter().any(|k| k == key) && !args.force {
         return Err(Error::Refused {
             message: format!(

@@ -8,7 +8,10 @@
 
 mod locate;
 mod regions;
+mod storage;
 mod validate;
+
+pub use storage::{CloudTrailConfig, StorageConfig};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,6 +45,10 @@ pub struct Environment {
     pub alarms: AlarmsConfig,
     pub deployment: DeploymentConfig,
     pub integrations: IntegrationsConfig,
+    /// `[storage]`: the S3 buckets (assets, logs, optionally backups).
+    pub storage: StorageConfig,
+    /// `[cloudtrail]`: the environment's audit trail.
+    pub cloudtrail: CloudTrailConfig,
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
@@ -391,6 +398,10 @@ struct RawFile {
     integrations: IntegrationsConfig,
     #[serde(default)]
     state: RawState,
+    #[serde(default)]
+    storage: Option<storage::RawStorage>,
+    #[serde(default)]
+    cloudtrail: Option<storage::RawCloudTrail>,
 }
 
 #[derive(Debug, Default, Deserialize)]

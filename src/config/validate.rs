@@ -95,6 +95,14 @@ pub(super) fn validate(
     check_monitoring(&mut p, &raw);
     check_alarms_and_deployment(&mut p, &raw);
     check_integrations(&mut p, &raw, &region);
+    let (storage, problems) = super::storage::storage(
+        raw.storage.as_ref(),
+        &raw.environment.stack,
+        &raw.environment.name,
+        raw.monitoring.log_retention_days,
+    );
+    p.0.extend(problems);
+    let cloudtrail = super::storage::cloudtrail(raw.cloudtrail.as_ref(), &raw.environment.name);
     if let Some(url) = &raw.state.url {
         if let Err(err) = crate::state::url::parse(url) {
             p.push("state.url", err.to_string());
@@ -121,6 +129,8 @@ pub(super) fn validate(
             alarms: raw.alarms,
             deployment: raw.deployment,
             integrations: raw.integrations,
+            storage,
+            cloudtrail,
             state_url: raw.state.url,
         }),
         _ => Err(p.0),

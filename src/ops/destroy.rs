@@ -87,6 +87,27 @@ pub fn plan(session: &Session<'_>, plan: &Plan) -> DestroyPlan {
     }
 }
 
+/// The buckets among `doomed`'s deletions that hold objects (one `ListObjectVersions` each,
+/// at the same time): what `destroy` refuses to delete without `--delete-bucket-contents`.
+pub async fn buckets_with_contents(
+    session: &Session<'_>,
+    doomed: &DestroyPlan,
+) -> Result<Vec<String>, crate::aws::AwsError> {
+    let ctx = session.ctx();
+    let buckets = doomed
+        .deletions
+        .iter()
+        .filter(|deletion| deletion.kind == "s3:bucket");
+    let checks = buckets.map(|deletion| async {
+        let holds = crate::resources::s3_bucket::holds_objects(&ctx, &deletion.physical_id).await?;
+        Ok::<_, crate::aws::AwsError>(
+            holds.then(|| format!("{} ({})", deletion.id, deletion.physical_id)),
+        )
+    });
+    let found = futures::future::try_join_all(checks).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
 /// The graph with every edge turned round: a resource waits for what depends on it.
 fn reversed(session: &Session<'_>) -> Graph<()> {
     let mut dependents: HashMap<&LogicalId, Vec<LogicalId>> = HashMap::new();

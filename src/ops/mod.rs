@@ -139,7 +139,8 @@ impl<'r> Session<'r> {
                 state.releases.push(release);
             }
         }
-        let graph = stack::desired(&env, state.releases.current())?;
+        let account = aws.account_id().await.map_err(aws_error)?;
+        let graph = stack::desired(&env, &account, state.releases.current())?;
         let inventory = Inventory::new(aws.ec2.clone(), aws.tagging.clone(), &env.stack, &env.name);
         let desired = graph
             .nodes()

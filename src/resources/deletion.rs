@@ -23,6 +23,10 @@ pub struct DeleteOptions {
     /// (`--disable-deletion-protection`). Without it the engine refuses before deleting
     /// anything (see `Kind::protection`), so a kind sees a protected resource only with it.
     pub disable_deletion_protection: bool,
+    /// S3: empty a bucket (every object version) before deleting it
+    /// (`--delete-bucket-contents`). Without it `destroy` refuses, before deleting anything,
+    /// when a bucket holds objects.
+    pub delete_bucket_contents: bool,
 }
 
 /// How far a resource is in being deleted, as a live read shows it.

@@ -35,6 +35,7 @@ pub mod log_group;
 pub mod nat_gateway;
 pub mod route_table;
 pub mod route_table_association;
+pub mod s3_bucket;
 pub mod scalable_target;
 pub mod scaling_policy;
 pub mod secret;
@@ -44,6 +45,7 @@ pub mod subnet;
 pub mod tags;
 pub mod target_group;
 pub mod task_definition;
+pub mod trail;
 pub mod vpc;
 
 use crate::aws::{AwsClients, AwsError};
@@ -591,6 +593,8 @@ kinds! {
     EcsCluster => ecs_cluster::EcsCluster,
     TaskDefinition => task_definition::TaskDefinition,
     EcsService => ecs_service::EcsService,
+    S3Bucket => s3_bucket::S3Bucket,
+    Trail => trail::Trail,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks

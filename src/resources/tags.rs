@@ -184,6 +184,10 @@ fn infallible<T>(convert: fn(&Tags) -> T) -> impl Fn(&Tags) -> Result<T, AwsErro
     move |tags| Ok(convert(tags))
 }
 
+// --- S3 --------------------------------------------------------------------------------------
+
+required_tags!(to_s3, from_s3, aws_sdk_s3::types::Tag);
+
 // --- EC2 -------------------------------------------------------------------------------------
 
 optional_tags!(to_ec2, from_ec2, aws_sdk_ec2::types::Tag);

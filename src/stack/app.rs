@@ -24,7 +24,7 @@ use crate::resources::ecs_service::{EcsServiceSpec, Strategy};
 use crate::resources::iam_role::{IamRoleSpec, InlinePolicy, PolicyResource, PolicyStatement};
 use crate::resources::listener::{ListenerAction, ListenerSpec};
 use crate::resources::listener_rule::ListenerRuleSpec;
-use crate::resources::load_balancer::LoadBalancerSpec;
+use crate::resources::load_balancer::{AccessLogs, LoadBalancerSpec};
 use crate::resources::log_group::LogGroupSpec;
 use crate::resources::scalable_target::ScalableTargetSpec;
 use crate::resources::scaling_policy::ScalingPolicySpec;
@@ -197,6 +197,10 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
             },
             xray(),
             InlinePolicy {
+                name: "assets-bucket".into(),
+                statements: super::storage::assets_statements(),
+            },
+            InlinePolicy {
                 name: "cognito".into(),
                 statements: vec![PolicyStatement {
                     sid: Some("CognitoUserPool".into()),
@@ -273,6 +277,10 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
             name: prefix.clone(),
             subnets: public_subnets,
             security_groups: vec![Ref::new(SG_ALB, "group_id")],
+            access_logs: env.storage.alb_access_logs.then(|| AccessLogs {
+                bucket: Ref::new(super::storage::BUCKET_LOGS, "name"),
+                prefix: super::storage::ALB_LOG_PREFIX.into(),
+            }),
         }),
     ));
     for service in SERVICES {
@@ -495,6 +503,10 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
                 ("DATABASE_PORT".into(), Ref::new(DATABASE, "port")),
                 ("REDIS_HOST".into(), Ref::new(CACHE, "endpoint")),
                 ("REDIS_PORT".into(), Ref::new(CACHE, "port")),
+                (
+                    "ASSETS_BUCKET".into(),
+                    Ref::new(super::storage::BUCKET_ASSETS, "name"),
+                ),
             ];
             api.environment
                 .push(("DATABASE_NAME".into(), env.database.database_name.clone()));

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod data;
 pub mod network;
+pub mod storage;
 
 use crate::config::Environment;
 use crate::graph::{Graph, GraphError, LogicalId, Node};
@@ -22,7 +23,8 @@ pub const SERVICES: [&str; 2] = ["api", "ui"];
 pub struct Resource {
     pub identity: Identity,
     pub spec: Spec,
-    /// The layer that declares it: `network`, `data` or `application` (plans group by it).
+    /// The layer that declares it: `network`, `storage`, `data` or `application` (plans group
+    /// by it).
     pub layer: &'static str,
 }
 
@@ -69,13 +71,24 @@ pub fn identity(env: &Environment, id: &str) -> Identity {
     }
 }
 
-/// The graph of everything `up` manages for `env`; `current` is the release deployed now.
+/// An account id for callers that need only the graph's logical ids and edges, not names
+/// (bucket names contain the account).
+pub const ANY_ACCOUNT: &str = "000000000000";
+
+/// The graph of everything `up` manages for `env` in `account`; `current` is the release
+/// deployed now.
 pub fn desired(
     env: &Environment,
+    account: &str,
     current: Option<&Release>,
 ) -> Result<Graph<Resource>, GraphError> {
     let layered: Vec<(&'static str, Declared)> = (network::declare(env).into_iter())
         .map(|resource| ("network", resource))
+        .chain(
+            storage::declare(env, account)
+                .into_iter()
+                .map(|resource| ("storage", resource)),
+        )
         .chain(
             data::declare(env)
                 .into_iter()
@@ -200,7 +213,7 @@ mod tests {
     fn every_reference_of_every_environment_names_a_declared_output() {
         for name in ["dev", "staging", "prod"] {
             let env = crate::config::load(std::path::Path::new("envs"), name, None).unwrap();
-            desired(&env, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+            desired(&env, ANY_ACCOUNT, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         // A log group is referred to by name; its kind declares it.
         let group = Spec::LogGroup(LogGroupSpec {

@@ -112,6 +112,13 @@ Environment variables
     deleted load balancer, ECS service, RDS instance, ElastiCache replication group or NAT
     gateway linger, and that a deleted NAT gateway stays ``deleting``. See "Teardown".
 
+``MACROCTL_EMULATOR_WIRE_ONLY``  (default ``0``)
+    ``1``: moto as installed except where its answers do not parse: only ``s3_state.py`` is
+    applied (``GetBucketVersioning``'s root element, which the Rust SDK refuses, and atomic
+    conditional writes), and every other variable here is ignored. The test harness's plain
+    emulator (``Emulator::start``) runs this, so that tests on moto's own behaviour can still
+    read a bucket's versioning.
+
 ``MACROCTL_EMULATOR_FAULTS``  (default: empty, i.e. no faults)
     The initial fault configuration: the JSON document ``POST /_macroctl/faults`` takes (see
     "Faults"). It is validated at start; a bad one stops the launcher with a message naming
@@ -457,6 +464,7 @@ class Settings:
             raise SystemExit(f"launcher.py: MACROCTL_EMULATOR_BROKEN_IMAGE: {e}") from None
         self.linger_seconds = env_float("MACROCTL_EMULATOR_LINGER_SECONDS", 0.0)
         self.faults = parse_faults(os.environ.get("MACROCTL_EMULATOR_FAULTS", ""))
+        self.wire_only = env_flag("MACROCTL_EMULATOR_WIRE_ONLY", False)
 
 
 def parse_faults(text: str) -> faults.FaultConfig:
@@ -475,6 +483,9 @@ def parse_faults(text: str) -> faults.FaultConfig:
 
 
 def apply_patches(settings: Settings) -> CreateDelays:
+    if settings.wire_only:
+        patch_s3_state()
+        return CreateDelays(parse_create_seconds(""))
     delays = CreateDelays(settings.create_seconds)
     patch_elasticache_teardown(lambda: delays.seconds["elasticache"])
     patch_idempotent_creates()
@@ -522,8 +533,12 @@ def main(argv: list[str] | None = None) -> None:
 
     moto_app = DomainDispatcherApplication(create_backend_app)
     moto_app.debug = True  # type: ignore[attr-defined]
-    app = faults.FaultMiddleware(
-        moto_app, settings.faults, create_kinds=CREATE_KINDS, on_create_seconds=delays.apply
+    app = (
+        moto_app
+        if settings.wire_only
+        else faults.FaultMiddleware(
+            moto_app, settings.faults, create_kinds=CREATE_KINDS, on_create_seconds=delays.apply
+        )
     )
     run_simple(
         args.host,

@@ -1,5 +1,6 @@
-"""S3 as a state backend needs it: atomic conditional writes, and GetBucketVersioning's answer
-as S3 words it.
+"""S3 as macroctl uses it (state backend and the environment's buckets): atomic conditional
+writes, GetBucketVersioning's answer as S3 words it, TLS-only policies, and tags given to
+CreateBucket.
 
 moto 5.2.5 understands ``If-Match`` and ``If-None-Match: *`` on ``PutObject`` and
 ``If-Match`` on ``DeleteObject``, but checks the condition and then writes in two steps, while
@@ -17,6 +18,10 @@ And moto evaluates bucket policies without the request's ``aws:SecureTransport``
 TLS-only policy ``state init-backend`` sets (deny when ``aws:SecureTransport`` is false)
 denies every request. The emulator stands in for S3's HTTPS endpoint (it serves plain HTTP on
 loopback only because a test has no certificate), so requests count as sent over TLS.
+
+Last, S3 takes a new bucket's tags in ``CreateBucket`` (``CreateBucketConfiguration`` /
+``Tags``), so a bucket is never untagged, even for an instant; moto 5.2.5 ignores them. A
+create of a bucket that did not exist applies them here.
 """
 
 from __future__ import annotations
@@ -68,3 +73,26 @@ def patch_s3_state() -> None:
         return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
 
     FakeBucket.get_permission = get_permission
+
+    import xmltodict
+
+    original_put = S3Response._bucket_response_put
+
+    def bucket_response_put(self: Any, request: Any, bucket_name: str, querystring: Any) -> Any:
+        creating = not querystring and bucket_name not in self.backend.buckets
+        answer = original_put(self, request, bucket_name, querystring)
+        if creating and self.body and bucket_name in self.backend.buckets:
+            try:
+                config = xmltodict.parse(self.body).get("CreateBucketConfiguration") or {}
+            except Exception:  # noqa: BLE001 - not XML: moto has answered already
+                config = {}
+            tags = (config.get("Tags") or {}).get("Tag") or []
+            if isinstance(tags, dict):
+                tags = [tags]
+            if tags:
+                self.backend.put_bucket_tagging(
+                    bucket_name, {tag["Key"]: tag.get("Value") or "" for tag in tags}
+                )
+        return answer
+
+    S3Response._bucket_response_put = bucket_response_put

@@ -40,6 +40,7 @@ pub async fn census(emulator: &Emulator, stack: &str, env: &str) -> Census {
     elb_census(emulator, &prefix, &mut census).await;
     data_census(emulator, stack, env, &prefix, &mut census).await;
     app_census(emulator, &prefix, &mut census).await;
+    storage_census(emulator, &prefix, &mut census).await;
     for lines in census.values_mut() {
         lines.sort();
     }
@@ -591,6 +592,37 @@ async fn app_census(emulator: &Emulator, prefix: &str, census: &mut Census) {
                 "application-autoscaling:scaling-policy",
                 policy.policy_name().to_string(),
             );
+        }
+    }
+}
+
+/// The environment's buckets (with their tag count: a bucket made twice cannot show, S3 names
+/// are unique, but one left untagged does) and trails.
+async fn storage_census(emulator: &Emulator, prefix: &str, census: &mut Census) {
+    let s3 = emulator.s3().await;
+    let buckets = s3.list_buckets().send().await.unwrap();
+    for bucket in buckets.buckets() {
+        let name = bucket.name().unwrap_or_default();
+        if !name.starts_with(&format!("{prefix}-")) {
+            continue;
+        }
+        let tags = match s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(out) => out.tag_set().len(),
+            Err(_) => 0,
+        };
+        push(census, "s3:bucket", format!("{name} tags={tags}"));
+    }
+    let trails = emulator
+        .cloudtrail()
+        .await
+        .describe_trails()
+        .send()
+        .await
+        .unwrap();
+    for trail in trails.trail_list() {
+        let name = trail.name().unwrap_or_default();
+        if name.starts_with(&format!("{prefix}-")) {
+            push(census, "cloudtrail:trail", name.to_string());
         }
     }
 }

@@ -7,9 +7,12 @@
 //!   `macroctl` commands pointed at the emulator with test credentials and no AWS profile.
 //!
 //! moto_server comes from `MACROCTL_TEST_MOTO_SERVER` or `<repo>/.venv/bin/moto_server`;
-//! `make test` installs it (pinned) and sets the variable. [`Emulator::start_realistic`] runs
-//! `tests/emulator/launcher.py` (moto extended with creation delays and ECS rollouts) with the
-//! Python next to that moto_server, or `<repo>/.venv/bin/python`.
+//! `make test` installs it (pinned) and sets the variable. Both emulators run
+//! `tests/emulator/launcher.py` with the Python next to that moto_server (or
+//! `<repo>/.venv/bin/python`): [`Emulator::start`] as moto is, except for the answers the Rust
+//! SDK cannot parse (`MACROCTL_EMULATOR_WIRE_ONLY=1`: moto's `GetBucketVersioning` has the
+//! wrong root element), [`Emulator::start_realistic`] with creation delays, ECS rollouts and
+//! the rest of the launcher's extensions.
 //!
 //! Each test file uses only a subset of this module.
 #![allow(dead_code)]
@@ -40,22 +43,7 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn moto_server_path() -> PathBuf {
-    let path = match std::env::var_os("MACROCTL_TEST_MOTO_SERVER") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => manifest_dir().join(".venv/bin/moto_server"),
-    };
-    if !path.is_file() {
-        panic!(
-            "moto_server not found: run the tests with `make test`, which installs it \
-             (looked for {})",
-            path.display()
-        );
-    }
-    path
-}
-
-/// The venv's Python for the realistic launcher: the `python` next to
+/// The venv's Python for the launcher: the `python` next to
 /// `MACROCTL_TEST_MOTO_SERVER`, or `<repo>/.venv/bin/python`.
 fn launcher_python_path() -> PathBuf {
     let path = match std::env::var_os("MACROCTL_TEST_MOTO_SERVER") {
@@ -86,7 +74,8 @@ fn launcher_script_path() -> PathBuf {
 /// Which emulator program [`Emulator::spawn`] runs.
 #[derive(Clone, Copy)]
 enum EmulatorKind<'a> {
-    /// moto_server as installed.
+    /// moto as installed, but for the answers the SDK cannot parse (the launcher with
+    /// `MACROCTL_EMULATOR_WIRE_ONLY=1`).
     Plain,
     /// tests/emulator/launcher.py with these extra environment variables.
     Realistic(&'a [(&'a str, &'a str)]),
@@ -146,7 +135,11 @@ impl Emulator {
 
     fn spawn(kind: EmulatorKind<'_>) -> Emulator {
         let (program, script, what) = match kind {
-            EmulatorKind::Plain => (moto_server_path(), None, "moto_server"),
+            EmulatorKind::Plain => (
+                launcher_python_path(),
+                Some(launcher_script_path()),
+                "moto (tests/emulator/launcher.py, wire fixes only)",
+            ),
             EmulatorKind::Realistic(_) => (
                 launcher_python_path(),
                 Some(launcher_script_path()),
@@ -176,14 +169,19 @@ impl Emulator {
                         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
                 }
             };
-            if let EmulatorKind::Realistic(settings) = &kind {
-                for (key, _) in std::env::vars_os() {
-                    if key.to_string_lossy().starts_with("MACROCTL_EMULATOR_") {
-                        cmd.env_remove(&key);
-                    }
+            for (key, _) in std::env::vars_os() {
+                if key.to_string_lossy().starts_with("MACROCTL_EMULATOR_") {
+                    cmd.env_remove(&key);
                 }
-                for (key, value) in settings.iter() {
-                    cmd.env(key, value);
+            }
+            match &kind {
+                EmulatorKind::Plain => {
+                    cmd.env("MACROCTL_EMULATOR_WIRE_ONLY", "1");
+                }
+                EmulatorKind::Realistic(settings) => {
+                    for (key, value) in settings.iter() {
+                        cmd.env(key, value);
+                    }
                 }
             }
             cmd.env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -406,6 +404,10 @@ impl Emulator {
 
     pub async fn sns(&self) -> aws_sdk_sns::Client {
         client!(self, aws_sdk_sns)
+    }
+
+    pub async fn cloudtrail(&self) -> aws_sdk_cloudtrail::Client {
+        client!(self, aws_sdk_cloudtrail)
     }
 
     /// An S3 client (path-style: the emulator has no per-bucket host names).

@@ -16,7 +16,8 @@ use std::fmt;
 ///   services (EC2, IAM, RDS, ElastiCache, ELBv2, SNS, CloudWatch, STS); the part after the
 ///   dot of `X-Amz-Target` for JSON protocols; the operation of a Smithy RPC v2
 ///   (`/service/S/operation/Op`) URL. REST-style calls have neither, and are recorded as
-///   `"METHOD /path"` (e.g. `"POST /2013-04-01/hostedzone"`).
+///   `"METHOD /path"` (e.g. `"POST /2013-04-01/hostedzone"`), with S3's subresource
+///   (`"PUT /bucket/?lifecycle"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecordedCall {
     pub service: String,
@@ -87,7 +88,13 @@ impl RecordedCall {
         {
             action
         } else {
-            format!("{method} {path}")
+            // S3 names its bucket operations by a valueless query parameter (`?versioning`,
+            // `?lifecycle`): kept, so the calls on one bucket tell apart.
+            let subresource = query
+                .split('&')
+                .find(|param| !param.is_empty() && !param.contains('='))
+                .map_or(String::new(), |param| format!("?{param}"));
+            format!("{method} {path}{subresource}")
         };
         Some(RecordedCall { service, action })
     }

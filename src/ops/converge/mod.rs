@@ -138,8 +138,9 @@ impl<'a> Converger<'a> {
         recent(&node.id) || node.deps.iter().any(recent)
     }
 
-    /// The IAM roles this resource refers to that this run created or changed moments ago.
-    fn fresh_roles(&self, node: &Node<Resource>) -> Vec<String> {
+    /// The grants this resource refers to that this run created or changed moments ago: IAM
+    /// roles, and S3 buckets (whose policy a service checks: CloudTrail, ELB access logs).
+    fn fresh_grants(&self, node: &Node<Resource>) -> Vec<String> {
         let fresh = self.fresh.borrow();
         node.deps
             .iter()
@@ -152,7 +153,7 @@ impl<'a> Converger<'a> {
                 self.session
                     .graph
                     .node(id)
-                    .is_some_and(|dep| dep.payload.spec.kind() == "iam:role")
+                    .is_some_and(|dep| matches!(dep.payload.spec.kind(), "iam:role" | "s3:bucket"))
             })
             .map(|id| id.to_string())
             .collect()
@@ -292,13 +293,13 @@ impl<'a> Converger<'a> {
                 "AWS does not show a resource created or changed moments ago yet".to_string(),
             ),
             ErrorClass::PropagationPending if within_window => {
-                let roles = self.fresh_roles(node);
-                if roles.is_empty() {
+                let grants = self.fresh_grants(node);
+                if grants.is_empty() {
                     return Ok(false);
                 }
                 (
                     retries.waiting.next_delay(),
-                    format!("waiting for IAM role {} to propagate", roles.join(", ")),
+                    format!("waiting for {} to propagate", grants.join(", ")),
                 )
             }
             _ => return Ok(false),
