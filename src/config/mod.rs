@@ -7,8 +7,11 @@
 //! the VPC, valid Fargate sizes, ...) collecting all problems at once.
 
 mod locate;
+pub mod rds_proxy;
 mod regions;
 mod validate;
+
+pub use rds_proxy::RdsProxyConfig;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,6 +45,8 @@ pub struct Environment {
     pub alarms: AlarmsConfig,
     pub deployment: DeploymentConfig,
     pub integrations: IntegrationsConfig,
+    /// `[rds_proxy]` (optional section; defaults per environment).
+    pub rds_proxy: RdsProxyConfig,
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
@@ -389,6 +394,8 @@ struct RawFile {
     deployment: DeploymentConfig,
     #[serde(default)]
     integrations: IntegrationsConfig,
+    #[serde(default)]
+    rds_proxy: Option<rds_proxy::RawRdsProxy>,
     #[serde(default)]
     state: RawState,
 }

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod data;
 pub mod network;
+pub mod proxy;
 
 use crate::config::Environment;
 use crate::graph::{Graph, GraphError, LogicalId, Node};
@@ -75,10 +76,11 @@ pub fn desired(
     current: Option<&Release>,
 ) -> Result<Graph<Resource>, GraphError> {
     let layered: Vec<(&'static str, Declared)> = (network::declare(env).into_iter())
+        .chain(proxy::network(env))
         .map(|resource| ("network", resource))
         .chain(
-            data::declare(env)
-                .into_iter()
+            (data::declare(env).into_iter())
+                .chain(proxy::data(env))
                 .map(|resource| ("data", resource)),
         )
         .chain((app::declare(env, current).into_iter()).map(|resource| ("application", resource)))

@@ -387,6 +387,7 @@ from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
 from idempotent_creates import patch_idempotent_creates
 from lingering import patch_lingering
+from rds_proxy import patch_rds_proxy
 from s3_state import patch_s3_state
 from tagging_api import patch_tagging_api
 from timed_statuses import CREATE_KINDS, CreateDelays
@@ -478,6 +479,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     delays = CreateDelays(settings.create_seconds)
     patch_elasticache_teardown(lambda: delays.seconds["elasticache"])
     patch_idempotent_creates()
+    patch_rds_proxy(lambda: delays.seconds["rds"])
     patch_tagging_api()
     patch_s3_state()
     if settings.ecs:
