@@ -87,7 +87,7 @@ async fn database_host(emulator: &Emulator, env: &str) -> String {
     let service = ecs
         .describe_services()
         .cluster(format!("macro-ai-{env}"))
-        .services(format!("macro-ai-{env}-api"))
+        .services("api")
         .send()
         .await
         .unwrap();
