@@ -496,4 +496,34 @@ mod tests {
             ErrorClass::Other
         );
     }
+
+    #[test]
+    fn rds_proxy_answers() {
+        // CreateDBProxy refusing a role IAM has not propagated yet.
+        assert_eq!(
+            class(
+                "InvalidParameterValue",
+                "IAM role ARN value is invalid or does not include the required permissions for: DB proxy secret access (arn:aws:iam::123456789012:role/x)",
+                400
+            ),
+            ErrorClass::PropagationPending
+        );
+        assert_eq!(
+            class("DBProxyAlreadyExistsFault", "", 400),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(
+            class("DBProxyTargetAlreadyRegisteredFault", "", 400),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(class("DBProxyNotFoundFault", "", 404), ErrorClass::NotFound);
+        assert_eq!(
+            class("DBProxyTargetNotFoundFault", "", 404),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class("InvalidDBProxyStateFault", "", 400),
+            ErrorClass::InUse
+        );
+    }
 }
