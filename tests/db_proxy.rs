@@ -14,8 +14,11 @@ const PROXY: &str = "macro-ai-staging-db-proxy";
 const ROLE: &str = "macro-ai-staging-rds-proxy";
 const DATABASE: &str = "macro-ai-staging-postgres";
 
-/// Security groups of `env` by logical id: (group id, [(port, source group id)]).
-async fn groups(emulator: &Emulator, env: &str) -> Vec<(String, String, Vec<(i32, String)>)> {
+/// A security group: (logical id, group id, [(port, source group id)]).
+type Group = (String, String, Vec<(i32, String)>);
+
+/// The security groups of `env`.
+async fn groups(emulator: &Emulator, env: &str) -> Vec<Group> {
     let ec2 = emulator.ec2().await;
     let listed = ec2
         .describe_security_groups()
@@ -55,7 +58,7 @@ async fn groups(emulator: &Emulator, env: &str) -> Vec<(String, String, Vec<(i32
         .collect()
 }
 
-fn group_id(groups: &[(String, String, Vec<(i32, String)>)], logical: &str) -> String {
+fn group_id(groups: &[Group], logical: &str) -> String {
     (groups.iter())
         .find(|(id, _, _)| id == logical)
         .unwrap_or_else(|| panic!("no security group {logical}"))
@@ -63,7 +66,7 @@ fn group_id(groups: &[(String, String, Vec<(i32, String)>)], logical: &str) -> S
         .clone()
 }
 
-fn rules_of(groups: &[(String, String, Vec<(i32, String)>)], logical: &str) -> Vec<(i32, String)> {
+fn rules_of(groups: &[Group], logical: &str) -> Vec<(i32, String)> {
     (groups.iter())
         .find(|(id, _, _)| id == logical)
         .unwrap_or_else(|| panic!("no security group {logical}"))
@@ -198,7 +201,10 @@ async fn staging_gets_a_proxy_between_the_api_and_the_database() {
     let listed_groups = groups(&emulator, "staging").await;
     let api = group_id(&listed_groups, "sg-api");
     let proxy_group = group_id(&listed_groups, "sg-db-proxy");
-    assert_eq!(found.vpc_security_group_ids(), [proxy_group.clone()]);
+    assert_eq!(
+        found.vpc_security_group_ids(),
+        std::slice::from_ref(&proxy_group)
+    );
     assert_eq!(
         rules_of(&listed_groups, "sg-db-proxy"),
         [(5432, api.clone())]
