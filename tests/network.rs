@@ -378,7 +378,9 @@ async fn check_inventory(expected: &Expected) {
     }
 
     // Security groups: ports from the services' container ports, sources by group.
-    assert_eq!(seen.groups.len(), 5);
+    // Staging and prod put an RDS Proxy (with its own group) between the API and the database.
+    let proxied = expected.env != "dev";
+    assert_eq!(seen.groups.len(), if proxied { 6 } else { 5 });
     let pairs = |items: &[(i32, &str)]| -> BTreeSet<(i32, String)> {
         items.iter().map(|(p, s)| (*p, s.to_string())).collect()
     };
@@ -388,7 +390,12 @@ async fn check_inventory(expected: &Expected) {
     );
     assert_eq!(seen.ingress("sg-api"), pairs(&[(3040, "sg-alb")]));
     assert_eq!(seen.ingress("sg-ui"), pairs(&[(3000, "sg-alb")]));
-    assert_eq!(seen.ingress("sg-db"), pairs(&[(5432, "sg-api")]));
+    if proxied {
+        assert_eq!(seen.ingress("sg-db-proxy"), pairs(&[(5432, "sg-api")]));
+        assert_eq!(seen.ingress("sg-db"), pairs(&[(5432, "sg-db-proxy")]));
+    } else {
+        assert_eq!(seen.ingress("sg-db"), pairs(&[(5432, "sg-api")]));
+    }
     assert_eq!(seen.ingress("sg-redis"), pairs(&[(6379, "sg-api")]));
     for logical in ["sg-db", "sg-redis"] {
         assert!(

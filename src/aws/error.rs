@@ -149,6 +149,8 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "DBSubnetGroupAlreadyExistsFault",
     "DBParameterGroupAlreadyExists",
     "DBParameterGroupAlreadyExistsFault",
+    "DBProxyAlreadyExistsFault",
+    "DBProxyTargetAlreadyRegisteredFault",
     "ReplicationGroupAlreadyExists",
     "ReplicationGroupAlreadyExistsFault",
     "CacheSubnetGroupAlreadyExists",
@@ -172,6 +174,7 @@ const IN_USE_CODES: &[&str] = &[
     "InvalidDBSubnetGroupState",
     "InvalidDBParameterGroupState",
     "InvalidDBParameterGroupStateFault",
+    "InvalidDBProxyStateFault",
     "InvalidDBInstanceState",
     "InvalidDBInstanceStateFault",
     "CacheSubnetGroupInUse",
@@ -510,6 +513,36 @@ mod tests {
         assert_eq!(
             class("ValidationError", "bad value", 400),
             ErrorClass::Other
+        );
+    }
+
+    #[test]
+    fn rds_proxy_answers() {
+        // CreateDBProxy refusing a role IAM has not propagated yet.
+        assert_eq!(
+            class(
+                "InvalidParameterValue",
+                "IAM role ARN value is invalid or does not include the required permissions for: DB proxy secret access (arn:aws:iam::123456789012:role/x)",
+                400
+            ),
+            ErrorClass::PropagationPending
+        );
+        assert_eq!(
+            class("DBProxyAlreadyExistsFault", "", 400),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(
+            class("DBProxyTargetAlreadyRegisteredFault", "", 400),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(class("DBProxyNotFoundFault", "", 404), ErrorClass::NotFound);
+        assert_eq!(
+            class("DBProxyTargetNotFoundFault", "", 404),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class("InvalidDBProxyStateFault", "", 400),
+            ErrorClass::InUse
         );
     }
 }

@@ -7,10 +7,12 @@
 //! the VPC, valid Fargate sizes, ...) collecting all problems at once.
 
 mod locate;
+pub mod rds_proxy;
 mod regions;
 mod storage;
 mod validate;
 
+pub use rds_proxy::RdsProxyConfig;
 pub use storage::{CloudTrailConfig, StorageConfig};
 
 use std::collections::BTreeMap;
@@ -49,6 +51,8 @@ pub struct Environment {
     pub storage: StorageConfig,
     /// `[cloudtrail]`: the environment's audit trail.
     pub cloudtrail: CloudTrailConfig,
+    /// `[rds_proxy]` (optional section; defaults per environment).
+    pub rds_proxy: RdsProxyConfig,
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
@@ -396,6 +400,8 @@ struct RawFile {
     deployment: DeploymentConfig,
     #[serde(default)]
     integrations: IntegrationsConfig,
+    #[serde(default)]
+    rds_proxy: Option<rds_proxy::RawRdsProxy>,
     #[serde(default)]
     state: RawState,
     #[serde(default)]

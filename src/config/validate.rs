@@ -103,6 +103,8 @@ pub(super) fn validate(
     );
     p.0.extend(problems);
     let cloudtrail = super::storage::cloudtrail(raw.cloudtrail.as_ref(), &raw.environment.name);
+    let rds_proxy =
+        super::rds_proxy::resolve(raw.rds_proxy.as_ref(), &raw.environment.name, &mut p.0);
     if let Some(url) = &raw.state.url {
         if let Err(err) = crate::state::url::parse(url) {
             p.push("state.url", err.to_string());
@@ -131,6 +133,7 @@ pub(super) fn validate(
             integrations: raw.integrations,
             storage,
             cloudtrail,
+            rds_proxy,
             state_url: raw.state.url,
         }),
         _ => Err(p.0),

@@ -18,6 +18,8 @@ pub mod cache_replication_group;
 pub mod cache_subnet_group;
 pub mod db_instance;
 pub mod db_parameter_group;
+pub mod db_proxy;
+pub mod db_proxy_target;
 pub mod db_subnet_group;
 pub mod deletion;
 pub mod ecr_repository;
@@ -577,6 +579,8 @@ kinds! {
     DbSubnetGroup => db_subnet_group::DbSubnetGroup,
     DbParameterGroup => db_parameter_group::DbParameterGroup,
     DbInstance => db_instance::DbInstance,
+    DbProxy => db_proxy::DbProxy,
+    DbProxyTarget => db_proxy_target::DbProxyTarget,
     CacheSubnetGroup => cache_subnet_group::CacheSubnetGroup,
     CacheReplicationGroup => cache_replication_group::CacheReplicationGroup,
     IamRole => iam_role::IamRole,

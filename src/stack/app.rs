@@ -499,7 +499,7 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
             api.environment
                 .push(("AWS_XRAY_TRACING_NAME".into(), format!("{prefix}-api")));
             api.environment_refs = vec![
-                ("DATABASE_HOST".into(), Ref::new(DATABASE, "endpoint")),
+                ("DATABASE_HOST".into(), super::proxy::database_host(env)),
                 ("DATABASE_PORT".into(), Ref::new(DATABASE, "port")),
                 ("REDIS_HOST".into(), Ref::new(CACHE, "endpoint")),
                 ("REDIS_PORT".into(), Ref::new(CACHE, "port")),

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod data;
 pub mod network;
+pub mod proxy;
 pub mod storage;
 
 use crate::config::Environment;
@@ -83,6 +84,7 @@ pub fn desired(
     current: Option<&Release>,
 ) -> Result<Graph<Resource>, GraphError> {
     let layered: Vec<(&'static str, Declared)> = (network::declare(env).into_iter())
+        .chain(proxy::network(env))
         .map(|resource| ("network", resource))
         .chain(
             storage::declare(env, account)
@@ -90,8 +92,8 @@ pub fn desired(
                 .map(|resource| ("storage", resource)),
         )
         .chain(
-            data::declare(env)
-                .into_iter()
+            (data::declare(env).into_iter())
+                .chain(proxy::data(env))
                 .map(|resource| ("data", resource)),
         )
         .chain((app::declare(env, current).into_iter()).map(|resource| ("application", resource)))

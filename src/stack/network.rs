@@ -213,10 +213,19 @@ pub(super) fn declare(env: &Environment) -> Vec<Declared> {
     security_group(
         SG_DB,
         format!("{stack_env} PostgreSQL"),
-        vec![IngressRule {
-            port: env.database.port,
-            source: RuleSource::SecurityGroup(group(SG_API)),
-            description: "API tasks to PostgreSQL".into(),
+        // With an RDS Proxy, only the proxy reaches the instance.
+        vec![if super::proxy::enabled(env) {
+            IngressRule {
+                port: env.database.port,
+                source: RuleSource::SecurityGroup(group(super::proxy::SG_DB_PROXY)),
+                description: "RDS Proxy to PostgreSQL".into(),
+            }
+        } else {
+            IngressRule {
+                port: env.database.port,
+                source: RuleSource::SecurityGroup(group(SG_API)),
+                description: "API tasks to PostgreSQL".into(),
+            }
         }],
         false,
     );

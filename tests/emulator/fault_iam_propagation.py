@@ -28,6 +28,11 @@ RDS_MONITORING_ROLE = (
     "IAM role ARN value is invalid or does not include the required permissions for: "
     "ENHANCED_MONITORING",
 )
+RDS_PROXY_ROLE = (
+    "InvalidParameterValue",
+    "IAM role ARN value is invalid or does not include the required permissions for: "
+    "DB proxy secret access ({arn})",
+)
 
 # Calls that assume the role they are handed at once: (service, action) -> (the parameters
 # handing it, None for anywhere in the body; (error code, message with {arn})).
@@ -41,6 +46,8 @@ ROLE_CONSUMERS: dict[tuple[str, str], tuple[tuple[str, ...] | None, tuple[str, s
     ("ecs", "RunTask"): (None, ECS_ROLE),
     ("rds", "CreateDBInstance"): (("MonitoringRoleArn",), RDS_MONITORING_ROLE),
     ("rds", "ModifyDBInstance"): (("MonitoringRoleArn",), RDS_MONITORING_ROLE),
+    ("rds", "CreateDBProxy"): (("RoleArn",), RDS_PROXY_ROLE),
+    ("rds", "ModifyDBProxy"): (("RoleArn",), RDS_PROXY_ROLE),
     ("application-autoscaling", "RegisterScalableTarget"): (
         ("RoleARN",),
         ("ValidationException", "Unable to assume IAM role: {arn}"),

@@ -34,6 +34,7 @@ on the wire, their own docstrings why they exist and how they work:
   two creates of a key sent together exactly one wins and the other gets
   ``412 PreconditionFailed``, as on S3 (moto checks, then writes, in two steps); and
   ``GetBucketVersioning`` answers with S3's ``VersioningConfiguration`` root element.
+* ``rds_proxy.py``: "RDS Proxy" below.
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -267,7 +268,9 @@ What each fault does on the wire:
   ``InvalidParameterValue`` "IAM role ARN value is invalid or does not include the
   required permissions for: ENHANCED_MONITORING"; Application Auto Scaling
   RegisterScalableTarget (``RoleARN``) ``ValidationException`` "Unable to assume IAM role:
-  ARN". All HTTP 400.
+  ARN"; RDS CreateDBProxy/ModifyDBProxy (``RoleArn``) ``InvalidParameterValue`` "IAM role
+  ARN value is invalid or does not include the required permissions for: DB proxy secret
+  access (ARN)". All HTTP 400.
 
 Client tokens (always on, not a fault): moto ignores EC2 ``ClientToken`` (CreateNatGateway,
 CreateRouteTable, RunInstances, ...) and ECS ``clientToken`` (CreateService, RunTask); it
@@ -329,6 +332,30 @@ as AWS does, where moto 5.2.5 does not:
   kinds, only resources with tags are returned, and ``TagFilters`` (AND across filters,
   any of a filter's values), ``ResourceTypeFilters`` and ``ResourceARNList`` apply. Deleted
   (``INACTIVE``) ECS services and clusters are left out, as on AWS (moto lists them).
+
+RDS Proxy
+---------
+
+Always on: RDS Proxy calls answer as on AWS where moto 5.2.5 does not:
+
+* ``ModifyDBProxy`` (moto has none) sets what it is given of ``Auth``, ``RequireTLS``,
+  ``IdleClientTimeout`` (kept within 1-28800), ``DebugLogging``, ``RoleArn``,
+  ``SecurityGroups`` and ``NewDBProxyName``, and answers the proxy as DescribeDBProxies does.
+* An unknown ``DBProxyName`` answers HTTP 400 ``DBProxyNotFoundFault`` on DeleteDBProxy,
+  DescribeDBProxyTargets, DescribeDBProxyTargetGroups, ModifyDBProxyTargetGroup,
+  ModifyDBProxy, RegisterDBProxyTargets and DeregisterDBProxyTargets (moto: a ``KeyError``,
+  HTTP 500); an unknown target group ``DBProxyTargetGroupNotFoundFault``.
+* RegisterDBProxyTargets of an instance or cluster already registered answers
+  ``DBProxyTargetAlreadyRegisteredFault`` (moto registers it twice), of an instance that does
+  not exist ``DBInstanceNotFound``; an instance target gets the instance's endpoint address
+  and port. DeregisterDBProxyTargets of one not registered answers
+  ``DBProxyTargetNotFoundFault``.
+* Times: a proxy reads ``creating`` for the ``rds`` creation time of
+  ``MACROCTL_EMULATOR_CREATE_SECONDS`` (or the fault configuration's ``create_seconds``) and
+  ``modifying`` for as long after ModifyDBProxy, then ``available``; a target's
+  ``TargetHealth.State`` is ``REGISTERING`` for that time after its registration, then
+  ``AVAILABLE`` (moto: ``REGISTERING`` on the first read, whenever it comes). With 0 seconds
+  both are ready at once.
 
 Teardown
 --------
@@ -394,6 +421,7 @@ from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
 from idempotent_creates import patch_idempotent_creates
 from lingering import patch_lingering
+from rds_proxy import patch_rds_proxy
 from s3_state import patch_s3_state
 from tagging_api import patch_tagging_api
 from timed_statuses import CREATE_KINDS, CreateDelays
@@ -489,6 +517,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     delays = CreateDelays(settings.create_seconds)
     patch_elasticache_teardown(lambda: delays.seconds["elasticache"])
     patch_idempotent_creates()
+    patch_rds_proxy(lambda: delays.seconds["rds"])
     patch_tagging_api()
     patch_s3_state()
     if settings.ecs:

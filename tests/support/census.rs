@@ -392,6 +392,27 @@ async fn data_census(
             push(census, "rds:db-parameter-group", name.to_string());
         }
     }
+    // RDS Proxy: each proxy, and each of its targets as `PROXY -> INSTANCE`.
+    for proxy in rds.describe_db_proxies().send().await.unwrap().db_proxies() {
+        let name = proxy.db_proxy_name().unwrap_or_default();
+        if name.starts_with(prefix) {
+            push(census, "rds:db-proxy", name.to_string());
+            let targets = rds
+                .describe_db_proxy_targets()
+                .db_proxy_name(name)
+                .send()
+                .await
+                .unwrap();
+            for target in targets.targets() {
+                let instance = target.rds_resource_id().unwrap_or_default();
+                push(
+                    census,
+                    "rds:db-proxy-target",
+                    format!("{name} -> {instance}"),
+                );
+            }
+        }
+    }
     let elasticache = emulator.elasticache().await;
     let groups = elasticache
         .describe_replication_groups()
