@@ -154,6 +154,7 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "CacheSubnetGroupAlreadyExists",
     "CacheSubnetGroupAlreadyExistsFault",
     "IdempotentParameterMismatch",
+    "FlowLogAlreadyExists",
 ];
 
 /// Error codes meaning "in use or busy for now; try again later" across the services.

@@ -21,10 +21,12 @@ pub mod db_parameter_group;
 pub mod db_subnet_group;
 pub mod deletion;
 pub mod ecr_repository;
+pub mod ecs_capacity;
 pub mod ecs_cluster;
 pub mod ecs_service;
 pub mod elastic_ip;
 mod elb_listing;
+pub mod flow_log;
 pub mod iam_role;
 pub mod internet_gateway;
 pub mod inventory;
@@ -591,6 +593,7 @@ kinds! {
     EcsCluster => ecs_cluster::EcsCluster,
     TaskDefinition => task_definition::TaskDefinition,
     EcsService => ecs_service::EcsService,
+    FlowLog => flow_log::FlowLog,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks

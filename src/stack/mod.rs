@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod data;
+pub mod flow_logs;
 pub mod network;
 
 use crate::config::Environment;
@@ -75,6 +76,7 @@ pub fn desired(
     current: Option<&Release>,
 ) -> Result<Graph<Resource>, GraphError> {
     let layered: Vec<(&'static str, Declared)> = (network::declare(env).into_iter())
+        .chain(flow_logs::declare(env))
         .map(|resource| ("network", resource))
         .chain(
             data::declare(env)
