@@ -68,7 +68,14 @@ pub fn of(
                     .into()
             });
         }
-        Spec::FlowLog(_) if changed => {
+        Spec::FlowLog(_)
+            if changed
+                && changes.iter().any(|change| {
+                    !change
+                        .field
+                        .starts_with(crate::resources::tags::FIELD_PREFIX)
+                }) =>
+        {
             said.push("a flow log cannot be changed: it is deleted and created again with the new settings (the log group keeps its records)".into());
         }
         Spec::CacheReplicationGroup(_) if changed => {
