@@ -266,7 +266,14 @@ async fn check_app_inventory_on(emulator: Emulator, env: &str) {
             .unwrap();
         let live = &services.services()[0];
         assert_eq!(live.desired_count(), desired, "{service}");
-        assert_eq!(live.launch_type().map(|l| l.as_str()), Some("FARGATE"));
+        // On Fargate through capacity providers (Fargate Spot, issue 13), not a launch type.
+        let providers: Vec<&str> = (live.capacity_provider_strategy().iter())
+            .map(|item| item.capacity_provider())
+            .collect();
+        assert!(
+            !providers.is_empty() && providers.iter().all(|p| p.starts_with("FARGATE")),
+            "{service}: {providers:?}"
+        );
         let deployment = live.deployment_configuration().unwrap();
         let breaker = deployment.deployment_circuit_breaker().unwrap();
         assert!(breaker.enable() && breaker.rollback());

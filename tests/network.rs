@@ -574,8 +574,8 @@ async fn status_lists_every_resource_as_json() {
     assert_eq!(vpc["kind"], "ec2:vpc");
     assert_eq!(vpc["physical_id"], seen.vpcs[0].vpc_id().unwrap());
     assert_eq!(vpc["state"], "available");
-    // Every resource in state is listed, the network's 17 among them (dev: 1 VPC, 1 IGW,
-    // 4 subnets, 2 route tables, 4 associations, 5 groups).
+    // Every resource in state is listed, the network's 18 EC2 ones among them (dev: 1 VPC,
+    // 1 IGW, 4 subnets, 2 route tables, 4 associations, 5 groups, and the VPC's flow log).
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ws.state_dir().join("dev.json")).unwrap())
             .unwrap();
@@ -587,7 +587,7 @@ async fn status_lists_every_resource_as_json() {
         .iter()
         .filter(|r| r["kind"].as_str().unwrap().starts_with("ec2:"))
         .count();
-    assert_eq!(network, 17);
+    assert_eq!(network, 18);
     assert!(resources.iter().all(|r| r["physical_id"].is_string()));
 
     let text = ws.run(&["status", "--env", "dev"]);

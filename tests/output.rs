@@ -77,7 +77,8 @@ async fn plans_show_changes_by_layer_with_their_consequences() {
     let json = ws.run(&["plan", "--env", "dev", "--output", "json"]);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let resources = document["resources"].as_array().unwrap();
-    assert_eq!(resources.len(), 44);
+    // 47: dev's 44 and the VPC flow log with its log group and role (issue 13).
+    assert_eq!(resources.len(), 47);
     let task = resources
         .iter()
         .find(|resource| resource["id"] == "task-definition-api")

@@ -13,9 +13,11 @@ use support::{Emulator, RecordedCall, Workspace};
 /// AWS has no batch API for (two VPC attributes, a target group's attributes, a repository's
 /// lifecycle policy, a task definition revision, a topic's subscriptions). See
 /// docs/performance.md for the breakdown; a change that adds reads must say why there.
-/// 40 = 37 + the RDS Proxy's three (DescribeDBProxies; its target's DescribeDBProxyTargets
-/// and DescribeDBProxyTargetGroups, read together).
-const STAGING_NOOP_CALLS: usize = 40;
+/// 42 = 37 + the RDS Proxy's three (DescribeDBProxies; its target's DescribeDBProxyTargets
+/// and DescribeDBProxyTargetGroups, read together) + the VPC flow logs' listing
+/// (DescribeFlowLogs) and their log group, which lives under `/vpc/`, outside the `/ecs/`
+/// groups' listing (a DescribeLogGroups of its own).
+const STAGING_NOOP_CALLS: usize = 42;
 
 /// The operations that read one resource each (no API reads several), and how many of each
 /// staging has.
@@ -24,6 +26,8 @@ const PER_RESOURCE_READS: &[(&str, usize)] = &[
     ("DescribeTargetGroupAttributes", 2),
     ("GetLifecyclePolicy", 2),
     ("DescribeTaskDefinition", 2),
+    // The `/ecs/` groups' listing, and the flow log group under `/vpc/`.
+    ("DescribeLogGroups", 2),
 ];
 
 fn counts(calls: &[RecordedCall]) -> BTreeMap<String, usize> {

@@ -158,6 +158,7 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "IdempotentParameterMismatch",
     "BucketAlreadyOwnedByYou",
     "TrailAlreadyExistsException",
+    "FlowLogAlreadyExists",
 ];
 
 /// Error codes meaning "in use or busy for now; try again later" across the services.

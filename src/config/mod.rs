@@ -6,6 +6,8 @@
 //! strict: unknown keys are rejected, and the `validate` submodule checks the semantic rules (subnets inside
 //! the VPC, valid Fargate sizes, ...) collecting all problems at once.
 
+pub mod capacity;
+pub mod flow_logs;
 mod locate;
 pub mod rds_proxy;
 mod regions;
@@ -53,6 +55,8 @@ pub struct Environment {
     pub cloudtrail: CloudTrailConfig,
     /// `[rds_proxy]` (optional section; defaults per environment).
     pub rds_proxy: RdsProxyConfig,
+    /// `[flow_logs]`: the VPC's flow log (see `flow_logs`).
+    pub flow_logs: flow_logs::FlowLogsConfig,
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
@@ -197,6 +201,15 @@ pub struct ServiceConfig {
     /// Full image reference; `None` means the service's ECR repository at `:latest`.
     #[serde(default)]
     pub image: Option<String>,
+    /// Where the tasks run: on-demand Fargate, Fargate Spot, or mixed (see `capacity`).
+    #[serde(default)]
+    pub capacity: capacity::Capacity,
+    /// `capacity = "mixed"`: tasks always on on-demand Fargate (default 1).
+    #[serde(default)]
+    pub on_demand_base: Option<u32>,
+    /// `capacity = "mixed"`: percent of the tasks beyond the base on Fargate Spot (default 50).
+    #[serde(default)]
+    pub spot_percent: Option<u32>,
 }
 
 /// `[autoscaling]`: Application Auto Scaling of the API service's task count.
@@ -402,6 +415,8 @@ struct RawFile {
     integrations: IntegrationsConfig,
     #[serde(default)]
     rds_proxy: Option<rds_proxy::RawRdsProxy>,
+    #[serde(default)]
+    flow_logs: flow_logs::RawFlowLogs,
     #[serde(default)]
     state: RawState,
     #[serde(default)]

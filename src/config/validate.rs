@@ -105,6 +105,19 @@ pub(super) fn validate(
     let cloudtrail = super::storage::cloudtrail(raw.cloudtrail.as_ref(), &raw.environment.name);
     let rds_proxy =
         super::rds_proxy::resolve(raw.rds_proxy.as_ref(), &raw.environment.name, &mut p.0);
+    for (prefix, service) in [
+        ("services.api", &raw.services.api),
+        ("services.ui", &raw.services.ui),
+    ] {
+        for (key, message) in super::capacity::check(prefix, service) {
+            p.push(key, message);
+        }
+    }
+    let (flow_logs, problems) =
+        super::flow_logs::check(&raw.flow_logs, raw.monitoring.log_retention_days);
+    for (key, message) in problems {
+        p.push(key, message);
+    }
     if let Some(url) = &raw.state.url {
         if let Err(err) = crate::state::url::parse(url) {
             p.push("state.url", err.to_string());
@@ -134,6 +147,7 @@ pub(super) fn validate(
             storage,
             cloudtrail,
             rds_proxy,
+            flow_logs,
             state_url: raw.state.url,
         }),
         _ => Err(p.0),
@@ -752,6 +766,9 @@ mod tests {
                 health_check_path: "/".into(),
                 health_check_grace_period_seconds: 0,
                 image: None,
+                capacity: Default::default(),
+                on_demand_base: None,
+                spot_percent: None,
             };
             check_service(&mut p, "s", &svc);
             p.0.is_empty()

@@ -20,6 +20,7 @@ const REDEPLOYING_SERVICE_FIELDS: &[&str] = &[
     "assign_public_ip",
     "load_balancers",
     "enable_execute_command",
+    "capacity_provider_strategy",
 ];
 
 /// The consequences of `changes` to `node` (planned `action`).
@@ -66,6 +67,16 @@ pub fn of(
                 "applied in the next maintenance window (`up --apply-immediately` applies it now)"
                     .into()
             });
+        }
+        Spec::FlowLog(_)
+            if changed
+                && changes.iter().any(|change| {
+                    !change
+                        .field
+                        .starts_with(crate::resources::tags::FIELD_PREFIX)
+                }) =>
+        {
+            said.push("a flow log cannot be changed: it is deleted and created again with the new settings (the log group keeps its records)".into());
         }
         Spec::CacheReplicationGroup(_) if changed => {
             said.push("applied now; a node type or engine change restarts the cache".into());

@@ -1,10 +1,15 @@
-//! The ECS cluster the services run in, with Container Insights per environment.
+//! The ECS cluster the services run in, with Container Insights per environment and the
+//! Fargate capacity providers (`FARGATE`, `FARGATE_SPOT`) its services' strategies name.
 //!
 //! Found by its name, which is unique in the account and region. `CreateCluster` is
 //! idempotent on AWS (a repeat returns the existing cluster), so a create repeated after a
 //! lost response makes nothing twice; it carries the tags and the Container Insights setting.
 //! The setting is compared (not reported means unknown) and changed with `UpdateCluster`
-//! (the emulator does not implement `UpdateClusterSettings`; AWS takes both). Tags are read
+//! (the emulator does not implement `UpdateClusterSettings`; AWS takes both). The capacity
+//! providers and the default strategy come with the description, are given to
+//! `CreateCluster`, and are changed with `PutClusterCapacityProviders` (which sets both: a
+//! repeat is harmless); a cluster made before macroctl used them reports none, and gets them
+//! on the next `up` (its services' strategies need them first). Tags are read
 //! with the description (`include=TAGS`) and changed with TagResource / UntagResource.
 //!
 //! While planning, one `DescribeClusters` (with settings and tags) asks for the names of every
@@ -13,6 +18,7 @@
 //! listing alone. Tags come with that description at no extra call, so the tagging API is not
 //! needed here. Right after a change (`!ctx.cached`) the cluster is described directly.
 
+use super::ecs_capacity::{self, CapacityShare};
 use super::inventory::Listing;
 use super::{
     tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity, IdentityKind,
@@ -25,6 +31,12 @@ use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
 pub struct EcsClusterSpec {
     pub name: String,
     pub container_insights: bool,
+    /// The capacity providers the services may use (`FARGATE`, `FARGATE_SPOT`).
+    #[serde(default)]
+    pub capacity_providers: Vec<String>,
+    /// The strategy of a task or service that names none.
+    #[serde(default)]
+    pub default_strategy: Vec<CapacityShare>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +47,10 @@ pub struct EcsClusterLive {
     /// `None` when AWS does not report the setting.
     pub container_insights: Option<bool>,
     pub active_services: i32,
+    /// Sorted; empty when none (or none reported).
+    pub capacity_providers: Vec<String>,
+    /// Sorted by provider.
+    pub default_strategy: Vec<CapacityShare>,
     pub tags: Tags,
 }
 
@@ -60,6 +76,12 @@ fn live_of(cluster: &aws_sdk_ecs::types::Cluster) -> EcsClusterLive {
             // `enabled` or `enhanced`.
             .map(|value| value != "disabled"),
         active_services: cluster.active_services_count(),
+        capacity_providers: {
+            let mut providers = cluster.capacity_providers().to_vec();
+            providers.sort();
+            providers
+        },
+        default_strategy: ecs_capacity::from_ecs(cluster.default_capacity_provider_strategy()),
         tags: tags::from_ecs(cluster.tags()),
     }
 }
@@ -198,6 +220,23 @@ impl Kind for EcsCluster {
                 ));
             }
         }
+        let mut providers = spec.capacity_providers.clone();
+        providers.sort();
+        let shown = |providers: &[String]| super::listed(providers);
+        super::compare(
+            &mut changes,
+            "capacity_providers",
+            &shown(&live.capacity_providers),
+            &shown(&providers),
+            false,
+        );
+        super::compare(
+            &mut changes,
+            "default_capacity_provider_strategy",
+            &ecs_capacity::shown(&live.default_strategy),
+            &ecs_capacity::shown(&spec.default_strategy),
+            false,
+        );
         changes
     }
 
@@ -214,6 +253,10 @@ impl Kind for EcsCluster {
             .create_cluster()
             .cluster_name(&spec.name)
             .settings(insights_setting(spec.container_insights))
+            .set_capacity_providers(Some(spec.capacity_providers.clone()))
+            .set_default_capacity_provider_strategy(Some(ecs_capacity::to_ecs(
+                &spec.default_strategy,
+            )))
             .set_tags(Some(tags::to_ecs(&who.tags)))
             .send()
             .await
@@ -245,6 +288,24 @@ impl Kind for EcsCluster {
                 .send()
                 .await
                 .op("UpdateCluster")?;
+        }
+        if changes.iter().any(|change| {
+            matches!(
+                change.field.as_str(),
+                "capacity_providers" | "default_capacity_provider_strategy"
+            )
+        }) {
+            ctx.aws
+                .ecs
+                .put_cluster_capacity_providers()
+                .cluster(&live.arn)
+                .set_capacity_providers(Some(spec.capacity_providers.clone()))
+                .set_default_capacity_provider_strategy(Some(ecs_capacity::to_ecs(
+                    &spec.default_strategy,
+                )))
+                .send()
+                .await
+                .op("PutClusterCapacityProviders")?;
         }
         Ok(None)
     }
@@ -331,7 +392,17 @@ mod tests {
             status: "ACTIVE".into(),
             container_insights: Some(true),
             active_services: 2,
+            capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
+            default_strategy: vec![share()],
             tags: Tags::new(),
+        }
+    }
+
+    fn share() -> CapacityShare {
+        CapacityShare {
+            provider: "FARGATE".into(),
+            base: 0,
+            weight: 1,
         }
     }
 
@@ -339,7 +410,27 @@ mod tests {
         EcsClusterSpec {
             name: "macro-ai-staging".into(),
             container_insights,
+            capacity_providers: vec!["FARGATE_SPOT".into(), "FARGATE".into()],
+            default_strategy: vec![share()],
         }
+    }
+
+    #[test]
+    fn capacity_providers_are_compared_as_a_set() {
+        let resolver = Resolver::default();
+        let none = EcsClusterLive {
+            capacity_providers: Vec::new(),
+            default_strategy: Vec::new(),
+            ..live()
+        };
+        let changes = EcsCluster::diff(&spec(true), &none, &resolver);
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["capacity_providers", "default_capacity_provider_strategy"]
+        );
+        assert_eq!(changes[0].new, "FARGATE, FARGATE_SPOT");
+        assert!(changes.iter().all(|change| !change.replace));
     }
 
     #[test]

@@ -20,6 +20,10 @@
 //! Values the service does not report (a strategy, a bake time, a rule or role ARN missing
 //! from the description) are unknown, never differences.
 //!
+//! Its tasks run where its capacity provider strategy says (`FARGATE`, `FARGATE_SPOT` or
+//! both, see `ecs_capacity`); a changed strategy is sent with `forceNewDeployment`, which ECS
+//! requires, and so is the move of a service made with `launchType FARGATE` to a strategy.
+//!
 //! While planning, the services are read together ([`Services`]): per desired cluster, one
 //! `DescribeServices` (`include=TAGS`, at most 10 names a call) asks for the names of every
 //! desired service, and each service is answered from it: by ARN when listed (else described
@@ -28,15 +32,16 @@
 //! described directly, in the cluster its ARN names (the emulator answers an ARN of another
 //! cluster with the same-named service of the cluster asked, so ARNs are compared exactly).
 
+use super::ecs_capacity::{self, CapacityShare};
 use super::{
     compare, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity,
     IdentityKind, Kind, Lookup, Outputs, Readiness, Ref, Resolver, TagChanges, Tags,
 };
 use crate::aws::{AwsError, ErrorClass, Found, IntoAwsError};
 use aws_sdk_ecs::types::{
-    AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms,
-    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentStrategy, LaunchType,
-    LoadBalancer, NetworkConfiguration, PropagateTags, ServiceField,
+    AssignPublicIp, AwsVpcConfiguration, DeploymentAlarms, DeploymentCircuitBreaker,
+    DeploymentConfiguration, DeploymentStrategy, LaunchType, NetworkConfiguration, PropagateTags,
+    ServiceField,
 };
 
 /// How ECS rolls out a new revision of the service.
@@ -92,6 +97,10 @@ pub struct EcsServiceSpec {
     /// Alarms (their `name` outputs) that make ECS roll a deployment back.
     pub deployment_alarms: Vec<Ref>,
     pub strategy: Strategy,
+    /// The capacity provider strategy; empty: `launchType FARGATE` (what a spec applied
+    /// before capacity providers were used means).
+    #[serde(default)]
+    pub capacity: Vec<CapacityShare>,
 }
 
 /// One load balancer of a service, as ECS reports it.
@@ -139,6 +148,10 @@ pub struct EcsServiceLive {
     pub bake_time_minutes: Option<i32>,
     /// The rollout state of the primary deployment.
     pub rollout_state: Option<String>,
+    /// The capacity provider strategy, sorted by provider; empty when it runs by launch type.
+    pub capacity: Vec<CapacityShare>,
+    /// `FARGATE`, `EC2`, ...; `None` when it uses a capacity provider strategy.
+    pub launch_type: Option<String>,
     pub tags: Tags,
 }
 
@@ -210,6 +223,8 @@ fn live_of(service: &aws_sdk_ecs::types::Service) -> EcsServiceLive {
             .find(|deployment| deployment.status() == Some("PRIMARY"))
             .and_then(|deployment| deployment.rollout_state())
             .map(|state| state.as_str().to_string()),
+        capacity: ecs_capacity::from_ecs(service.capacity_provider_strategy()),
+        launch_type: service.launch_type().map(|t| t.as_str().to_string()),
         tags: tags::from_ecs(service.tags()),
     }
 }
@@ -285,91 +300,10 @@ fn inactive_is_not_found(err: AwsError) -> AwsError {
 mod listing;
 use listing::{desired_names, from_listing, Services};
 
-/// `a,b → container:port`: the target groups (sorted: which of a blue/green pair is
-/// production is ECS's business) and where they send traffic.
-fn load_balancer_text(mut target_groups: Vec<String>, container: &str, port: i32) -> String {
-    target_groups.sort();
-    format!("{} → {container}:{port}", target_groups.join(","))
-}
-
-fn desired_load_balancers(spec: &EcsServiceSpec, resolver: &Resolver) -> String {
-    let mut target_groups = vec![resolver.get(&spec.target_group)];
-    if let Strategy::BlueGreen {
-        alternate_target_group,
-        ..
-    } = &spec.strategy
-    {
-        target_groups.push(resolver.get(alternate_target_group));
-    }
-    load_balancer_text(target_groups, &spec.container_name, spec.container_port)
-}
-
-fn live_load_balancers(live: &EcsServiceLive) -> String {
-    let texts: Vec<String> = live
-        .load_balancers
-        .iter()
-        .map(|lb| {
-            let mut target_groups = vec![lb.target_group_arn.clone()];
-            target_groups.extend(
-                lb.advanced
-                    .as_ref()
-                    .and_then(|advanced| advanced.alternate_target_group_arn.clone()),
-            );
-            load_balancer_text(target_groups, &lb.container_name, lb.container_port)
-        })
-        .collect();
-    sorted(texts).join("; ")
-}
-
-/// The load balancer to send. For blue/green, in the orientation ECS has now when the live
-/// pair is the desired one (after a deployment the alternate target group is production, and
-/// sending the pair the other way round would move traffic back to the old one).
-fn load_balancer(
-    spec: &EcsServiceSpec,
-    resolver: &Resolver,
-    live: Option<&EcsServiceLive>,
-) -> LoadBalancer {
-    let primary = resolver.get(&spec.target_group);
-    let builder = LoadBalancer::builder()
-        .container_name(&spec.container_name)
-        .container_port(spec.container_port);
-    match &spec.strategy {
-        Strategy::Rolling => builder.target_group_arn(primary).build(),
-        Strategy::BlueGreen {
-            alternate_target_group,
-            production_listener_rule,
-            role,
-            ..
-        } => {
-            let alternate = resolver.get(alternate_target_group);
-            let swapped = live
-                .and_then(|live| live.load_balancers.first())
-                .is_some_and(|lb| {
-                    lb.target_group_arn == alternate
-                        && lb
-                            .advanced
-                            .as_ref()
-                            .and_then(|advanced| advanced.alternate_target_group_arn.as_deref())
-                            == Some(primary.as_str())
-                });
-            let (production, alternate) = if swapped {
-                (alternate, primary)
-            } else {
-                (primary, alternate)
-            };
-            builder
-                .target_group_arn(production)
-                .advanced_configuration(
-                    AdvancedConfiguration::builder()
-                        .alternate_target_group_arn(alternate)
-                        .production_listener_rule(resolver.get(production_listener_rule))
-                        .role_arn(resolver.get(role))
-                        .build(),
-                )
-                .build()
-        }
-    }
-}
+/// Comparing and sending the load balancer.
+#[path = "ecs_service_load_balancer.rs"]
+mod load_balancers;
+use load_balancers::{desired_load_balancers, live_load_balancers, load_balancer};
 
 /// Fields whose change means sending the load balancer again.
 const LOAD_BALANCER_FIELDS: [&str; 4] = [
@@ -446,6 +380,15 @@ fn circuit_breaker_shown(breaker: Option<(bool, bool)>) -> String {
         Some((false, _)) => "off".into(),
         Some((true, true)) => "on, rolls back".into(),
         Some((true, false)) => "on, no rollback".into(),
+    }
+}
+
+/// The strategy (`FARGATE_SPOT weight 1`), or, without one, the launch type.
+fn capacity_shown(capacity: &[CapacityShare], launch_type: Option<&str>) -> String {
+    if capacity.is_empty() {
+        format!("launch type {}", launch_type.unwrap_or("(not set)"))
+    } else {
+        ecs_capacity::shown(capacity)
     }
 }
 
@@ -643,6 +586,11 @@ impl Kind for EcsService {
                 bake_time_minutes.to_string(),
             );
         }
+        field(
+            "capacity_provider_strategy",
+            capacity_shown(&live.capacity, live.launch_type.as_deref()),
+            capacity_shown(&spec.capacity, Some("FARGATE")),
+        );
         changes
     }
 
@@ -661,7 +609,10 @@ impl Kind for EcsService {
             .service_name(&spec.name)
             .task_definition(resolver.get(&spec.task_definition))
             .desired_count(spec.desired_count)
-            .launch_type(LaunchType::Fargate)
+            .set_launch_type(spec.capacity.is_empty().then_some(LaunchType::Fargate))
+            .set_capacity_provider_strategy(
+                (!spec.capacity.is_empty()).then(|| ecs_capacity::to_ecs(&spec.capacity)),
+            )
             .set_network_configuration(network_configuration(spec, resolver))
             .load_balancers(load_balancer(spec, resolver, None))
             .health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
@@ -712,6 +663,17 @@ impl Kind for EcsService {
             .any(|change| LOAD_BALANCER_FIELDS.contains(&change.field.as_str()))
         {
             request = request.load_balancers(load_balancer(spec, resolver, Some(live)));
+        }
+        // ECS takes a changed strategy (or the move from a launch type to one) only with a new
+        // deployment.
+        if !spec.capacity.is_empty()
+            && changes
+                .iter()
+                .any(|change| change.field == "capacity_provider_strategy")
+        {
+            request = request
+                .set_capacity_provider_strategy(Some(ecs_capacity::to_ecs(&spec.capacity)))
+                .force_new_deployment(true);
         }
         request.send().await.op("UpdateService")?;
         Ok(None)

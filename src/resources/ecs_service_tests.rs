@@ -56,6 +56,7 @@ fn spec(strategy: Strategy) -> EcsServiceSpec {
         minimum_healthy_percent: 100,
         deployment_alarms: Vec::new(),
         strategy,
+        capacity: vec![spot()],
     }
 }
 
@@ -92,8 +93,42 @@ fn live() -> EcsServiceLive {
         strategy: Some("BLUE_GREEN".into()),
         bake_time_minutes: Some(5),
         rollout_state: Some("COMPLETED".into()),
+        capacity: vec![spot()],
+        launch_type: None,
         tags: Tags::new(),
     }
+}
+
+fn spot() -> CapacityShare {
+    CapacityShare {
+        provider: "FARGATE_SPOT".into(),
+        base: 0,
+        weight: 1,
+    }
+}
+
+#[test]
+fn a_service_by_launch_type_moves_to_its_strategy() {
+    let resolver = resolver();
+    let spec = spec(blue_green());
+    assert!(EcsService::diff(&spec, &live(), &resolver).is_empty());
+    let by_launch_type = EcsServiceLive {
+        capacity: Vec::new(),
+        launch_type: Some("FARGATE".into()),
+        ..live()
+    };
+    let changes = EcsService::diff(&spec, &by_launch_type, &resolver);
+    assert_eq!(fields(changes.clone()), ["capacity_provider_strategy"]);
+    assert_eq!(
+        (changes[0].old.as_str(), changes[0].new.as_str()),
+        ("launch type FARGATE", "FARGATE_SPOT weight 1")
+    );
+    // A spec applied before strategies existed means the launch type.
+    let old = EcsServiceSpec {
+        capacity: Vec::new(),
+        ..spec
+    };
+    assert!(EcsService::diff(&old, &by_launch_type, &resolver).is_empty());
 }
 
 fn fields(changes: Vec<FieldChange>) -> Vec<String> {

@@ -12,6 +12,9 @@
 //! deterministic name (`DescribeLogGroups` with the name as prefix, then an exact-name match),
 //! its tags with `ListTagsForResource`. Compared: the retention in days (`PutRetentionPolicy`;
 //! `retention_days <= 0` means never expire, which is what an absent retention reports).
+//!
+//! Outputs: the name, the ARN and `streams_arn` (`ARN:*`, the group's log streams), which a
+//! policy scoped to exactly this group names (the VPC flow logs role).
 
 use super::inventory::Listing;
 use super::{
@@ -178,7 +181,7 @@ impl Kind for LogGroup {
     const IDENTITY: IdentityKind = IdentityKind::Named;
     // The name is unique: a repeat answers ResourceAlreadyExistsException.
     const CREATE: CreateSafety = CreateSafety::Idempotent;
-    const OUTPUTS: &'static [&'static str] = &["name", "arn"];
+    const OUTPUTS: &'static [&'static str] = &["name", "arn", "streams_arn"];
     type Spec = LogGroupSpec;
     type Live = LogGroupLive;
 
@@ -321,6 +324,8 @@ impl Kind for LogGroup {
         Outputs::from([
             ("name".into(), live.name.clone()),
             ("arn".into(), live.arn.clone()),
+            // Its log streams, for policies that let a service write to exactly this group.
+            ("streams_arn".into(), format!("{}:*", live.arn)),
         ])
     }
 

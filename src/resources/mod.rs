@@ -23,10 +23,12 @@ pub mod db_proxy_target;
 pub mod db_subnet_group;
 pub mod deletion;
 pub mod ecr_repository;
+pub mod ecs_capacity;
 pub mod ecs_cluster;
 pub mod ecs_service;
 pub mod elastic_ip;
 mod elb_listing;
+pub mod flow_log;
 pub mod iam_role;
 pub mod internet_gateway;
 pub mod inventory;
@@ -599,6 +601,7 @@ kinds! {
     EcsService => ecs_service::EcsService,
     S3Bucket => s3_bucket::S3Bucket,
     Trail => trail::Trail,
+    FlowLog => flow_log::FlowLog,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks

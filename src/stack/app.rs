@@ -16,9 +16,11 @@
 use super::data::{CACHE, DATABASE, SECRET_API, SECRET_DB};
 use super::network::{subnet_id, SG_ALB, SG_API, SG_UI, VPC};
 use super::{az_label, Declared, SERVICES};
+use crate::config::capacity::{self, FARGATE, FARGATE_SPOT};
 use crate::config::{DeploymentStrategy, Environment, ServiceConfig};
 use crate::resources::alarm::{AlarmSpec, DimensionValue};
 use crate::resources::ecr_repository::EcrRepositorySpec;
+use crate::resources::ecs_capacity::CapacityShare;
 use crate::resources::ecs_cluster::EcsClusterSpec;
 use crate::resources::ecs_service::{EcsServiceSpec, Strategy};
 use crate::resources::iam_role::{IamRoleSpec, InlinePolicy, PolicyResource, PolicyStatement};
@@ -468,6 +470,12 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         Spec::EcsCluster(EcsClusterSpec {
             name: prefix.clone(),
             container_insights: env.monitoring.container_insights,
+            capacity_providers: vec![FARGATE.into(), FARGATE_SPOT.into()],
+            default_strategy: vec![CapacityShare {
+                provider: FARGATE.into(),
+                base: 0,
+                weight: 1,
+            }],
         }),
     ));
     for service in SERVICES {
@@ -586,6 +594,14 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
                 } else {
                     Strategy::Rolling
                 },
+                capacity: capacity::strategy(config)
+                    .into_iter()
+                    .map(|share| CapacityShare {
+                        provider: share.provider.into(),
+                        base: share.base as i32,
+                        weight: share.weight as i32,
+                    })
+                    .collect(),
             }),
         )
         // The target group must be routed to before a service can register in it.

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod data;
+pub mod flow_logs;
 pub mod network;
 pub mod proxy;
 pub mod storage;
@@ -85,6 +86,7 @@ pub fn desired(
 ) -> Result<Graph<Resource>, GraphError> {
     let layered: Vec<(&'static str, Declared)> = (network::declare(env).into_iter())
         .chain(proxy::network(env))
+        .chain(flow_logs::declare(env))
         .map(|resource| ("network", resource))
         .chain(
             storage::declare(env, account)

@@ -29,6 +29,11 @@ on the wire, their own docstrings why they exist and how they work:
 * ``tagging_api.py``: "Tagging API" below.
 * ``lingering.py``: "Teardown" below (``MACROCTL_EMULATOR_LINGER_SECONDS``).
 * ``elasticache_teardown.py``: "Teardown" below (ElastiCache deletions).
+* ``ecs_capacity.py``: "Capacity providers" below.
+* ``flow_logs.py``: VPC flow logs as EC2 reports them: ``DeleteFlowLogs`` of an unknown id
+  answers 200 with an ``Unsuccessful`` item ``InvalidFlowLogId.NotFound`` (moto: an error,
+  nothing deleted), and the tagging API names flow logs ``...:vpc-flow-log/fl-...``
+  (``ec2:vpc-flow-log``; moto: ``flow-logs/``).
 * ``s3_state.py``: S3 conditional writes are atomic: a conditional ``PutObject`` or
   ``DeleteObject`` (``If-Match`` / ``If-None-Match``) checks and writes under one lock, so of
   two creates of a key sent together exactly one wins and the other gets
@@ -305,6 +310,32 @@ creates nothing:
   with a new cluster with the default settings and no tags. A name whose cluster was deleted
   (INACTIVE) gets a new cluster, as in moto.
 
+Capacity providers
+------------------
+
+Always on (independent of ``MACROCTL_EMULATOR_ECS``), as ECS does where moto 5.2.5 does not:
+
+* CreateService with both ``launchType`` and ``capacityProviderStrategy`` answers HTTP 400
+  ``InvalidParameterException`` "Specifying both a launch type and capacity provider
+  strategy is not supported. ..."; with neither, the cluster's default strategy (when it
+  has one) is the service's. A strategy naming a provider the cluster does not list answers
+  ``InvalidParameterException`` "The specified capacity provider strategy cannot contain a
+  capacity provider that is not associated with the cluster. ..." (CreateService and
+  UpdateService).
+* A service with a strategy reports it and no ``launchType`` (moto: ``launchType EC2`` and
+  no strategy), and so do its deployments.
+* UpdateService with a ``capacityProviderStrategy`` that differs from the service's (or on a
+  service that runs by launch type) without ``forceNewDeployment`` answers
+  ``InvalidParameterException`` "When switching from launch type to capacity provider
+  strategy on an existing service, or making a change to a capacity provider strategy on a
+  service that is already using one, you must force a new deployment."; with it, the
+  service takes the strategy (its ``launchType`` goes) and, under ``MACROCTL_EMULATOR_ECS``,
+  starts a new deployment.
+* PutClusterCapacityProviders of a provider that is neither ``FARGATE``, ``FARGATE_SPOT`` nor
+  one created with CreateCapacityProvider answers ``InvalidParameterException`` "The
+  specified capacity provider does not exist. ..."; leaving out one an ACTIVE service's
+  strategy uses answers "The specified capacity provider is in use and cannot be removed.".
+
 Tagging API
 -----------
 
@@ -417,8 +448,10 @@ import sys
 from typing import Any
 
 import faults
+from ecs_capacity import patch_ecs_capacity
 from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
+from flow_logs import patch_flow_logs
 from idempotent_creates import patch_idempotent_creates
 from lingering import patch_lingering
 from rds_proxy import patch_rds_proxy
@@ -522,6 +555,8 @@ def apply_patches(settings: Settings) -> CreateDelays:
     patch_s3_state()
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
+    patch_ecs_capacity()
+    patch_flow_logs()
     if settings.linger_seconds > 0:
         patch_lingering(settings.linger_seconds)
     return delays

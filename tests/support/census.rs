@@ -41,6 +41,7 @@ pub async fn census(emulator: &Emulator, stack: &str, env: &str) -> Census {
     data_census(emulator, stack, env, &prefix, &mut census).await;
     app_census(emulator, &prefix, &mut census).await;
     storage_census(emulator, &prefix, &mut census).await;
+    flow_log_census(emulator, env, &mut census).await;
     for lines in census.values_mut() {
         lines.sort();
     }
@@ -645,6 +646,32 @@ async fn storage_census(emulator: &Emulator, prefix: &str, census: &mut Census) 
         if name.starts_with(&format!("{prefix}-")) {
             push(census, "cloudtrail:trail", name.to_string());
         }
+    }
+}
+
+/// The environment's VPC flow logs, by their tags (the VPC and group they deliver from and to).
+async fn flow_log_census(emulator: &Emulator, env: &str, census: &mut Census) {
+    let ec2 = emulator.ec2().await;
+    let flow_logs = ec2
+        .describe_flow_logs()
+        .filter(env_filter(env))
+        .send()
+        .await
+        .unwrap();
+    for flow_log in flow_logs.flow_logs() {
+        push(
+            census,
+            "ec2:flow-log",
+            format!(
+                "{} traffic={} group={}",
+                name_tag(flow_log.tags()),
+                flow_log
+                    .traffic_type()
+                    .map(|t| t.as_str())
+                    .unwrap_or_default(),
+                flow_log.log_group_name().unwrap_or_default()
+            ),
+        );
     }
 }
 
