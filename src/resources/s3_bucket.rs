@@ -112,7 +112,8 @@ pub fn policy_document(spec: &S3BucketSpec) -> String {
     json!({"Version": POLICY_VERSION, "Statement": statements}).to_string()
 }
 
-/// One lifecycle rule in words, the same for a desired and a live rule, so the two compare.
+/// One lifecycle rule in short words, the same for a desired and a live rule, so the two
+/// compare: `versions 30d, uploads 7d` (a rule of macroctl's), `other-rule: objects 90d`.
 fn describe_rule(
     id: &str,
     enabled: bool,
@@ -120,20 +121,25 @@ fn describe_rule(
     noncurrent_days: Option<i32>,
     abort_days: Option<i32>,
 ) -> String {
-    let mut parts = vec![format!("{id}:")];
-    if !enabled {
-        parts.push("(disabled)".into());
-    }
-    if let Some(days) = expiration_days {
-        parts.push(format!("objects expire after {days} days;"));
-    }
+    let mut parts = Vec::new();
     if let Some(days) = noncurrent_days {
-        parts.push(format!("noncurrent versions after {days} days;"));
+        parts.push(format!("versions {days}d"));
     }
     if let Some(days) = abort_days {
-        parts.push(format!("incomplete uploads aborted after {days} days;"));
+        parts.push(format!("uploads {days}d"));
     }
-    parts.join(" ").trim_end_matches(';').to_string()
+    if let Some(days) = expiration_days {
+        parts.push(format!("objects {days}d"));
+    }
+    let mut text = parts.join(", ");
+    if !enabled {
+        text.push_str(" (disabled)");
+    }
+    if id == RULE_VERSIONS || id == RULE_OBJECTS {
+        text
+    } else {
+        format!("{id}: {text}")
+    }
 }
 
 /// The lifecycle rules `spec` asks for, described.
@@ -752,7 +758,7 @@ mod tests {
         };
         let changes = S3Bucket::diff(&shorter, &converged(&spec), &resolver);
         assert_eq!(changes.len(), 1);
-        assert!(changes[0].new.contains("objects expire after 30 days"));
+        assert_eq!(changes[0].new, "objects 30d, versions 30d, uploads 7d");
         // KMS is kept.
         let mut kms = converged(&spec);
         kms.encryption = Some("aws:kms".into());
