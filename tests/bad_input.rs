@@ -59,6 +59,25 @@ fn malformed_env_files_are_rejected_before_any_aws_call() {
             "container_port = 3000",
             &["services", "container_port"],
         ),
+        (
+            "# bucket_prefix = \"macro-ai-dev\"",
+            "bucket_prefix = \"Macro_AI\"",
+            &[
+                "dev.toml:",
+                "storage.bucket_prefix",
+                "lowercase letters, digits and dashes",
+            ],
+        ),
+        (
+            "noncurrent_version_days = 7",
+            "noncurrent_version_days = 0",
+            &["dev.toml:", "storage.noncurrent_version_days", "1..=3650"],
+        ),
+        (
+            "cloudwatch_logs = false",
+            "cloudwatch_logs = \"yes\"",
+            &["dev.toml:", "cloudtrail.cloudwatch_logs"],
+        ),
     ];
     for (from, to, fragments) in cases {
         let ws = Workspace::new(&emulator);

@@ -465,3 +465,48 @@ async fn destroy_refuses_buckets_that_hold_objects_unless_told_to_delete_them() 
         .unwrap();
     assert!(trails.trail_list().is_empty(), "{:?}", trails.trail_list());
 }
+
+#[tokio::test]
+async fn a_bucket_policy_written_moments_ago_is_waited_for_by_cloudtrail_and_the_load_balancer() {
+    let emulator = Emulator::start_realistic(&[]);
+    emulator.set_faults(&serde_json::json!({"iam_propagation": {"seconds": 3.0}}));
+    let ws = Workspace::new(&emulator);
+    let up = ws.run(&["up", "--env", "dev", "--yes"]);
+    up.assert_success();
+    for call in [
+        "cloudtrail:CreateTrail",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    ] {
+        assert!(
+            emulator.injected("iam_propagation", call) > 0,
+            "{call} was never refused:\n{}",
+            up.stderr
+        );
+    }
+    assert!(
+        up.stderr
+            .contains("waiting for the policy of bucket bucket-logs to propagate"),
+        "{}",
+        up.stderr
+    );
+    // And it got there: the trail logs to the bucket, the load balancer too.
+    let trail = emulator
+        .cloudtrail()
+        .await
+        .get_trail()
+        .name("macro-ai-dev-trail")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        trail.trail().unwrap().s3_bucket_name(),
+        Some(bucket("dev", "logs").as_str())
+    );
+    emulator.reset_recording();
+    ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
+    assert!(
+        emulator.mutating_calls().is_empty(),
+        "{:?}",
+        emulator.mutating_calls()
+    );
+}

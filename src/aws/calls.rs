@@ -55,7 +55,8 @@ pub struct ApiCalls {
 
 /// Whether an operation only reads. AWS names its read operations consistently.
 pub fn is_read_operation(operation: &str) -> bool {
-    const READ_PREFIXES: [&str; 5] = ["Describe", "List", "Get", "Search", "Lookup"];
+    // `Head`: S3's HeadBucket / HeadObject.
+    const READ_PREFIXES: [&str; 6] = ["Describe", "List", "Get", "Search", "Lookup", "Head"];
     READ_PREFIXES
         .iter()
         .any(|prefix| operation.starts_with(prefix))
@@ -204,6 +205,7 @@ mod tests {
     fn classifies_reads_and_writes() {
         assert!(is_read_operation("DescribeVpcs"));
         assert!(is_read_operation("ListTagsForResource"));
+        assert!(is_read_operation("HeadBucket"));
         assert!(!is_read_operation("CreateVpc"));
         assert!(!is_read_operation("AuthorizeSecurityGroupIngress"));
         let counter = ApiCallCounter::default();

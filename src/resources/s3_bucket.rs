@@ -7,9 +7,9 @@
 //! else the stack declares: the logs bucket admits ALB log delivery and CloudTrail), lifecycle
 //! rules (replaced and deleted versions expire; the logs bucket's objects expire) and tags.
 //!
-//! A bucket has no single call that reports its configuration: `read` asks `HeadBucket`
-//! (existence), then versioning, encryption, public-access block, ownership controls, policy,
-//! lifecycle and tags at the same time (the tags from the environment's one `GetResources`
+//! A bucket has no single call that reports its configuration: `read` asks its versioning
+//! (whose `NoSuchBucket` tells absence), then encryption, public-access block, ownership
+//! controls, policy, lifecycle and tags at the same time (the tags from the environment's one `GetResources`
 //! while planning). A setting S3 reports as not configured (`NoSuchBucketPolicy`,
 //! `NoSuchPublicAccessBlockConfiguration`, ...) reads as absent, so a bucket someone stripped
 //! of its baseline diffs against it. The policy is compared as JSON (S3 returns it reformatted).
@@ -183,28 +183,17 @@ fn build_error(operation: &str, err: impl std::fmt::Display) -> AwsError {
 /// The bucket `name`, with every setting macroctl manages; `None` when it does not exist.
 async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<S3BucketLive>, AwsError> {
     let s3 = ctx.aws.s3();
-    // NotFound (404): no such bucket. A 403 means another account holds the name.
-    if s3
-        .head_bucket()
-        .bucket(name)
-        .send()
-        .await
-        .op("HeadBucket")
+    // Versioning first: its NoSuchBucket tells that the bucket does not exist (a HeadBucket
+    // would cost a call more). AccessDenied means another account holds the name.
+    let Some(versioning) = (s3.get_bucket_versioning().bucket(name).send().await)
+        .op("GetBucketVersioning")
         .found()?
-        .is_none()
-    {
+    else {
         return Ok(None);
-    }
-    // Each "not configured" answer (NoSuch..., ...NotFoundError) reads as absent.
-    let versioning = async {
-        let out = s3
-            .get_bucket_versioning()
-            .bucket(name)
-            .send()
-            .await
-            .op("GetBucketVersioning")?;
-        Ok::<_, AwsError>(out.status().map(|s| s.as_str().to_string()))
     };
+    let versioning = versioning.status().map(|s| s.as_str().to_string());
+    // The rest at the same time; each "not configured" answer (NoSuch..., ...NotFoundError)
+    // reads as absent.
     let encryption = async {
         let out = (s3.get_bucket_encryption().bucket(name).send().await)
             .op("GetBucketEncryption")

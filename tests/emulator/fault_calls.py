@@ -42,6 +42,7 @@ class Call:
     form: list[tuple[str, str]] = field(default_factory=list)  # query protocols
     document: dict[str, Any] = field(default_factory=dict)  # JSON protocols: the parsed body
     body: bytes = b""
+    path: str = ""  # S3: the request path (``/BUCKET/KEY``)
 
     @property
     def mutating(self) -> bool:
@@ -116,7 +117,9 @@ def identify(environ: dict[str, Any], body: bytes) -> Call | None:
     access_key, region, service = scope.groups()
     base = {"service": service, "region": region, "access_key": access_key, "body": body}
     if service == "s3":
-        return Call(action=s3_action(environ), protocol="s3", **base)
+        return Call(
+            action=s3_action(environ), protocol="s3", path=environ.get("PATH_INFO", ""), **base
+        )
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         try:

@@ -275,7 +275,12 @@ What each fault does on the wire:
   RegisterScalableTarget (``RoleARN``) ``ValidationException`` "Unable to assume IAM role:
   ARN"; RDS CreateDBProxy/ModifyDBProxy (``RoleArn``) ``InvalidParameterValue`` "IAM role
   ARN value is invalid or does not include the required permissions for: DB proxy secret
-  access (ARN)". All HTTP 400.
+  access (ARN)". For the same ``seconds`` after S3 PutBucketPolicy, CloudTrail
+  CreateTrail/UpdateTrail naming that bucket (``S3BucketName``) answers
+  ``InsufficientS3BucketPolicyException`` "Incorrect S3 bucket policy is detected for bucket:
+  B", and ELB ModifyLoadBalancerAttributes naming it (``access_logs.s3.bucket``)
+  ``InvalidConfigurationRequest`` "Access Denied for bucket: B. Please check S3bucket
+  permission". All HTTP 400.
 
 Client tokens (always on, not a fault): moto ignores EC2 ``ClientToken`` (CreateNatGateway,
 CreateRouteTable, RunInstances, ...) and ECS ``clientToken`` (CreateService, RunTask); it

@@ -138,8 +138,9 @@ impl<'a> Converger<'a> {
         recent(&node.id) || node.deps.iter().any(recent)
     }
 
-    /// The grants this resource refers to that this run created or changed moments ago: IAM
-    /// roles, and S3 buckets (whose policy a service checks: CloudTrail, ELB access logs).
+    /// The grants this resource refers to that this run created or changed moments ago, in
+    /// words: IAM roles (`IAM role iam-task-role-api`), and S3 buckets, whose policy a service
+    /// checks (CloudTrail, ELB access logs: `the policy of bucket bucket-logs`).
     fn fresh_grants(&self, node: &Node<Resource>) -> Vec<String> {
         let fresh = self.fresh.borrow();
         node.deps
@@ -149,13 +150,14 @@ impl<'a> Converger<'a> {
                     .get(*id)
                     .is_some_and(|at| at.elapsed() < self.consistency())
             })
-            .filter(|id| {
-                self.session
-                    .graph
-                    .node(id)
-                    .is_some_and(|dep| matches!(dep.payload.spec.kind(), "iam:role" | "s3:bucket"))
+            .filter_map(|id| {
+                let dep = self.session.graph.node(id)?;
+                match dep.payload.spec.kind() {
+                    "iam:role" => Some(format!("IAM role {id}")),
+                    "s3:bucket" => Some(format!("the policy of bucket {id}")),
+                    _ => None,
+                }
             })
-            .map(|id| id.to_string())
             .collect()
     }
 
