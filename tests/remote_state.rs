@@ -204,8 +204,13 @@ async fn two_working_directories_share_one_state_and_one_lock() {
     init(&laptop);
 
     // The laptop's up holds the lock; CI's up is refused with exit 3, naming it.
+    // Its output goes to a file: a pipe nobody reads until it exits would fill up and stall
+    // it (the whole stack's progress is more than a pipe holds).
+    let holder_log = laptop.path().join("holder.log");
     let mut holder = laptop
         .command(&["up", "--env", "dev", "--yes", "--state-url", URL])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&holder_log).unwrap())
         .spawn()
         .unwrap();
     let lock = wait_for_lock(&emulator, "dev").await;
@@ -220,7 +225,11 @@ async fn two_working_directories_share_one_state_and_one_lock() {
         "{}",
         refused.stderr
     );
-    assert!(holder.wait().unwrap().success());
+    assert!(
+        holder.wait().unwrap().success(),
+        "{}",
+        std::fs::read_to_string(&holder_log).unwrap_or_default()
+    );
     assert!(
         object(&emulator, "teams/dev.lock").await.is_none(),
         "the lock is released"

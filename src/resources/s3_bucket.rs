@@ -264,16 +264,14 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<S3BucketLive>, Aws
                 .unwrap_or_default(),
         )
     };
-    let (versioning, encryption, public_access_block, object_ownership, policy, lifecycle, tags) =
-        futures::try_join!(
-            versioning,
-            encryption,
-            public_access,
-            ownership,
-            policy,
-            lifecycle,
-            tags
-        )?;
+    let (encryption, public_access_block, object_ownership, policy, lifecycle, tags) = futures::try_join!(
+        encryption,
+        public_access,
+        ownership,
+        policy,
+        lifecycle,
+        tags
+    )?;
     Ok(Some(S3BucketLive {
         name: name.to_string(),
         versioning,
