@@ -6,6 +6,7 @@
 //! strict: unknown keys are rejected, and the `validate` submodule checks the semantic rules (subnets inside
 //! the VPC, valid Fargate sizes, ...) collecting all problems at once.
 
+mod cognito;
 mod locate;
 mod regions;
 mod validate;
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use ipnet::Ipv4Net;
 use serde::Deserialize;
+
+pub use cognito::{CognitoConfig, Mfa};
 
 /// A loaded, fully validated environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +45,8 @@ pub struct Environment {
     pub alarms: AlarmsConfig,
     pub deployment: DeploymentConfig,
     pub integrations: IntegrationsConfig,
+    /// `[cognito]`: the user pool macroctl creates, or none (see `cognito`).
+    pub cognito: CognitoConfig,
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
@@ -389,6 +394,8 @@ struct RawFile {
     deployment: DeploymentConfig,
     #[serde(default)]
     integrations: IntegrationsConfig,
+    #[serde(default)]
+    cognito: cognito::RawCognito,
     #[serde(default)]
     state: RawState,
 }

@@ -95,6 +95,7 @@ pub(super) fn validate(
     check_monitoring(&mut p, &raw);
     check_alarms_and_deployment(&mut p, &raw);
     check_integrations(&mut p, &raw, &region);
+    let cognito = super::cognito::check(&raw, &mut p.0);
     if let Some(url) = &raw.state.url {
         if let Err(err) = crate::state::url::parse(url) {
             p.push("state.url", err.to_string());
@@ -121,6 +122,7 @@ pub(super) fn validate(
             alarms: raw.alarms,
             deployment: raw.deployment,
             integrations: raw.integrations,
+            cognito,
             state_url: raw.state.url,
         }),
         _ => Err(p.0),

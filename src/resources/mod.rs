@@ -44,6 +44,8 @@ pub mod subnet;
 pub mod tags;
 pub mod target_group;
 pub mod task_definition;
+pub mod user_pool;
+pub mod user_pool_client;
 pub mod vpc;
 
 use crate::aws::{AwsClients, AwsError};
@@ -591,6 +593,8 @@ kinds! {
     EcsCluster => ecs_cluster::EcsCluster,
     TaskDefinition => task_definition::TaskDefinition,
     EcsService => ecs_service::EcsService,
+    UserPool => user_pool::UserPool,
+    UserPoolClient => user_pool_client::UserPoolClient,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks

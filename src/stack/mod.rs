@@ -6,6 +6,7 @@
 //! can never disagree with the data flow.
 
 pub mod app;
+pub mod auth;
 pub mod data;
 pub mod network;
 
@@ -81,6 +82,8 @@ pub fn desired(
                 .into_iter()
                 .map(|resource| ("data", resource)),
         )
+        // Shown with the application in plans: the pool exists for the API.
+        .chain((auth::declare(env).into_iter()).map(|resource| ("application", resource)))
         .chain((app::declare(env, current).into_iter()).map(|resource| ("application", resource)))
         .collect();
     let layers: std::collections::HashMap<String, &'static str> = layered
