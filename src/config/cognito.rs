@@ -164,13 +164,13 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = env_with("dev", &[("[cognito]", "[cognito]\npassword_min_length = 7")])
+        let err = env_with("dev", &[("password_min_length = 12", "password_min_length = 7")])
             .unwrap_err();
         assert!(
             err.contains("cognito.password_min_length: 7 is out of range; Cognito accepts 8..=99"),
             "{err}"
         );
-        let err = env_with("dev", &[("[cognito]", "[cognito]\nmfa = \"SOMETIMES\"")]).unwrap_err();
+        let err = env_with("dev", &[("mfa = \"OPTIONAL\"", "mfa = \"SOMETIMES\"")]).unwrap_err();
         assert!(err.contains("cognito.mfa"), "{err}");
         let err = env_with(
             "dev",

@@ -16,7 +16,10 @@
 //! with MFA `OFF` (AWS refuses `OPTIONAL`/`ON` at creation without an SMS configuration), and
 //! the update the engine makes next turns software-token MFA on with `SetUserPoolMfaConfig`.
 //! `UpdateUserPool` resets what it is not given to the defaults, so it is always sent every
-//! setting macroctl manages, MFA and the live tags included.
+//! setting macroctl manages, MFA and the tags included; it is also how tags are set
+//! (`UserPoolTags`: moto 5.2.5 has no cognito-idp `TagResource`). `UsernameAttributes` is
+//! fixed at creation; moto forgets it on `UpdateUserPool`, so a pool that reports none is
+//! taken as unknown there, not as a difference.
 //!
 //! `destroy`: with deletion protection on, the engine refuses unless
 //! `--disable-deletion-protection` (as for the database and the load balancer); with it,
@@ -191,6 +194,62 @@ fn protection_of(on: bool) -> DeletionProtectionType {
     }
 }
 
+/// What one `UpdateUserPool` sends: every setting macroctl manages (the call resets what it
+/// is not given), and the tags (`UserPoolTags`), which it sets too.
+struct Settings<'a> {
+    password_min_length: i32,
+    auto_verified: &'a [String],
+    mfa: &'a str,
+    deletion_protection: bool,
+    tags: &'a Tags,
+}
+
+impl<'a> Settings<'a> {
+    /// The pool's settings as they are (for changing only the tags or the protection).
+    fn of(live: &'a UserPoolLive) -> Self {
+        Settings {
+            password_min_length: live.password_min_length,
+            auto_verified: &live.auto_verified,
+            mfa: &live.mfa,
+            deletion_protection: live.deletion_protection,
+            tags: &live.tags,
+        }
+    }
+}
+
+/// One `UpdateUserPool`; `None` when the pool is gone.
+async fn update_pool(
+    ctx: &Ctx<'_>,
+    id: &str,
+    settings: &Settings<'_>,
+) -> Result<Option<()>, AwsError> {
+    let policies = policies(&UserPoolSpec {
+        name: String::new(),
+        password_min_length: settings.password_min_length,
+        mfa: settings.mfa.to_string(),
+        deletion_protection: settings.deletion_protection,
+    });
+    // ResourceNotFound: gone.
+    ctx.aws
+        .cognito
+        .update_user_pool()
+        .user_pool_id(id)
+        .policies(policies)
+        .set_auto_verified_attributes(Some(
+            (settings.auto_verified.iter())
+                .map(|a| VerifiedAttributeType::from(a.as_str()))
+                .collect(),
+        ))
+        .mfa_configuration(UserPoolMfaType::from(settings.mfa))
+        .deletion_protection(protection_of(settings.deletion_protection))
+        .set_user_pool_tags(Some(super::tags::to_map(settings.tags)))
+        .send()
+        .await
+        .op("UpdateUserPool")
+        .found()
+        .map(|answer| answer.map(|_| ()))
+}
+
 impl Kind for UserPool {
     const KIND: &'static str = "cognito:user-pool";
     const IDENTITY: IdentityKind = IdentityKind::Tagged;
@@ -243,7 +302,8 @@ impl Kind for UserPool {
     fn diff(spec: &UserPoolSpec, live: &UserPoolLive, _resolver: &Resolver) -> Vec<FieldChange> {
         let mut changes = Vec::new();
         let email = vec![EMAIL.to_string()];
-        if live.username_attributes != email {
+        // Unreported: unknown (moto drops it on UpdateUserPool), not a difference.
+        if !live.username_attributes.is_empty() && live.username_attributes != email {
             // Fixed when the pool is made.
             changes.push(FieldChange::replace(
                 "username_attributes",
@@ -356,17 +416,20 @@ impl Kind for UserPool {
             .iter()
             .any(|c| c.field != "mfa" && c.field != "software_token_mfa")
         {
-            cognito
-                .update_user_pool()
-                .user_pool_id(&live.id)
-                .policies(policies(spec))
-                .auto_verified_attributes(VerifiedAttributeType::Email)
-                .mfa_configuration(mfa)
-                .deletion_protection(protection_of(spec.deletion_protection))
-                .set_user_pool_tags(Some(super::tags::to_map(&live.tags)))
-                .send()
-                .await
-                .op("UpdateUserPool")?;
+            let email = [EMAIL.to_string()];
+            let settings = Settings {
+                password_min_length: spec.password_min_length,
+                auto_verified: &email,
+                mfa: &spec.mfa,
+                deletion_protection: spec.deletion_protection,
+                tags: &live.tags,
+            };
+            if update_pool(ctx, &live.id, &settings).await?.is_none() {
+                return Err(AwsError::other(
+                    "UpdateUserPool",
+                    format!("user pool {} no longer exists", live.id),
+                ));
+            }
         }
         Ok(None)
     }
@@ -375,30 +438,24 @@ impl Kind for UserPool {
         Some(&live.tags)
     }
 
+    /// With `UpdateUserPool`'s `UserPoolTags` and the pool's other settings as they are:
+    /// the one tagging call that AWS and the emulator (moto 5.2.5 has no cognito-idp
+    /// `TagResource`) both take. Keys others added are kept: the whole set is sent.
     async fn set_tags(
         ctx: &Ctx<'_>,
         live: &UserPoolLive,
         changes: &TagChanges,
     ) -> Result<(), AwsError> {
-        let cognito = &ctx.aws.cognito;
-        if !changes.set.is_empty() {
-            cognito
-                .tag_resource()
-                .resource_arn(&live.arn)
-                .set_tags(Some(super::tags::to_map(&changes.set)))
-                .send()
-                .await
-                .op("TagResource")?;
+        let mut tags = live.tags.clone();
+        tags.extend(changes.set.clone());
+        for key in &changes.remove {
+            tags.remove(key);
         }
-        if !changes.remove.is_empty() {
-            cognito
-                .untag_resource()
-                .resource_arn(&live.arn)
-                .set_tag_keys(Some(changes.remove.clone()))
-                .send()
-                .await
-                .op("UntagResource")?;
-        }
+        let settings = Settings {
+            tags: &tags,
+            ..Settings::of(live)
+        };
+        update_pool(ctx, &live.id, &settings).await?;
         Ok(())
     }
 
@@ -411,30 +468,11 @@ impl Kind for UserPool {
     ) -> Result<Deleted, AwsError> {
         let cognito = &ctx.aws.cognito;
         if live.deletion_protection && options.disable_deletion_protection {
-            let spec = UserPoolSpec {
-                name: live.name.clone(),
-                password_min_length: live.password_min_length,
-                mfa: live.mfa.clone(),
+            let settings = Settings {
                 deletion_protection: false,
+                ..Settings::of(live)
             };
-            // ResourceNotFound: already gone.
-            let off = cognito
-                .update_user_pool()
-                .user_pool_id(&live.id)
-                .policies(policies(&spec))
-                .set_auto_verified_attributes(Some(
-                    (live.auto_verified.iter())
-                        .map(|a| VerifiedAttributeType::from(a.as_str()))
-                        .collect(),
-                ))
-                .mfa_configuration(UserPoolMfaType::from(live.mfa.as_str()))
-                .deletion_protection(DeletionProtectionType::Inactive)
-                .set_user_pool_tags(Some(super::tags::to_map(&live.tags)))
-                .send()
-                .await
-                .op("UpdateUserPool")
-                .found()?;
-            if off.is_none() {
+            if update_pool(ctx, &live.id, &settings).await?.is_none() {
                 return Ok(Deleted::Requested);
             }
         }
@@ -524,11 +562,16 @@ mod tests {
         let changes = UserPool::diff(&longer, &live(), &resolver);
         assert_eq!(changes.len(), 2);
         assert!(changes.iter().all(|c| !c.replace));
-        let by_name = UserPoolLive {
+        let by_phone = UserPoolLive {
+            username_attributes: vec!["phone_number".into()],
+            ..live()
+        };
+        assert!(UserPool::diff(&spec(), &by_phone, &resolver)[0].replace);
+        let unreported = UserPoolLive {
             username_attributes: Vec::new(),
             ..live()
         };
-        assert!(UserPool::diff(&spec(), &by_name, &resolver)[0].replace);
+        assert!(UserPool::diff(&spec(), &unreported, &resolver).is_empty());
     }
 
     #[test]

@@ -34,6 +34,7 @@ on the wire, their own docstrings why they exist and how they work:
   two creates of a key sent together exactly one wins and the other gets
   ``412 PreconditionFailed``, as on S3 (moto checks, then writes, in two steps); and
   ``GetBucketVersioning`` answers with S3's ``VersioningConfiguration`` root element.
+* ``cognito_pools.py``: "Cognito" below.
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -371,6 +372,19 @@ modelled: the lingering interfaces themselves (DescribeNetworkInterfaces is moto
 interfaces for load balancers, services or databases, and a NAT gateway's interface stays
 for good), and dependencies of resources that still exist (moto lets a subnet or group in
 use by a live load balancer be deleted, and releases the Elastic IP of a live NAT gateway).
+
+Cognito
+-------
+
+Always on (``cognito_pools.py``):
+
+* DeleteUserPool of a pool whose ``DeletionProtection`` is ``ACTIVE`` answers HTTP 400
+  ``InvalidParameterException`` "The user pool cannot be deleted because deletion protection
+  is activated. Deletion protection must be inactivated first." and deletes nothing.
+* UpdateUserPool keeps ``UsernameAttributes``, ``AliasAttributes`` and
+  ``UsernameConfiguration`` (creation-only on AWS; moto forgets them), does not store the
+  request's ``UserPoolId``, and its ``MfaConfiguration`` is what GetUserPoolMfaConfig reports
+  too; SetUserPoolMfaConfig's is what DescribeUserPool reports too (moto keeps two copies).
 """
 
 from __future__ import annotations
@@ -383,6 +397,7 @@ import sys
 from typing import Any
 
 import faults
+from cognito_pools import patch_cognito_pools
 from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
 from idempotent_creates import patch_idempotent_creates
@@ -480,6 +495,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     patch_idempotent_creates()
     patch_tagging_api()
     patch_s3_state()
+    patch_cognito_pools()
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     if settings.linger_seconds > 0:
