@@ -102,7 +102,11 @@ async fn check_pool(emulator: &Emulator, env: &str, protected: bool) {
             && policy.require_symbols(),
         "{env}: {policy:?}"
     );
-    let attributes: Vec<&str> = pool.username_attributes().iter().map(|a| a.as_str()).collect();
+    let attributes: Vec<&str> = pool
+        .username_attributes()
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
     assert_eq!(attributes, ["email"], "{env}");
     let verified: Vec<&str> = (pool.auto_verified_attributes().iter())
         .map(|a| a.as_str())
@@ -116,8 +120,14 @@ async fn check_pool(emulator: &Emulator, env: &str, protected: bool) {
     assert_eq!(pool.deletion_protection(), Some(&expected), "{env}");
     let tags = pool.user_pool_tags().unwrap();
     assert_eq!(tags.get("macroctl:env").map(String::as_str), Some(env));
-    assert_eq!(tags.get("macroctl:stack").map(String::as_str), Some("macro-ai"));
-    assert_eq!(tags.get("macroctl:id").map(String::as_str), Some("user-pool"));
+    assert_eq!(
+        tags.get("macroctl:stack").map(String::as_str),
+        Some("macro-ai")
+    );
+    assert_eq!(
+        tags.get("macroctl:id").map(String::as_str),
+        Some("user-pool")
+    );
 
     let mfa = cognito
         .get_user_pool_mfa_config()
@@ -125,7 +135,11 @@ async fn check_pool(emulator: &Emulator, env: &str, protected: bool) {
         .send()
         .await
         .unwrap();
-    assert_eq!(mfa.mfa_configuration(), Some(&UserPoolMfaType::Optional), "{env}");
+    assert_eq!(
+        mfa.mfa_configuration(),
+        Some(&UserPoolMfaType::Optional),
+        "{env}"
+    );
     assert!(mfa.software_token_mfa_configuration().unwrap().enabled());
 
     // One public client: no secret, SRP and refresh only.
@@ -145,16 +159,26 @@ async fn check_pool(emulator: &Emulator, env: &str, protected: bool) {
         .await
         .unwrap();
     let client = client.user_pool_client().unwrap();
-    assert_eq!(client.client_name(), Some(format!("macro-ai-{env}-api").as_str()));
+    assert_eq!(
+        client.client_name(),
+        Some(format!("macro-ai-{env}-api").as_str())
+    );
     assert!(client.client_secret().is_none(), "{client:?}");
-    let mut flows: Vec<&str> = client.explicit_auth_flows().iter().map(|f| f.as_str()).collect();
+    let mut flows: Vec<&str> = client
+        .explicit_auth_flows()
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
     flows.sort();
     assert_eq!(flows, ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]);
 
     // The task role names exactly this pool; the API gets both ids.
     assert_eq!(cognito_resources(emulator, env).await, vec![vec![arn]]);
     let environment = api_environment(emulator, env).await;
-    assert_eq!(value(&environment, "COGNITO_USER_POOL_ID"), Some(id.as_str()));
+    assert_eq!(
+        value(&environment, "COGNITO_USER_POOL_ID"),
+        Some(id.as_str())
+    );
     assert_eq!(value(&environment, "COGNITO_CLIENT_ID"), Some(client_id));
 }
 
@@ -182,7 +206,11 @@ async fn a_changed_password_length_updates_only_the_pool() {
     });
     let plan = ws.run(&["plan", "--env", "dev", "--detailed-exitcode"]);
     plan.assert_code(2);
-    assert!(plan.stdout.contains("password_min_length"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("password_min_length"),
+        "{}",
+        plan.stdout
+    );
     emulator.reset_recording();
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
     let actions: Vec<String> = (emulator.mutating_calls().into_iter())
@@ -203,10 +231,17 @@ async fn a_changed_password_length_updates_only_the_pool() {
     assert_eq!(policy.minimum_length(), Some(16));
     // Nothing else of the pool moved: tags, MFA and the username attribute are kept.
     assert_eq!(
-        pool.user_pool_tags().unwrap().get("macroctl:id").map(String::as_str),
+        pool.user_pool_tags()
+            .unwrap()
+            .get("macroctl:id")
+            .map(String::as_str),
         Some("user-pool")
     );
-    let attributes: Vec<&str> = pool.username_attributes().iter().map(|a| a.as_str()).collect();
+    let attributes: Vec<&str> = pool
+        .username_attributes()
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
     assert_eq!(attributes, ["email"]);
     emulator.reset_recording();
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
@@ -224,10 +259,9 @@ async fn a_lost_state_adopts_the_pool_and_another_environments_pool_is_never_ado
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
     let mutating = emulator.mutating_calls();
     assert!(mutating.is_empty(), "{mutating:?}");
-    let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(ws.state_dir().join("dev.json")).unwrap(),
-    )
-    .unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.state_dir().join("dev.json")).unwrap())
+            .unwrap();
     assert_eq!(state["resources"]["user-pool"]["physical_id"], id.as_str());
     assert!(state["resources"]["user-pool-client"]["physical_id"].is_string());
 
@@ -267,9 +301,18 @@ async fn destroy_removes_client_and_pool_and_prods_protection_needs_the_flag() {
     let emulator = Emulator::start_realistic(&[]);
     let ws = Workspace::new(&emulator);
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
-    ws.run(&["destroy", "--env", "dev", "--yes", "--purge-secrets", "--delete-images"])
-        .assert_success();
-    assert!(pools_named(&emulator, "macro-ai-dev-user-pool").await.is_empty());
+    ws.run(&[
+        "destroy",
+        "--env",
+        "dev",
+        "--yes",
+        "--purge-secrets",
+        "--delete-images",
+    ])
+    .assert_success();
+    assert!(pools_named(&emulator, "macro-ai-dev-user-pool")
+        .await
+        .is_empty());
 
     ws.run(&["up", "--env", "prod", "--yes"]).assert_success();
     check_pool(&emulator, "prod", true).await;
@@ -277,7 +320,9 @@ async fn destroy_removes_client_and_pool_and_prods_protection_needs_the_flag() {
     let refused = ws.run(&["destroy", "--env", "prod", "--yes", "--force-protected"]);
     refused.assert_code(1);
     assert!(
-        refused.stderr.contains("user-pool (deletion_protection is on)"),
+        refused
+            .stderr
+            .contains("user-pool (deletion_protection is on)"),
         "{}",
         refused.stderr
     );
@@ -303,7 +348,9 @@ async fn destroy_removes_client_and_pool_and_prods_protection_needs_the_flag() {
         actions,
         ["DeleteUserPoolClient", "UpdateUserPool", "DeleteUserPool"]
     );
-    assert!(pools_named(&emulator, "macro-ai-prod-user-pool").await.is_empty());
+    assert!(pools_named(&emulator, "macro-ai-prod-user-pool")
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -327,7 +374,9 @@ async fn an_existing_pool_is_referenced_and_nothing_is_created() {
         )
     });
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
-    assert!(pools_named(&emulator, "macro-ai-dev-user-pool").await.is_empty());
+    assert!(pools_named(&emulator, "macro-ai-dev-user-pool")
+        .await
+        .is_empty());
     let clients = cognito
         .list_user_pool_clients()
         .user_pool_id(id)
@@ -335,7 +384,10 @@ async fn an_existing_pool_is_referenced_and_nothing_is_created() {
         .await
         .unwrap();
     assert!(clients.user_pool_clients().is_empty());
-    assert_eq!(cognito_resources(&emulator, "dev").await, vec![vec![arn.to_string()]]);
+    assert_eq!(
+        cognito_resources(&emulator, "dev").await,
+        vec![vec![arn.to_string()]]
+    );
     let environment = api_environment(&emulator, "dev").await;
     assert_eq!(value(&environment, "COGNITO_USER_POOL_ID"), Some(id));
     assert_eq!(value(&environment, "COGNITO_CLIENT_ID"), None);

@@ -159,13 +159,19 @@ mod tests {
             assert_eq!(e.cognito.password_min_length, 12);
         }
         let e = env_with("dev", &[("[integrations]", &referenced(""))]).unwrap();
-        assert!(!e.cognito.create, "a referenced pool is not created by default");
+        assert!(
+            !e.cognito.create,
+            "a referenced pool is not created by default"
+        );
     }
 
     #[test]
     fn bad_values_are_named() {
-        let err = env_with("dev", &[("password_min_length = 12", "password_min_length = 7")])
-            .unwrap_err();
+        let err = env_with(
+            "dev",
+            &[("password_min_length = 12", "password_min_length = 7")],
+        )
+        .unwrap_err();
         assert!(
             err.contains("cognito.password_min_length: 7 is out of range; Cognito accepts 8..=99"),
             "{err}"
@@ -185,6 +191,9 @@ mod tests {
             "{err}"
         );
         let err = env_with("dev", &[("[cognito]", "[cognito]\nclient_id = \"abc\"")]).unwrap_err();
-        assert!(err.contains("cognito.client_id: only for a referenced pool"), "{err}");
+        assert!(
+            err.contains("cognito.client_id: only for a referenced pool"),
+            "{err}"
+        );
     }
 }

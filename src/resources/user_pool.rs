@@ -160,9 +160,11 @@ impl Listing for Pools {
                 .send()
                 .await
                 .op("ListUserPools")?;
-            pools.extend(page.user_pools().iter().filter_map(|pool| {
-                Some((pool.id()?.to_string(), pool.name()?.to_string()))
-            }));
+            pools.extend(
+                page.user_pools()
+                    .iter()
+                    .filter_map(|pool| Some((pool.id()?.to_string(), pool.name()?.to_string()))),
+            );
             match page.next_token() {
                 Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
                 _ => return Ok(pools),
@@ -506,7 +508,11 @@ impl Kind for UserPool {
         format!(
             "mfa {}, deletion protection {}",
             live.mfa,
-            if live.deletion_protection { "on" } else { "off" }
+            if live.deletion_protection {
+                "on"
+            } else {
+                "off"
+            }
         )
     }
 }

@@ -506,8 +506,14 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
             // The user pool's and app client's ids (not secrets).
             if env.cognito.create {
                 api.environment_refs.extend([
-                    ("COGNITO_USER_POOL_ID".into(), Ref::new(USER_POOL, "user_pool_id")),
-                    ("COGNITO_CLIENT_ID".into(), Ref::new(USER_POOL_CLIENT, "client_id")),
+                    (
+                        "COGNITO_USER_POOL_ID".into(),
+                        Ref::new(USER_POOL, "user_pool_id"),
+                    ),
+                    (
+                        "COGNITO_CLIENT_ID".into(),
+                        Ref::new(USER_POOL_CLIENT, "client_id"),
+                    ),
                 ]);
             } else if let Some(arn) = &env.integrations.cognito_user_pool_arn {
                 let id = arn.rsplit('/').next().unwrap_or_default();
