@@ -505,15 +505,12 @@ impl Kind for UserPool {
     }
 
     fn status(live: &UserPoolLive) -> String {
-        format!(
-            "mfa {}, deletion protection {}",
-            live.mfa,
-            if live.deletion_protection {
-                "on"
-            } else {
-                "off"
-            }
-        )
+        let mfa = format!("MFA {}", live.mfa.to_lowercase());
+        if live.deletion_protection {
+            format!("protected, {mfa}")
+        } else {
+            mfa
+        }
     }
 }
 

@@ -263,7 +263,12 @@ impl Kind for UserPoolClient {
     }
 
     fn status(live: &UserPoolClientLive) -> String {
-        format!("public client, {}", super::listed(&live.auth_flows))
+        let secret = if live.has_secret { "secret" } else { "public" };
+        if live.auth_flows == AUTH_FLOWS {
+            format!("{secret}, SRP + refresh")
+        } else {
+            format!("{secret}, {}", super::listed(&live.auth_flows))
+        }
     }
 }
 
