@@ -77,7 +77,8 @@ async fn plans_show_changes_by_layer_with_their_consequences() {
     let json = ws.run(&["plan", "--env", "dev", "--output", "json"]);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let resources = document["resources"].as_array().unwrap();
-    assert_eq!(resources.len(), 44);
+    // 44 before Cognito (issue 13) added the user pool and its app client.
+    assert_eq!(resources.len(), 46);
     let task = resources
         .iter()
         .find(|resource| resource["id"] == "task-definition-api")
