@@ -77,9 +77,9 @@ async fn plans_show_changes_by_layer_with_their_consequences() {
     let json = ws.run(&["plan", "--env", "dev", "--output", "json"]);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let resources = document["resources"].as_array().unwrap();
-    // 50: dev's 44, the VPC flow log with its log group and role, and the storage layer's
-    // assets and logs buckets and trail (issue 13).
-    assert_eq!(resources.len(), 50);
+    // 52: dev's 44, the VPC flow log with its log group and role, the storage layer's assets
+    // and logs buckets and trail, and the Cognito user pool and its app client (issue 13).
+    assert_eq!(resources.len(), 52);
     let trail = resources
         .iter()
         .find(|resource| resource["id"] == "cloudtrail")

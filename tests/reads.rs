@@ -16,11 +16,13 @@ use support::{Emulator, RecordedCall, Workspace};
 /// 42 = 37 + the RDS Proxy's three (DescribeDBProxies; its target's DescribeDBProxyTargets
 /// and DescribeDBProxyTargetGroups, read together) + the VPC flow logs' listing
 /// (DescribeFlowLogs) and their log group, which lives under `/vpc/`, outside the `/ecs/`
-/// groups' listing (a DescribeLogGroups of its own) + the storage layer's 17: the account id
+/// groups' listing (a DescribeLogGroups of its own); + the storage layer's 17: the account id
 /// (STS GetCallerIdentity, once per run), six reads per bucket for two buckets (S3 has no call
 /// reporting several settings or buckets; tags come from GetResources), the trail's three
-/// (GetTrail, GetTrailStatus, ListTags) and the load balancer's attributes (access logs).
-const STAGING_NOOP_CALLS: usize = 59;
+/// (GetTrail, GetTrailStatus, ListTags) and the load balancer's attributes (access logs); + 3
+/// of Cognito: `DescribeUserPool` and `GetUserPoolMfaConfig` of the pool, and
+/// `DescribeUserPoolClient` (Cognito has no batch read of either).
+const STAGING_NOOP_CALLS: usize = 62;
 
 /// The operations that read one resource each (no API reads several), and how many of each
 /// staging has.

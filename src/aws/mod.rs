@@ -85,6 +85,7 @@ clients! {
     logs => aws_sdk_cloudwatchlogs,
     cloudwatch => aws_sdk_cloudwatch,
     sns => aws_sdk_sns,
+    cognito => aws_sdk_cognitoidentityprovider,
     autoscaling => aws_sdk_applicationautoscaling,
     tagging => aws_sdk_resourcegroupstagging,
     sts => aws_sdk_sts,

@@ -7,6 +7,7 @@
 //! the VPC, valid Fargate sizes, ...) collecting all problems at once.
 
 pub mod capacity;
+mod cognito;
 pub mod flow_logs;
 mod locate;
 pub mod rds_proxy;
@@ -23,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 use ipnet::Ipv4Net;
 use serde::Deserialize;
+
+pub use cognito::{CognitoConfig, Mfa};
 
 /// A loaded, fully validated environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +60,8 @@ pub struct Environment {
     pub rds_proxy: RdsProxyConfig,
     /// `[flow_logs]`: the VPC's flow log (see `flow_logs`).
     pub flow_logs: flow_logs::FlowLogsConfig,
+    /// `[cognito]`: the user pool macroctl creates, or none (see `cognito`).
+    pub cognito: CognitoConfig,
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
@@ -417,6 +422,7 @@ struct RawFile {
     rds_proxy: Option<rds_proxy::RawRdsProxy>,
     #[serde(default)]
     flow_logs: flow_logs::RawFlowLogs,
+    cognito: cognito::RawCognito,
     #[serde(default)]
     state: RawState,
     #[serde(default)]

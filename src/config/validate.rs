@@ -118,6 +118,7 @@ pub(super) fn validate(
     for (key, message) in problems {
         p.push(key, message);
     }
+    let cognito = super::cognito::check(&raw, &mut p.0);
     if let Some(url) = &raw.state.url {
         if let Err(err) = crate::state::url::parse(url) {
             p.push("state.url", err.to_string());
@@ -148,6 +149,7 @@ pub(super) fn validate(
             cloudtrail,
             rds_proxy,
             flow_logs,
+            cognito,
             state_url: raw.state.url,
         }),
         _ => Err(p.0),

@@ -50,6 +50,8 @@ pub mod tags;
 pub mod target_group;
 pub mod task_definition;
 pub mod trail;
+pub mod user_pool;
+pub mod user_pool_client;
 pub mod vpc;
 
 use crate::aws::{AwsClients, AwsError};
@@ -602,6 +604,8 @@ kinds! {
     S3Bucket => s3_bucket::S3Bucket,
     Trail => trail::Trail,
     FlowLog => flow_log::FlowLog,
+    UserPool => user_pool::UserPool,
+    UserPoolClient => user_pool_client::UserPoolClient,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks

@@ -13,6 +13,7 @@
 //! traffic by a rule's weights, not a listener's default action), and one infrastructure role
 //! ECS assumes to do it. Rolling environments declare none of these.
 
+use super::auth::{USER_POOL, USER_POOL_CLIENT};
 use super::data::{CACHE, DATABASE, SECRET_API, SECRET_DB};
 use super::network::{subnet_id, SG_ALB, SG_API, SG_UI, VPC};
 use super::{az_label, Declared, SERVICES};
@@ -176,9 +177,12 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         }],
         vec![EXECUTION_POLICY.into()],
     ));
-    let cognito_resource = match &env.integrations.cognito_user_pool_arn {
-        Some(arn) => PolicyResource::Arn(arn.clone()),
-        None => PolicyResource::Any,
+    // Cognito: the pool macroctl made, else the referenced one, else no Cognito permissions
+    // at all (never `*`).
+    let cognito_resource = if env.cognito.create {
+        Some(PolicyResource::Ref(Ref::new(USER_POOL, "arn")))
+    } else {
+        (env.integrations.cognito_user_pool_arn.clone()).map(PolicyResource::Arn)
     };
     let xray = || InlinePolicy {
         name: "xray".into(),
@@ -188,29 +192,30 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
             resources: vec![PolicyResource::Any],
         }],
     };
+    let mut api_policies = vec![
+        InlinePolicy {
+            name: "read-environment-secrets".into(),
+            statements: vec![secrets_statement()],
+        },
+        xray(),
+        InlinePolicy {
+            name: "assets-bucket".into(),
+            statements: super::storage::assets_statements(),
+        },
+    ];
+    api_policies.extend(cognito_resource.map(|pool| InlinePolicy {
+        name: "cognito".into(),
+        statements: vec![PolicyStatement {
+            sid: Some("CognitoUserPool".into()),
+            actions: actions(&COGNITO_ACTIONS),
+            resources: vec![pool],
+        }],
+    }));
     out.push(role(
         env,
         "iam-task-role-api",
         "api-task",
-        vec![
-            InlinePolicy {
-                name: "read-environment-secrets".into(),
-                statements: vec![secrets_statement()],
-            },
-            xray(),
-            InlinePolicy {
-                name: "assets-bucket".into(),
-                statements: super::storage::assets_statements(),
-            },
-            InlinePolicy {
-                name: "cognito".into(),
-                statements: vec![PolicyStatement {
-                    sid: Some("CognitoUserPool".into()),
-                    actions: actions(&COGNITO_ACTIONS),
-                    resources: vec![cognito_resource],
-                }],
-            },
-        ],
+        api_policies,
         Vec::new(),
     ));
     out.push(role(
@@ -518,6 +523,27 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
             ];
             api.environment
                 .push(("DATABASE_NAME".into(), env.database.database_name.clone()));
+            // The user pool's and app client's ids (not secrets).
+            if env.cognito.create {
+                api.environment_refs.extend([
+                    (
+                        "COGNITO_USER_POOL_ID".into(),
+                        Ref::new(USER_POOL, "user_pool_id"),
+                    ),
+                    (
+                        "COGNITO_CLIENT_ID".into(),
+                        Ref::new(USER_POOL_CLIENT, "client_id"),
+                    ),
+                ]);
+            } else if let Some(arn) = &env.integrations.cognito_user_pool_arn {
+                let id = arn.rsplit('/').next().unwrap_or_default();
+                api.environment
+                    .push(("COGNITO_USER_POOL_ID".into(), id.to_string()));
+                if let Some(client) = &env.cognito.client_id {
+                    api.environment
+                        .push(("COGNITO_CLIENT_ID".into(), client.clone()));
+                }
+            }
             api.secrets = vec![
                 secret("DATABASE_USERNAME", SECRET_DB, "username"),
                 secret("DATABASE_PASSWORD", SECRET_DB, "password"),

@@ -6,6 +6,7 @@
 //! can never disagree with the data flow.
 
 pub mod app;
+pub mod auth;
 pub mod data;
 pub mod flow_logs;
 pub mod network;
@@ -98,6 +99,8 @@ pub fn desired(
                 .chain(proxy::data(env))
                 .map(|resource| ("data", resource)),
         )
+        // Shown with the application in plans: the pool exists for the API.
+        .chain((auth::declare(env).into_iter()).map(|resource| ("application", resource)))
         .chain((app::declare(env, current).into_iter()).map(|resource| ("application", resource)))
         .collect();
     let layers: std::collections::HashMap<String, &'static str> = layered

@@ -40,6 +40,7 @@ on the wire, their own docstrings why they exist and how they work:
   ``412 PreconditionFailed``, as on S3 (moto checks, then writes, in two steps); and
   ``GetBucketVersioning`` answers with S3's ``VersioningConfiguration`` root element.
 * ``rds_proxy.py``: "RDS Proxy" below.
+* ``cognito_pools.py``: "Cognito" below.
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -441,6 +442,19 @@ modelled: the lingering interfaces themselves (DescribeNetworkInterfaces is moto
 interfaces for load balancers, services or databases, and a NAT gateway's interface stays
 for good), and dependencies of resources that still exist (moto lets a subnet or group in
 use by a live load balancer be deleted, and releases the Elastic IP of a live NAT gateway).
+
+Cognito
+-------
+
+Always on (``cognito_pools.py``):
+
+* DeleteUserPool of a pool whose ``DeletionProtection`` is ``ACTIVE`` answers HTTP 400
+  ``InvalidParameterException`` "The user pool cannot be deleted because deletion protection
+  is activated. Deletion protection must be inactivated first." and deletes nothing.
+* UpdateUserPool keeps ``UsernameAttributes``, ``AliasAttributes`` and
+  ``UsernameConfiguration`` (creation-only on AWS; moto forgets them), does not store the
+  request's ``UserPoolId``, and its ``MfaConfiguration`` is what GetUserPoolMfaConfig reports
+  too; SetUserPoolMfaConfig's is what DescribeUserPool reports too (moto keeps two copies).
 """
 
 from __future__ import annotations
@@ -454,6 +468,7 @@ from typing import Any
 
 import faults
 from ecs_capacity import patch_ecs_capacity
+from cognito_pools import patch_cognito_pools
 from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
 from flow_logs import patch_flow_logs
@@ -558,6 +573,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     patch_rds_proxy(lambda: delays.seconds["rds"])
     patch_tagging_api()
     patch_s3_state()
+    patch_cognito_pools()
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     patch_ecs_capacity()

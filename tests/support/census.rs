@@ -42,6 +42,7 @@ pub async fn census(emulator: &Emulator, stack: &str, env: &str) -> Census {
     app_census(emulator, &prefix, &mut census).await;
     storage_census(emulator, &prefix, &mut census).await;
     flow_log_census(emulator, env, &mut census).await;
+    cognito_census(emulator, &prefix, &mut census).await;
     for lines in census.values_mut() {
         lines.sort();
     }
@@ -645,6 +646,55 @@ async fn storage_census(emulator: &Emulator, prefix: &str, census: &mut Census) 
         let name = trail.name().unwrap_or_default();
         if name.starts_with(&format!("{prefix}-")) {
             push(census, "cloudtrail:trail", name.to_string());
+        }
+    }
+}
+
+/// The environment's user pools (by name, with their settings) and each pool's app clients.
+async fn cognito_census(emulator: &Emulator, prefix: &str, census: &mut Census) {
+    let cognito = emulator.cognito().await;
+    let pools = cognito
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap();
+    for pool in pools.user_pools() {
+        let name = pool.name().unwrap_or_default();
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        let id = pool.id().unwrap_or_default();
+        let described = cognito
+            .describe_user_pool()
+            .user_pool_id(id)
+            .send()
+            .await
+            .unwrap();
+        let described = described.user_pool().unwrap();
+        let length = (described.policies())
+            .and_then(|p| p.password_policy())
+            .and_then(|p| p.minimum_length());
+        let protection = described
+            .deletion_protection()
+            .map(|p| p.as_str().to_string());
+        push(
+            census,
+            "cognito:user-pool",
+            format!("{name} min_length={length:?} deletion_protection={protection:?}"),
+        );
+        let clients = cognito
+            .list_user_pool_clients()
+            .user_pool_id(id)
+            .send()
+            .await
+            .unwrap();
+        for client in clients.user_pool_clients() {
+            push(
+                census,
+                "cognito:user-pool-client",
+                format!("{name}/{}", client.client_name().unwrap_or_default()),
+            );
         }
     }
 }

@@ -410,6 +410,11 @@ impl Emulator {
         client!(self, aws_sdk_cloudtrail)
     }
 
+    /// Cognito user pools (`cognito-idp`).
+    pub async fn cognito(&self) -> aws_sdk_cognitoidentityprovider::Client {
+        client!(self, aws_sdk_cognitoidentityprovider)
+    }
+
     /// An S3 client (path-style: the emulator has no per-bucket host names).
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::Config::builder()
