@@ -96,6 +96,22 @@ fn prefix_problem(prefix: &str) -> Option<String> {
     None
 }
 
+/// `[storage]` and `[cloudtrail]` of `raw`, pushing the problems found.
+pub(super) fn resolve(
+    raw: &super::RawFile,
+    problems: &mut Vec<Problem>,
+) -> (StorageConfig, CloudTrailConfig) {
+    let env = &raw.environment;
+    let (config, found) = storage(
+        raw.storage.as_ref(),
+        &env.stack,
+        &env.name,
+        raw.monitoring.log_retention_days,
+    );
+    problems.extend(found);
+    (config, cloudtrail(raw.cloudtrail.as_ref(), &env.name))
+}
+
 /// Resolves `[storage]` for environment `env` of `stack`, with `log_retention_days` the
 /// environment's own, returning the problems found.
 pub(super) fn storage(

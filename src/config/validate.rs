@@ -95,14 +95,7 @@ pub(super) fn validate(
     check_monitoring(&mut p, &raw);
     check_alarms_and_deployment(&mut p, &raw);
     check_integrations(&mut p, &raw, &region);
-    let (storage, problems) = super::storage::storage(
-        raw.storage.as_ref(),
-        &raw.environment.stack,
-        &raw.environment.name,
-        raw.monitoring.log_retention_days,
-    );
-    p.0.extend(problems);
-    let cloudtrail = super::storage::cloudtrail(raw.cloudtrail.as_ref(), &raw.environment.name);
+    let (storage, cloudtrail) = super::storage::resolve(&raw, &mut p.0);
     let rds_proxy =
         super::rds_proxy::resolve(raw.rds_proxy.as_ref(), &raw.environment.name, &mut p.0);
     for (prefix, service) in [
