@@ -164,9 +164,20 @@ impl AwsClients {
     /// no per-bucket DNS names). Built on demand: S3 clients are cheap, and a run that uses
     /// no bucket builds none.
     pub fn s3(&self) -> aws_sdk_s3::Client {
+        self.s3_on("s3")
+    }
+
+    /// An S3 client for the state and its lock, with a lane of requests in flight of its own:
+    /// a state write or a lock renewal never queues behind the environment's bucket calls
+    /// (a renewal that waits too long loses the lock).
+    pub fn state_s3(&self) -> aws_sdk_s3::Client {
+        self.s3_on("s3-state")
+    }
+
+    fn s3_on(&self, lane: &'static str) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.shared)
             .interceptor(self.calls.clone())
-            .http_client(self.in_flight.for_service("s3"));
+            .http_client(self.in_flight.for_service(lane));
         if let Some(retry) = &self.retry {
             builder = builder.retry_config(retry.clone());
         }

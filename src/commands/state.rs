@@ -48,7 +48,7 @@ async fn backend(context: &Context, env: Option<&str>) -> Result<Backend, Error>
     ops::check_state_bucket(&aws, &location).await?;
     Ok(Backend::Remote {
         location,
-        s3: aws.s3(),
+        s3: aws.state_s3(),
     })
 }
 
@@ -266,7 +266,7 @@ pub async fn init_backend(context: &Context) -> Result<i32, Error> {
             env: "(state)".into(),
             source,
         })?;
-    let report = remote::init_bucket(&aws.s3(), &location, &region)
+    let report = remote::init_bucket(&aws.state_s3(), &location, &region)
         .await
         .map_err(|source| {
             Error::State(Box::new(crate::state::StateError::Remote {

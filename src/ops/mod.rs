@@ -114,7 +114,11 @@ impl<'r> Session<'r> {
         };
         let store = match (&remote, &aws) {
             (Some(location), Some(clients)) => StateStore::remote(
-                crate::state::remote::RemoteState::new(clients.s3(), location.clone(), &env.name),
+                crate::state::remote::RemoteState::new(
+                    clients.state_s3(),
+                    location.clone(),
+                    &env.name,
+                ),
                 &env.name,
             ),
             _ => StateStore::new(&settings.state_dir, &env.name),
@@ -232,7 +236,7 @@ pub fn preflight(settings: &Settings, env: &str) -> Result<(), Error> {
 
 /// Refuses a state bucket that is missing, unversioned or unencrypted, naming the fix.
 pub async fn check_state_bucket(aws: &AwsClients, location: &S3Location) -> Result<(), Error> {
-    let problem = crate::state::remote::check_bucket(&aws.s3(), location)
+    let problem = crate::state::remote::check_bucket(&aws.state_s3(), location)
         .await
         .map_err(|source| {
             Error::State(Box::new(crate::state::StateError::Remote {
@@ -269,7 +273,7 @@ fn take_lock(
     let guard = match remote {
         Some((location, aws)) => {
             let lock = crate::state::remote_lock::acquire(
-                &aws.s3(),
+                &aws.state_s3(),
                 location,
                 env,
                 command,
