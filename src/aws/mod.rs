@@ -31,14 +31,22 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
 }
 
+/// The region CloudFront, its certificates and CLOUDFRONT-scope web ACLs live in, whatever
+/// the environment's region (and where Route 53, a global service, is called).
+pub const EDGE_REGION: &str = "us-east-1";
+
 /// Declares [`AwsClients`]: one field per service, each client built from the shared
-/// configuration with the call counter attached.
+/// configuration with the call counter attached. `regional` clients call the environment's
+/// region; `edge` clients call [`EDGE_REGION`] with the same credentials, endpoint override,
+/// call counter and in-flight lanes (named after the field, so the two ACM clients queue
+/// apart).
 macro_rules! clients {
-    ($($field:ident => $krate:ident),* $(,)?) => {
+    (regional { $($field:ident => $krate:ident),* $(,)? } edge { $($edge:ident => $ekrate:ident),* $(,)? }) => {
         /// The SDK clients of one run, all sharing one configuration and one call counter.
         #[derive(Clone)]
         pub struct AwsClients {
             $(pub $field: $krate::Client,)*
+            $(pub $edge: $ekrate::Client,)*
             pub region: String,
             pub calls: ApiCallCounter,
             shared: aws_config::SdkConfig,
@@ -51,6 +59,10 @@ macro_rules! clients {
 
         impl AwsClients {
             fn build(shared: &aws_config::SdkConfig, region: String, calls: ApiCallCounter, in_flight: in_flight::InFlight, retry: Option<RetryConfig>, account: std::sync::Arc<tokio::sync::OnceCell<String>>) -> Self {
+                let edge_shared = shared
+                    .to_builder()
+                    .region(aws_config::Region::new(EDGE_REGION))
+                    .build();
                 Self {
                     $($field: {
                         let mut builder = $krate::config::Builder::from(shared)
@@ -60,6 +72,15 @@ macro_rules! clients {
                             builder = builder.retry_config(retry.clone());
                         }
                         $krate::Client::from_conf(builder.build())
+                    },)*
+                    $($edge: {
+                        let mut builder = $ekrate::config::Builder::from(&edge_shared)
+                            .interceptor(calls.clone())
+                            .http_client(in_flight.for_service(stringify!($edge)));
+                        if let Some(retry) = &retry {
+                            builder = builder.retry_config(retry.clone());
+                        }
+                        $ekrate::Client::from_conf(builder.build())
                     },)*
                     region,
                     calls,
@@ -74,22 +95,34 @@ macro_rules! clients {
 }
 
 clients! {
-    ec2 => aws_sdk_ec2,
-    rds => aws_sdk_rds,
-    elasticache => aws_sdk_elasticache,
-    secrets => aws_sdk_secretsmanager,
-    ecs => aws_sdk_ecs,
-    elb => aws_sdk_elasticloadbalancingv2,
-    iam => aws_sdk_iam,
-    ecr => aws_sdk_ecr,
-    logs => aws_sdk_cloudwatchlogs,
-    cloudwatch => aws_sdk_cloudwatch,
-    sns => aws_sdk_sns,
-    cognito => aws_sdk_cognitoidentityprovider,
-    autoscaling => aws_sdk_applicationautoscaling,
-    tagging => aws_sdk_resourcegroupstagging,
-    sts => aws_sdk_sts,
-    cloudtrail => aws_sdk_cloudtrail,
+    regional {
+        ec2 => aws_sdk_ec2,
+        rds => aws_sdk_rds,
+        elasticache => aws_sdk_elasticache,
+        secrets => aws_sdk_secretsmanager,
+        ecs => aws_sdk_ecs,
+        elb => aws_sdk_elasticloadbalancingv2,
+        iam => aws_sdk_iam,
+        ecr => aws_sdk_ecr,
+        logs => aws_sdk_cloudwatchlogs,
+        cloudwatch => aws_sdk_cloudwatch,
+        sns => aws_sdk_sns,
+        cognito => aws_sdk_cognitoidentityprovider,
+        autoscaling => aws_sdk_applicationautoscaling,
+        tagging => aws_sdk_resourcegroupstagging,
+        sts => aws_sdk_sts,
+        cloudtrail => aws_sdk_cloudtrail,
+        // The load balancer's certificate and REGIONAL web ACLs.
+        acm => aws_sdk_acm,
+        wafv2 => aws_sdk_wafv2,
+    }
+    edge {
+        // CloudFront's certificate, the distribution, CLOUDFRONT-scope web ACLs, Route 53.
+        acm_edge => aws_sdk_acm,
+        cloudfront => aws_sdk_cloudfront,
+        wafv2_edge => aws_sdk_wafv2,
+        route53 => aws_sdk_route53,
+    }
 }
 
 impl AwsClients {

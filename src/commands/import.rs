@@ -21,7 +21,7 @@ pub async fn run(context: &Context, args: &ImportArgs) -> Result<i32, Error> {
     {
         // Bad mappings fail before the lock and AWS: the logical ids do not depend on releases.
         let env = ops::load_environment(&context.settings, &args.env.env)?;
-        let graph = crate::stack::desired(&env, crate::stack::ANY_ACCOUNT, None)?;
+        let graph = crate::stack::desired(&env, &crate::stack::Facts::any(), None)?;
         import::check_mappings(&env.name, &graph, &args.map)?;
     }
     let session = Session::open(

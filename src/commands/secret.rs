@@ -30,7 +30,7 @@ async fn set(context: &Context, args: &SecretSetArgs) -> Result<i32, Error> {
     let env = crate::ops::load_environment(&context.settings, &args.env.env)?;
     let read = secrets::api_keys_read(&crate::stack::desired(
         &env,
-        crate::stack::ANY_ACCOUNT,
+        &crate::stack::Facts::any(),
         None,
     )?);
     if !read.iter().any(|k| k == key) && !args.force {

@@ -398,7 +398,7 @@ mod problem_tests {
             ("staging", "health_check_path = \"/\"", "health_check_path = \"health\"", "services.ui.health_check_path", "\"health\"", "must start with \"/\""),
             ("staging", "stack = \"macro-ai\"", "stack = \"Macro_AI\"", "environment.stack", "Macro_AI", "lowercase letters"),
             ("staging", "# owner = \"platform-team\"", "\"aws:owner\" = \"x\"", "environment.tags.\"aws:owner\"", "aws:owner", "reserved"),
-            ("staging", "# certificate_arn", "certificate_arn = \"arn:aws:acm:eu-west-1:123456789012:certificate/abc\"\n#", "integrations.certificate_arn", "certificate_arn =", "own region"),
+            ("staging", "# certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/...\"", "certificate_arn = \"arn:aws:acm:eu-west-1:123456789012:certificate/abc\"", "integrations.certificate_arn", "certificate_arn =", "own region"),
             ("staging", "multi_az = false\n# Refuse", "multi_az = 1\n# Refuse", "database.multi_az", "multi_az = 1", "expected true or false"),
             ("staging", "[monitoring]", "[monitoring]\nalarm_emails = \"x\"", "monitoring.alarm_emails", "alarm_emails", "`alarm_email`"),
         ];

@@ -8,6 +8,7 @@
 
 pub mod capacity;
 mod cognito;
+pub mod edge;
 pub mod flow_logs;
 mod locate;
 pub mod rds_proxy;
@@ -62,6 +63,12 @@ pub struct Environment {
     pub flow_logs: flow_logs::FlowLogsConfig,
     /// `[cognito]`: the user pool macroctl creates, or none (see `cognito`).
     pub cognito: CognitoConfig,
+    /// `[dns]`: the app's domain and its Route 53 zone; `None` without a domain (see `edge`).
+    pub dns: Option<edge::DnsConfig>,
+    /// `[edge]`: the CloudFront distribution in front of the load balancer.
+    pub edge: edge::EdgeConfig,
+    /// `[waf]`: the web ACL on the distribution and/or the load balancer.
+    pub waf: edge::WafConfig,
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
@@ -429,6 +436,12 @@ struct RawFile {
     storage: Option<storage::RawStorage>,
     #[serde(default)]
     cloudtrail: Option<storage::RawCloudTrail>,
+    #[serde(default)]
+    dns: edge::RawDns,
+    #[serde(default)]
+    edge: edge::RawEdge,
+    #[serde(default)]
+    waf: edge::RawWaf,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -112,6 +112,7 @@ pub(super) fn validate(
         p.push(key, message);
     }
     let cognito = super::cognito::check(&raw, &mut p.0);
+    let (dns, edge, waf) = super::edge::check(&raw, &mut p.0);
     if let Some(url) = &raw.state.url {
         if let Err(err) = crate::state::url::parse(url) {
             p.push("state.url", err.to_string());
@@ -143,6 +144,9 @@ pub(super) fn validate(
             rds_proxy,
             flow_logs,
             cognito,
+            dns,
+            edge,
+            waf,
             state_url: raw.state.url,
         }),
         _ => Err(p.0),

@@ -84,7 +84,7 @@ mod tests {
     fn every_spec_of_every_environment_reads_back_as_written() {
         for name in ["dev", "staging", "prod"] {
             let env = crate::config::load(std::path::Path::new("envs"), name, None).unwrap();
-            let graph = crate::stack::desired(&env, crate::stack::ANY_ACCOUNT, None).unwrap();
+            let graph = crate::stack::desired(&env, &crate::stack::Facts::any(), None).unwrap();
             for node in graph.nodes() {
                 let applied = applied(&node.payload);
                 let text = serde_json::to_string(&applied).unwrap();

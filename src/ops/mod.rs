@@ -9,6 +9,7 @@ pub mod converge;
 pub mod destroy;
 pub mod drift;
 pub mod engine;
+pub mod facts;
 pub mod image_ref;
 pub mod import;
 mod recorder;
@@ -143,8 +144,8 @@ impl<'r> Session<'r> {
                 state.releases.push(release);
             }
         }
-        let account = aws.account_id().await.map_err(aws_error)?;
-        let graph = stack::desired(&env, &account, state.releases.current())?;
+        let facts = facts::resolve(&aws, &env).await.map_err(aws_error)?;
+        let graph = stack::desired(&env, &facts, state.releases.current())?;
         let inventory = Inventory::new(aws.ec2.clone(), aws.tagging.clone(), &env.stack, &env.name);
         let desired = graph
             .nodes()

@@ -205,7 +205,7 @@ mod tests {
     fn graph() -> Graph<Resource> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("envs");
         let env = crate::config::load(&dir, "dev", None).unwrap();
-        crate::stack::desired(&env, crate::stack::ANY_ACCOUNT, None).unwrap()
+        crate::stack::desired(&env, &crate::stack::Facts::any(), None).unwrap()
     }
 
     #[test]

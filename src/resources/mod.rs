@@ -105,6 +105,41 @@ impl Ref {
     }
 }
 
+/// A value in a spec that is either known when the stack is built (a certificate ARN from the
+/// environment file, a hosted zone id looked up before planning) or another resource's
+/// output. Serialized untagged: a literal is a plain string, so a field that used to be a
+/// `String` reads back from older state unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Literal(String),
+    Ref(Ref),
+}
+
+impl Value {
+    /// The value, or [`UNKNOWN`] while the resource it refers to does not exist yet.
+    pub fn get(&self, resolver: &Resolver) -> String {
+        match self {
+            Value::Literal(value) => value.clone(),
+            Value::Ref(reference) => resolver.get(reference),
+        }
+    }
+
+    /// The reference it holds, for `Kind::refs`.
+    pub fn reference(&self) -> Option<Ref> {
+        match self {
+            Value::Literal(_) => None,
+            Value::Ref(reference) => Some(reference.clone()),
+        }
+    }
+}
+
+impl From<Ref> for Value {
+    fn from(reference: Ref) -> Self {
+        Value::Ref(reference)
+    }
+}
+
 /// Outputs of the resources read or applied so far in this run.
 #[derive(Default)]
 pub struct Resolver {

@@ -7,11 +7,14 @@
 
 pub mod app;
 pub mod auth;
+pub mod cdn;
 pub mod data;
+pub mod dns;
 pub mod flow_logs;
 pub mod network;
 pub mod proxy;
 pub mod storage;
+pub mod waf;
 
 use crate::config::Environment;
 use crate::graph::{Graph, GraphError, LogicalId, Node};
@@ -78,11 +81,38 @@ pub fn identity(env: &Environment, id: &str) -> Identity {
 /// (bucket names contain the account).
 pub const ANY_ACCOUNT: &str = "000000000000";
 
-/// The graph of everything `up` manages for `env` in `account`; `current` is the release
-/// deployed now.
+/// What the stack needs to know about the account before it can be built, asked of AWS
+/// once per run (`ops::facts`): names and ids no resource of the environment outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// The account the credentials belong to (bucket names end in it).
+    pub account: String,
+    /// The id of the hosted zone `[dns] zone` names, when it refers to an existing zone
+    /// (`None` without a domain, and when macroctl creates the zone: then records refer to
+    /// the zone resource's output).
+    pub zone_id: Option<String>,
+    /// The region's managed prefix list of CloudFront's origin-facing addresses
+    /// (`com.amazonaws.global.cloudfront.origin-facing`), when CloudFront is on: the only
+    /// sources the load balancer admits.
+    pub cloudfront_prefix_list: Option<String>,
+}
+
+impl Facts {
+    /// Facts for callers that need only logical ids and edges (import, drift, secrets).
+    pub fn any() -> Self {
+        Self {
+            account: ANY_ACCOUNT.to_string(),
+            zone_id: Some("Z0000000000000000000".to_string()),
+            cloudfront_prefix_list: Some("pl-00000000".to_string()),
+        }
+    }
+}
+
+/// The graph of everything `up` manages for `env`, given the account's `facts`; `current`
+/// is the release deployed now.
 pub fn desired(
     env: &Environment,
-    account: &str,
+    facts: &Facts,
     current: Option<&Release>,
 ) -> Result<Graph<Resource>, GraphError> {
     let layered: Vec<(&'static str, Declared)> = (network::declare(env).into_iter())
@@ -90,7 +120,7 @@ pub fn desired(
         .chain(flow_logs::declare(env))
         .map(|resource| ("network", resource))
         .chain(
-            storage::declare(env, account)
+            storage::declare(env, &facts.account)
                 .into_iter()
                 .map(|resource| ("storage", resource)),
         )
@@ -102,6 +132,12 @@ pub fn desired(
         // Shown with the application in plans: the pool exists for the API.
         .chain((auth::declare(env).into_iter()).map(|resource| ("application", resource)))
         .chain((app::declare(env, current).into_iter()).map(|resource| ("application", resource)))
+        .chain(
+            (dns::declare(env, facts).into_iter())
+                .chain(cdn::declare(env, facts))
+                .chain(waf::declare(env))
+                .map(|resource| ("edge", resource)),
+        )
         .collect();
     let layers: std::collections::HashMap<String, &'static str> = layered
         .iter()
@@ -220,7 +256,7 @@ mod tests {
     fn every_reference_of_every_environment_names_a_declared_output() {
         for name in ["dev", "staging", "prod"] {
             let env = crate::config::load(std::path::Path::new("envs"), name, None).unwrap();
-            desired(&env, ANY_ACCOUNT, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+            desired(&env, &Facts::any(), None).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         // A log group is referred to by name; its kind declares it.
         let group = Spec::LogGroup(LogGroupSpec {
