@@ -416,3 +416,98 @@ mod tests {
         assert!(!is_zone_id("example.com"));
     }
 }
+
+#[cfg(test)]
+mod env_tests {
+    use super::super::{parse_str, ConfigError, Environment};
+    use super::*;
+    use std::path::Path;
+
+    fn shipped(env: &str) -> String {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("envs");
+        std::fs::read_to_string(dir.join(format!("{env}.toml"))).unwrap()
+    }
+
+    fn load(env: &str, extra: &str) -> Result<Environment, Vec<String>> {
+        // Later keys of a section cannot repeat earlier ones, so variants replace the
+        // shipped sections.
+        let src = shipped(env);
+        let cut = src
+            .find("\n# HTTPS at the edge")
+            .expect("the shipped file has [dns]");
+        let text = format!("{}\n{extra}", &src[..cut]);
+        match parse_str(&text, Path::new(&format!("{env}.toml")), None) {
+            Ok(env) => Ok(env),
+            Err(ConfigError::Invalid { problems, .. }) => Err(problems
+                .into_iter()
+                .map(|p| format!("{}: {}", p.key, p.message))
+                .collect()),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_environment_name() {
+        let dev = load("dev", "").unwrap();
+        assert!(!dev.edge.cloudfront && !dev.waf.enabled && dev.dns.is_none());
+        let staging = load("staging", "").unwrap();
+        assert!(staging.edge.cloudfront && staging.waf.on_cloudfront());
+        assert_eq!(staging.waf.mode, WafMode::Count);
+        assert_eq!(staging.edge.price_class, PriceClass::Class100);
+        let prod = load("prod", "").unwrap();
+        assert_eq!(prod.waf.mode, WafMode::Block);
+        assert_eq!(prod.edge.price_class, PriceClass::All);
+        // The shipped files spell out the same defaults.
+        for env in ["dev", "staging", "prod"] {
+            let shipped =
+                super::super::parse_str(&shipped(env), Path::new(&format!("{env}.toml")), None)
+                    .unwrap();
+            let defaults = load(env, "").unwrap();
+            assert_eq!(
+                (&shipped.edge, &shipped.waf, &shipped.dns),
+                (&defaults.edge, &defaults.waf, &defaults.dns),
+                "{env}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_domain_gets_its_parent_zone_unless_told() {
+        let env = load("staging", "[dns]\ndomain = \"app.example.com\"\n").unwrap();
+        let dns = env.dns.unwrap();
+        assert_eq!(dns.zone, ZoneRef::Name("example.com".into()));
+        assert_eq!(dns.names(), ["app.example.com"]);
+        let env = load(
+            "staging",
+            "[dns]\ndomain = \"app.example.com.\"\napi_domain = \"api.example.com\"\nzone = \"Z0123456789ABCDEFGHIJ\"\n",
+        )
+        .unwrap();
+        let dns = env.dns.unwrap();
+        assert_eq!(dns.domain, "app.example.com");
+        assert_eq!(dns.zone, ZoneRef::Id("Z0123456789ABCDEFGHIJ".into()));
+    }
+
+    #[test]
+    fn bad_edge_settings_name_the_key_and_the_fix() {
+        for (extra, key, words) in [
+            ("[dns]\ndomain = \"App.example.com\"\n", "dns.domain", "not a DNS name"),
+            ("[dns]\ndomain = \"app.example.com\"\nzone = \"other.com\"\n", "dns.domain", "not inside the zone"),
+            ("[dns]\napi_domain = \"api.example.com\"\n", "dns.api_domain", "needs dns.domain"),
+            ("[dns]\ndomain = \"app.example.com\"\nzone = \"Z0123456789ABCDEFGHIJ\"\ncreate_zone = true\n", "dns.create_zone", "zone id"),
+            ("[edge]\ncloudfront = false\n[waf]\nattach = \"cloudfront\"\n", "waf.attach", "use \"alb\""),
+            ("[waf]\nrate_limit = 5\n", "waf.rate_limit", "outside 10..="),
+            ("[edge]\nasset_paths = [\"assets/*\"]\n", "edge.asset_paths[0]", "must start with '/'"),
+            ("[dns]\ndomain = \"app.example.com\"\n[edge]\ncertificate_arn = \"arn:aws:acm:eu-west-1:123456789012:certificate/x\"\n", "edge.certificate_arn", "only uses ACM certificates from us-east-1"),
+            ("[edge]\nprice_class = \"PriceClass_300\"\n", "edge.price_class", "PriceClass_100"),
+        ] {
+            let problems = match load("staging", extra) {
+                Err(problems) => problems,
+                Ok(_) => panic!("{extra:?} was accepted"),
+            };
+            assert!(
+                problems.iter().any(|p| p.starts_with(key) && p.contains(words)),
+                "{extra:?}: {problems:?}"
+            );
+        }
+    }
+}
