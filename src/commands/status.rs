@@ -48,6 +48,9 @@ fn text(report: &StatusReport, wide: bool) -> String {
             release.id, release.command, release.created_by, release.created_at, release.outcome
         ));
     }
+    for url in &report.urls {
+        out.push_str(&format!("App: {url}\n"));
+    }
     if let Some(lb) = &report.load_balancer {
         out.push_str(&format!(
             "Load balancer: http://{} ({})\n",

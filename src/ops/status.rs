@@ -31,6 +31,9 @@ pub struct StatusReport {
     pub database: Option<Endpoint>,
     pub cache: Option<Endpoint>,
     pub load_balancer: Option<LoadBalancerStatus>,
+    /// Where users reach the app: the domain (and the API's), else the distribution's own
+    /// name, else the load balancer's.
+    pub urls: Vec<String>,
     pub alarms_in_alarm: Vec<String>,
     pub resources: Vec<ResourceStatus>,
 }
@@ -90,6 +93,7 @@ pub async fn report(session: &Session<'_>) -> Result<StatusReport, RunSummary<Re
     let mut database = None;
     let mut cache = None;
     let mut load_balancer = None;
+    let mut distribution = None;
     let mut resources = Vec::new();
     for resource in &plan.resources {
         if resource.live.is_none() {
@@ -126,6 +130,9 @@ pub async fn report(session: &Session<'_>) -> Result<StatusReport, RunSummary<Re
                     dns_name: outputs.get("dns_name").cloned().unwrap_or_default(),
                     state: status.split(" (").next().unwrap_or_default().to_string(),
                 });
+            }
+            Some(live) if resource.kind == "cloudfront:distribution" => {
+                distribution = live.outputs().get("domain_name").cloned();
             }
             _ => {}
         }
@@ -173,6 +180,7 @@ pub async fn report(session: &Session<'_>) -> Result<StatusReport, RunSummary<Re
             created_by: release.created_by.clone(),
         }
     });
+    let urls = app_urls(session, distribution.as_deref(), load_balancer.as_ref());
     Ok(StatusReport {
         schema_version: STATUS_SCHEMA_VERSION,
         env: session.env.name.clone(),
@@ -185,9 +193,40 @@ pub async fn report(session: &Session<'_>) -> Result<StatusReport, RunSummary<Re
         database,
         cache,
         load_balancer,
+        urls,
         alarms_in_alarm,
         resources,
     })
+}
+
+/// Where users reach the app, best first: the environment's own names; else the
+/// distribution's `*.cloudfront.net` name; else the load balancer's (HTTPS when it has a
+/// certificate).
+fn app_urls(
+    session: &Session<'_>,
+    distribution: Option<&str>,
+    load_balancer: Option<&LoadBalancerStatus>,
+) -> Vec<String> {
+    let env = &session.env;
+    if let Some(dns) = &env.dns {
+        return dns
+            .names()
+            .iter()
+            .map(|name| format!("https://{name}"))
+            .collect();
+    }
+    if let Some(domain) = distribution {
+        return vec![format!("https://{domain}")];
+    }
+    let scheme = if crate::stack::dns::alb_certificate(env).is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    load_balancer
+        .filter(|lb| !lb.dns_name.is_empty())
+        .map(|lb| vec![format!("{scheme}://{}", lb.dns_name)])
+        .unwrap_or_default()
 }
 
 async fn services(session: &Session<'_>, problems: &mut Vec<String>) -> Vec<ServiceStatus> {
