@@ -72,7 +72,8 @@ pub struct CertificateLive {
     pub sans: Vec<String>,
     /// `PENDING_VALIDATION`, `ISSUED`, `FAILED`, ...
     pub status: String,
-    /// In the spec's name order (names the spec lacks last); `None`: not given yet.
+    /// The domain's first, then in the spec's name order (names the spec lacks last);
+    /// `None`: not given yet.
     pub records: Vec<(String, Option<ValidationRecord>)>,
     pub in_use_by: Vec<String>,
     pub tags: Tags,
@@ -154,8 +155,10 @@ async fn describe(
         (option.domain_name().to_string(), record)
     })
     .collect();
+    // The certificate's own domain first (validation_0), then the spec's order.
     records.sort_by_key(|(name, _)| {
         (
+            *name != domain,
             order.iter().position(|wanted| wanted == name).unwrap_or(usize::MAX),
             name.clone(),
         )

@@ -221,7 +221,8 @@ fn check_not_foreign(
     resolver: &Resolver,
 ) -> Result<Option<RecordLive>, AwsError> {
     let desired = desired_target(spec, resolver);
-    if shown(&desired).contains(super::UNKNOWN) || desired == live.target {
+    // A target not known yet (the load balancer is not made yet) cannot be what is there.
+    if desired == live.target {
         return Ok(Some(live));
     }
     Err(AwsError::other(
