@@ -161,10 +161,11 @@ async fn check_served(emulator: &Emulator, zone: &str, names: &[&str]) -> String
         assert_eq!(option.validation_method().unwrap().as_str(), "DNS");
         let record = option.resource_record().unwrap();
         assert!(
-            in_zone.iter().any(|(name, kind, values)| *name
-                == record.name().trim_end_matches('.')
-                && kind == "CNAME"
-                && values == &[record.value().trim_end_matches('.').to_string()]),
+            in_zone.iter().any(
+                |(name, kind, values)| *name == record.name().trim_end_matches('.')
+                    && kind == "CNAME"
+                    && values == &[record.value().trim_end_matches('.').to_string()]
+            ),
             "no validation CNAME for {}: {in_zone:?}",
             option.domain_name()
         );
@@ -229,8 +230,14 @@ async fn a_created_zone_a_validated_certificate_https_and_a_domain_change() {
     let tags: Vec<(String, String)> = (tags.resource_tag_set().unwrap().tags().iter())
         .map(|t| (t.key().unwrap().into(), t.value().unwrap().into()))
         .collect();
-    assert!(tags.contains(&("macroctl:env".into(), "staging".into())), "{tags:?}");
-    assert!(tags.contains(&("macroctl:id".into(), "dns-zone".into())), "{tags:?}");
+    assert!(
+        tags.contains(&("macroctl:env".into(), "staging".into())),
+        "{tags:?}"
+    );
+    assert!(
+        tags.contains(&("macroctl:id".into(), "dns-zone".into())),
+        "{tags:?}"
+    );
     let servers = route53(&emulator)
         .get_hosted_zone()
         .id(&zone)
@@ -240,7 +247,11 @@ async fn a_created_zone_a_validated_certificate_https_and_a_domain_change() {
     let first_server = &servers.delegation_set().unwrap().name_servers()[0];
     assert!(up.stderr.contains(first_server.as_str()), "{}", up.stderr);
     let status = ws.run(&["status", "--env", "staging", "--wide"]);
-    assert!(status.stdout.contains(first_server.as_str()), "{}", status.stdout);
+    assert!(
+        status.stdout.contains(first_server.as_str()),
+        "{}",
+        status.stdout
+    );
 
     let first = check_served(&emulator, &zone, &["app.example.com", "api.example.com"]).await;
 
@@ -248,12 +259,19 @@ async fn a_created_zone_a_validated_certificate_https_and_a_domain_change() {
     emulator.reset_recording();
     let again = ws.run(&["up", "--env", "staging", "--yes"]);
     again.assert_success();
-    assert!(again.stdout.contains("nothing to change"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to change"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(emulator.mutating_calls(), vec![]);
 
     // A new domain: a new certificate, the records moved; nothing else changes.
     ws.edit_env("staging", |text| {
-        text.replace("domain = \"app.example.com\"", "domain = \"www.example.com\"")
+        text.replace(
+            "domain = \"app.example.com\"",
+            "domain = \"www.example.com\"",
+        )
     });
     let moved = ws.run(&["up", "--env", "staging", "--yes", "--output", "json"]);
     moved.assert_success();
@@ -262,7 +280,10 @@ async fn a_created_zone_a_validated_certificate_https_and_a_domain_change() {
         .filter(|r| r["action"] != "no-op")
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert!(changed.contains(&"certificate-alb") && changed.contains(&"dns-app"), "{changed:?}");
+    assert!(
+        changed.contains(&"certificate-alb") && changed.contains(&"dns-app"),
+        "{changed:?}"
+    );
     let allowed = [
         "certificate-alb",
         "certificate-alb-validation",
@@ -281,7 +302,11 @@ async fn a_created_zone_a_validated_certificate_https_and_a_domain_change() {
     );
     let second = check_served(&emulator, &zone, &["www.example.com", "api.example.com"]).await;
     assert_ne!(first, second);
-    assert!(moved.stderr.contains(&first), "the old certificate is named: {}", moved.stderr);
+    assert!(
+        moved.stderr.contains(&first),
+        "the old certificate is named: {}",
+        moved.stderr
+    );
     let names: Vec<String> = (records(&emulator, &zone).await.into_iter())
         .map(|(name, _, _)| name)
         .collect();
@@ -293,7 +318,9 @@ async fn a_created_zone_a_validated_certificate_https_and_a_domain_change() {
     // Destroy: records, certificate and the zone go.
     ws.run(DESTROY).assert_success();
     assert!(zones_named(&emulator, "example.com").await.is_empty());
-    assert!(certificates_for(&emulator, "www.example.com").await.is_empty());
+    assert!(certificates_for(&emulator, "www.example.com")
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -317,7 +344,12 @@ async fn an_existing_zone_is_used_as_it_is_and_a_foreign_record_is_refused() {
         .name("app.example.com")
         .r#type(RrType::A)
         .ttl(60)
-        .resource_records(ResourceRecord::builder().value("192.0.2.1").build().unwrap())
+        .resource_records(
+            ResourceRecord::builder()
+                .value("192.0.2.1")
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap();
     let change = |action: ChangeAction| {
@@ -362,7 +394,8 @@ async fn an_existing_zone_is_used_as_it_is_and_a_foreign_record_is_refused() {
         .send()
         .await
         .unwrap();
-    ws.run(&["up", "--env", "staging", "--yes"]).assert_success();
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
     check_served(&emulator, &zone, &["app.example.com"]).await;
     let tags = r53
         .list_tags_for_resource()
@@ -372,7 +405,8 @@ async fn an_existing_zone_is_used_as_it_is_and_a_foreign_record_is_refused() {
         .await
         .unwrap();
     assert!(
-        tags.resource_tag_set().is_none_or(|set| set.tags().is_empty()),
+        tags.resource_tag_set()
+            .is_none_or(|set| set.tags().is_empty()),
         "{tags:?}"
     );
 

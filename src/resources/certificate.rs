@@ -96,13 +96,19 @@ fn to_tags(tags: &Tags) -> Result<Vec<aws_sdk_acm::types::Tag>, AwsError> {
                 .key(key)
                 .value(value)
                 .build()
-                .map_err(|err| AwsError::other("AddTagsToCertificate", format!("invalid tag: {err}")))
+                .map_err(|err| {
+                    AwsError::other("AddTagsToCertificate", format!("invalid tag: {err}"))
+                })
         })
         .collect()
 }
 
 async fn tags_of(acm: &aws_sdk_acm::Client, arn: &str) -> Result<Option<Tags>, AwsError> {
-    let listed = (acm.list_tags_for_certificate().certificate_arn(arn).send().await)
+    let listed = (acm
+        .list_tags_for_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await)
         .op("ListTagsForCertificate")
         .found()?;
     Ok(listed.map(|out| {
@@ -143,23 +149,25 @@ async fn describe(
         .collect();
     sans.sort();
     let order = spec.names();
-    let mut records: Vec<(String, Option<ValidationRecord>)> = (detail
-        .domain_validation_options()
-        .iter())
-    .map(|option| {
-        let record = option.resource_record().map(|record| ValidationRecord {
-            domain: option.domain_name().to_string(),
-            name: record.name().to_string(),
-            value: record.value().to_string(),
-        });
-        (option.domain_name().to_string(), record)
-    })
-    .collect();
+    let mut records: Vec<(String, Option<ValidationRecord>)> =
+        (detail.domain_validation_options().iter())
+            .map(|option| {
+                let record = option.resource_record().map(|record| ValidationRecord {
+                    domain: option.domain_name().to_string(),
+                    name: record.name().to_string(),
+                    value: record.value().to_string(),
+                });
+                (option.domain_name().to_string(), record)
+            })
+            .collect();
     // The certificate's own domain first (validation_0), then the spec's order.
     records.sort_by_key(|(name, _)| {
         (
             *name != domain,
-            order.iter().position(|wanted| wanted == name).unwrap_or(usize::MAX),
+            order
+                .iter()
+                .position(|wanted| wanted == name)
+                .unwrap_or(usize::MAX),
             name.clone(),
         )
     });
@@ -279,7 +287,10 @@ impl Kind for Certificate {
                     let Some(tags) = tags_of(acm, &arn).await? else {
                         continue;
                     };
-                    if [TAG_STACK, TAG_ENV, TAG_ID].iter().all(|key| wanted(&tags, key)) {
+                    if [TAG_STACK, TAG_ENV, TAG_ID]
+                        .iter()
+                        .all(|key| wanted(&tags, key))
+                    {
                         return describe(acm, spec, &arn).await;
                     }
                 }
@@ -288,7 +299,11 @@ impl Kind for Certificate {
         }
     }
 
-    fn diff(spec: &CertificateSpec, live: &CertificateLive, _resolver: &Resolver) -> Vec<FieldChange> {
+    fn diff(
+        spec: &CertificateSpec,
+        live: &CertificateLive,
+        _resolver: &Resolver,
+    ) -> Vec<FieldChange> {
         let mut changes = Vec::new();
         // Changed by requesting a new certificate (see the module docs): not in place, but not
         // refused either.
@@ -355,7 +370,11 @@ impl Kind for Certificate {
                 if live.records.is_empty() || !missing.is_empty() {
                     Readiness::Pending(format!(
                         "waiting for ACM to give the DNS validation records of {}",
-                        if missing.is_empty() { live.domain.clone() } else { missing.join(", ") }
+                        if missing.is_empty() {
+                            live.domain.clone()
+                        } else {
+                            missing.join(", ")
+                        }
                     ))
                 } else {
                     Readiness::Ready
@@ -414,7 +433,10 @@ impl Kind for Certificate {
         } else {
             &ctx.aws.acm
         };
-        (acm.delete_certificate().certificate_arn(&live.arn).send().await)
+        (acm.delete_certificate()
+            .certificate_arn(&live.arn)
+            .send()
+            .await)
             .op("DeleteCertificate")
             .found()?;
         Ok(Deleted::Requested)
@@ -427,7 +449,10 @@ impl Kind for Certificate {
     fn outputs(live: &CertificateLive) -> Outputs {
         let mut outputs = Outputs::from([("arn".to_string(), live.arn.clone())]);
         for index in 0..MAX_NAMES {
-            let record = live.records.get(index).and_then(|(_, record)| record.as_ref());
+            let record = live
+                .records
+                .get(index)
+                .and_then(|(_, record)| record.as_ref());
             outputs.insert(
                 format!("validation_{index}_name"),
                 record.map(|r| r.name.clone()).unwrap_or_default(),
@@ -477,11 +502,19 @@ mod tests {
 
     #[test]
     fn readiness_waits_for_the_records_not_for_issuance() {
-        assert_eq!(Certificate::readiness(&live("PENDING_VALIDATION")), Readiness::Ready);
+        assert_eq!(
+            Certificate::readiness(&live("PENDING_VALIDATION")),
+            Readiness::Ready
+        );
         let mut waiting = live("PENDING_VALIDATION");
         waiting.records[1].1 = None;
-        assert!(matches!(Certificate::readiness(&waiting), Readiness::Pending(why) if why.contains("api.example.com")));
-        assert!(matches!(Certificate::readiness(&live("FAILED")), Readiness::Failed(_)));
+        assert!(
+            matches!(Certificate::readiness(&waiting), Readiness::Pending(why) if why.contains("api.example.com"))
+        );
+        assert!(matches!(
+            Certificate::readiness(&live("FAILED")),
+            Readiness::Failed(_)
+        ));
     }
 
     #[test]
@@ -490,7 +523,9 @@ mod tests {
         assert_eq!(outputs["validation_0_name"], "_x.app.example.com.");
         assert_eq!(outputs["validation_1_name"], "_x.api.example.com.");
         assert_eq!(outputs["validation_2_name"], "");
-        assert!(crate::resources::outputs_are_declared::<Certificate>(&live("ISSUED")));
+        assert!(crate::resources::outputs_are_declared::<Certificate>(
+            &live("ISSUED")
+        ));
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //! `destroy` forgets it at once (the certificate itself is deleted by its own node).
 
 use super::{
-    CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity, IdentityKind,
-    Kind, Lookup, Outputs, Readiness, Ref, Resolver, Tags,
+    CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Readiness, Ref, Resolver, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 
@@ -68,7 +68,11 @@ impl Kind for CertificateValidation {
         } else {
             &ctx.aws.acm
         };
-        let described = (acm.describe_certificate().certificate_arn(&arn).send().await)
+        let described = (acm
+            .describe_certificate()
+            .certificate_arn(&arn)
+            .send()
+            .await)
             .op("DescribeCertificate")
             .found()?;
         Ok(described
@@ -184,7 +188,10 @@ mod tests {
 
     #[test]
     fn ready_only_when_issued() {
-        assert_eq!(CertificateValidation::readiness(&live("ISSUED")), Readiness::Ready);
+        assert_eq!(
+            CertificateValidation::readiness(&live("ISSUED")),
+            Readiness::Ready
+        );
         assert!(matches!(
             CertificateValidation::readiness(&live("PENDING_VALIDATION")),
             Readiness::Pending(why) if why.contains("app.example.com")
@@ -193,6 +200,9 @@ mod tests {
             CertificateValidation::readiness(&live("FAILED")),
             Readiness::Failed(_)
         ));
-        assert_eq!(CertificateValidation::deletion(&live("ISSUED")), Deletion::Gone);
+        assert_eq!(
+            CertificateValidation::deletion(&live("ISSUED")),
+            Deletion::Gone
+        );
     }
 }

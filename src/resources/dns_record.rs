@@ -22,8 +22,8 @@
 //! asking again.
 
 use super::{
-    compare, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind,
-    Kind, Lookup, Outputs, Ref, Resolver, Tags, Value,
+    compare, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
+    Lookup, Outputs, Ref, Resolver, Tags, Value,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_route53::types::{
@@ -77,7 +77,8 @@ pub struct Record;
 /// may put before a load balancer's name).
 fn plain(name: &str) -> String {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name.strip_prefix("dualstack.").map_or(name.clone(), str::to_string)
+    name.strip_prefix("dualstack.")
+        .map_or(name.clone(), str::to_string)
 }
 
 fn zone_of(id: &str) -> &str {
@@ -332,7 +333,11 @@ impl Kind for Record {
         let zone = spec.zone.get(resolver);
         let set = record_set(spec, resolver)?;
         change(ctx, &zone, vec![(ChangeAction::Create, set)]).await?;
-        Ok(record_id(&zone, &spec.name.get(resolver), &spec.record_type))
+        Ok(record_id(
+            &zone,
+            &spec.name.get(resolver),
+            &spec.record_type,
+        ))
     }
 
     /// An `UPSERT` of the whole set; under a new name, `DELETE` old + `CREATE` new at once.
@@ -396,7 +401,10 @@ mod tests {
     #[test]
     fn names_compare_without_the_trailing_dot() {
         assert_eq!(plain("App.Example.com."), "app.example.com");
-        assert_eq!(plain("dualstack.alb-1.elb.amazonaws.com."), "alb-1.elb.amazonaws.com");
+        assert_eq!(
+            plain("dualstack.alb-1.elb.amazonaws.com."),
+            "alb-1.elb.amazonaws.com"
+        );
         assert_eq!(
             record_id("/hostedzone/Z1", "app.example.com.", "A"),
             "Z1/app.example.com/A"

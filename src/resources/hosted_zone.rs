@@ -91,10 +91,12 @@ async fn tags_of(ctx: &Ctx<'_>, id: &str) -> Result<Option<Tags>, AwsError> {
         .op("ListTagsForResource")
         .found()?;
     Ok(listed.map(|out| {
-        (out.resource_tag_set().map(|set| set.tags()).unwrap_or_default())
-            .iter()
-            .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
-            .collect()
+        (out.resource_tag_set()
+            .map(|set| set.tags())
+            .unwrap_or_default())
+        .iter()
+        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
+        .collect()
     }))
 }
 
@@ -182,7 +184,11 @@ impl Kind for HostedZone {
         Ok(None)
     }
 
-    fn diff(spec: &HostedZoneSpec, live: &HostedZoneLive, _resolver: &Resolver) -> Vec<FieldChange> {
+    fn diff(
+        spec: &HostedZoneSpec,
+        live: &HostedZoneLive,
+        _resolver: &Resolver,
+    ) -> Vec<FieldChange> {
         let mut changes = Vec::new();
         super::compare(&mut changes, "name", &live.name, &spec.name, true);
         changes
@@ -268,7 +274,12 @@ impl Kind for HostedZone {
         _options: &DeleteOptions,
     ) -> Result<Deleted, AwsError> {
         // NoSuchHostedZone: gone already. HostedZoneNotEmpty: records still going (in use).
-        (ctx.aws.route53.delete_hosted_zone().id(&live.id).send().await)
+        (ctx.aws
+            .route53
+            .delete_hosted_zone()
+            .id(&live.id)
+            .send()
+            .await)
             .op("DeleteHostedZone")
             .found()?;
         Ok(Deleted::Requested)
@@ -286,7 +297,11 @@ impl Kind for HostedZone {
     }
 
     fn status(live: &HostedZoneLive) -> String {
-        format!("{} (name servers {})", live.name, live.name_servers.join(", "))
+        format!(
+            "{} (name servers {})",
+            live.name,
+            live.name_servers.join(", ")
+        )
     }
 }
 

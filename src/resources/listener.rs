@@ -522,7 +522,10 @@ mod tests {
     fn a_certificate_recorded_as_a_string_reads_back_as_a_literal() {
         let old = r#"{"load_balancer":{"id":"lb","output":"arn"},"port":443,"protocol":"HTTPS","certificate_arn":"arn:cert","default_action":"RedirectToHttps"}"#;
         let spec: ListenerSpec = serde_json::from_str(old).unwrap();
-        assert_eq!(spec.certificate_arn, Some(Value::Literal("arn:cert".into())));
+        assert_eq!(
+            spec.certificate_arn,
+            Some(Value::Literal("arn:cert".into()))
+        );
     }
 
     #[test]

@@ -284,7 +284,10 @@ mod tests {
             Some(Ref::new("certificate-alb-validation", "arn").into())
         );
         let validation = &declared[4];
-        assert_eq!(validation.after, ["dns-validation-app", "dns-validation-api"]);
+        assert_eq!(
+            validation.after,
+            ["dns-validation-app", "dns-validation-api"]
+        );
     }
 
     #[test]
@@ -295,7 +298,9 @@ mod tests {
         assert!(ids.contains(&"certificate-edge"));
         assert!(ids.contains(&"dns-origin"));
         assert_eq!(
-            ids.iter().filter(|id| id.starts_with("dns-validation-")).count(),
+            ids.iter()
+                .filter(|id| id.starts_with("dns-validation-"))
+                .count(),
             3
         );
         let edge = declared
@@ -303,6 +308,9 @@ mod tests {
             .find(|d| d.id == "certificate-edge-validation")
             .unwrap();
         assert_eq!(edge.after, ["dns-validation-app", "dns-validation-api"]);
-        assert_eq!(origin_domain(&env).as_deref(), Some("origin.app.example.com"));
+        assert_eq!(
+            origin_domain(&env).as_deref(),
+            Some("origin.app.example.com")
+        );
     }
 }
