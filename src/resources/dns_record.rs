@@ -62,7 +62,7 @@ pub struct RecordLive {
     pub record_type: String,
     pub target: LiveTarget,
     /// The record set as Route 53 holds it: a `DELETE` must repeat it exactly.
-    pub set: ResourceRecordSet,
+    pub set: Box<ResourceRecordSet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +131,7 @@ async fn find(
         name: plain(name),
         record_type: record_type.to_string(),
         target,
-        set: set.clone(),
+        set: Box::new(set.clone()),
     }))
 }
 
@@ -356,7 +356,7 @@ impl Kind for Record {
             return Ok(None);
         }
         let batch = vec![
-            (ChangeAction::Delete, live.set.clone()),
+            (ChangeAction::Delete, (*live.set).clone()),
             (ChangeAction::Create, set),
         ];
         change(ctx, &live.zone, batch).await?;
@@ -376,7 +376,7 @@ impl Kind for Record {
         _options: &DeleteOptions,
     ) -> Result<Deleted, AwsError> {
         if let Some(current) = find(ctx, &live.zone, &live.name, &live.record_type).await? {
-            change(ctx, &live.zone, vec![(ChangeAction::Delete, current.set)]).await?;
+            change(ctx, &live.zone, vec![(ChangeAction::Delete, *current.set)]).await?;
         }
         Ok(Deleted::Requested)
     }
@@ -432,7 +432,7 @@ mod tests {
                 dns_name: "alb-1.us-east-1.elb.amazonaws.com".into(),
                 zone: "Z35SXDOTRQ7X7K".into(),
             },
-            set,
+            set: Box::new(set),
         };
         let changes = Record::diff(&spec, &live, &resolver);
         assert_eq!(changes.len(), 1);
