@@ -258,14 +258,30 @@ async fn a_created_zone_a_validated_certificate_https_and_a_domain_change() {
 
     // Converged: nothing to change, no mutating call.
     emulator.reset_recording();
-    let again = ws.run(&["up", "--env", "staging", "--yes"]);
+    let again = ws.run(&["up", "--env", "staging", "--yes", "--output", "json"]);
     again.assert_success();
-    assert!(
-        again.stdout.contains("nothing to change"),
-        "{}",
-        again.stdout
-    );
+    let document: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(document["changed"], false, "{}", again.stdout);
     assert_eq!(emulator.mutating_calls(), vec![]);
+    let edge_reads: std::collections::BTreeMap<&str, u64> = (document["api_calls"]["by_operation"]
+        .as_object()
+        .unwrap()
+        .iter())
+    .filter(|(op, _)| op.starts_with("ACM:") || op.starts_with("Route 53:"))
+    .map(|(op, n)| (op.as_str(), n.as_u64().unwrap()))
+    .collect();
+    // Per resource, nothing listed: the zone (2), the certificate (2), its validation (1),
+    // four records (1 each).
+    assert_eq!(
+        edge_reads,
+        std::collections::BTreeMap::from([
+            ("ACM:DescribeCertificate", 2),
+            ("ACM:ListTagsForCertificate", 1),
+            ("Route 53:GetHostedZone", 1),
+            ("Route 53:ListResourceRecordSets", 4),
+            ("Route 53:ListTagsForResource", 1),
+        ])
+    );
 
     // A new domain: a new certificate, the records moved; nothing else changes.
     ws.edit_env("staging", |text| {
