@@ -4,7 +4,8 @@
 //! listener with it and port 80 redirecting, alias records to the load balancer, a converged
 //! second `up`, a domain change that replaces the certificate and the records and nothing
 //! else, and `destroy`; then an existing zone used as it is (never tagged or deleted) and a
-//! record someone else made refused, not overwritten. Everything is checked through
+//! record someone else made refused, not overwritten; and a created zone whose tagging was
+//! interrupted recognised by its comment, adopted and tagged. Everything is checked through
 //! independent SDK calls (ACM, Route 53, ELBv2).
 mod support;
 
@@ -433,4 +434,43 @@ async fn an_existing_zone_is_used_as_it_is_and_a_foreign_record_is_refused() {
         .map(|(_, kind, _)| kind)
         .collect();
     assert_eq!(left, ["NS", "SOA"]);
+
+    // A zone macroctl created but could not tag (killed between CreateHostedZone and
+    // ChangeTagsForResource): recognised by the marker in its comment, adopted and tagged,
+    // not made twice.
+    r53.create_hosted_zone()
+        .name("example.net")
+        .caller_reference("test-killed-before-tagging")
+        .hosted_zone_config(
+            aws_sdk_route53::types::HostedZoneConfig::builder()
+                .comment("macroctl:stack=macro-ai macroctl:env=staging macroctl:id=dns-zone")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ws.edit_env("staging", |text| {
+        text.replace(
+            "domain = \"app.example.com\"",
+            "domain = \"app.example.net\"\ncreate_zone = true",
+        )
+    });
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+    let zones = zones_named(&emulator, "example.net").await;
+    assert_eq!(zones.len(), 1, "{zones:?}");
+    let tags = r53
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+        .resource_id(&zones[0])
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = (tags.resource_tag_set().unwrap().tags().iter())
+        .filter_map(|t| t.key())
+        .collect();
+    for key in ["macroctl:stack", "macroctl:env", "macroctl:id", "Name"] {
+        assert!(keys.contains(&key), "{keys:?}");
+    }
+    check_served(&emulator, &zones[0], &["app.example.net"]).await;
 }
