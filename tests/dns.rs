@@ -339,6 +339,12 @@ async fn a_created_zone_a_validated_certificate_https_and_a_domain_change() {
     assert!(certificates_for(&emulator, "www.example.com")
         .await
         .is_empty());
+    assert!(
+        certificates_for(&emulator, "app.example.com")
+            .await
+            .is_empty(),
+        "the certificate the domain change left is deleted too"
+    );
 }
 
 #[tokio::test]

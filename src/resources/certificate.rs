@@ -16,7 +16,7 @@
 //!   certificate (token derived from the old ARN and the new names, so a repeat is the same
 //!   request) and returns its ARN; what uses the certificate follows through its `Ref`. The
 //!   old certificate is still in use by the listener or distribution at that moment, so it is
-//!   left and named in a warning, to be deleted once nothing uses it.
+//!   left and named in a warning; `destroy` deletes it with the current one (same tags).
 //! * **Readiness.** Real ACM fills in each name's validation record seconds after the request:
 //!   until then the records (outputs) cannot be written, so the certificate is `Pending`.
 //!   `PENDING_VALIDATION` with every record known is `Ready`: the records come next, and the
@@ -219,6 +219,45 @@ async fn candidates(acm: &aws_sdk_acm::Client, domain: &str) -> Result<Vec<Strin
     }
 }
 
+/// The other certificates tagged as `live` is (stack, env, logical id): those requested for
+/// earlier names, which `update` leaves while they are in use.
+async fn left_behind(
+    acm: &aws_sdk_acm::Client,
+    live: &CertificateLive,
+) -> Result<Vec<String>, AwsError> {
+    let Some(id) = live.tags.get(TAG_ID) else {
+        return Ok(Vec::new());
+    };
+    let mut arns = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = acm
+            .list_certificates()
+            .set_next_token(next.take())
+            .send()
+            .await
+            .op("ListCertificates")?;
+        for arn in (page.certificate_summary_list().iter()).filter_map(|c| c.certificate_arn()) {
+            if arn == live.arn {
+                continue;
+            }
+            let Some(tags) = tags_of(acm, arn).await? else {
+                continue;
+            };
+            let same = [TAG_STACK, TAG_ENV]
+                .iter()
+                .all(|k| tags.get(*k) == live.tags.get(*k));
+            if same && tags.get(TAG_ID) == Some(id) {
+                arns.push(arn.to_string());
+            }
+        }
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next = Some(token.to_string()),
+            _ => return Ok(arns),
+        }
+    }
+}
+
 fn sorted_sans(spec: &CertificateSpec) -> Vec<String> {
     let mut sans: Vec<String> = spec.names().into_iter().skip(1).collect();
     sans.sort();
@@ -346,7 +385,7 @@ impl Kind for Certificate {
         let arn = request(ctx, who, spec, &token).await?;
         ctx.reporter.report(Event::Warning {
             message: format!(
-                "{} ({}): requested {arn} for {}; the previous certificate {} (for {}) is left in place while the listener or distribution still uses it: delete it with `aws acm delete-certificate` once `up` has finished",
+                "{} ({}): requested {arn} for {}; the previous certificate {} (for {}) is left in place while the listener or distribution still uses it: delete it with `aws acm delete-certificate` once `up` has finished (`destroy` deletes it too)",
                 who.id,
                 Self::KIND,
                 names.join(", "),
@@ -422,7 +461,8 @@ impl Kind for Certificate {
     }
 
     /// `ResourceInUseException` while a listener or distribution still uses it is retried
-    /// by the engine (in use).
+    /// by the engine (in use). The certificates earlier names left behind (see the module
+    /// docs: same macroctl tags, another ARN) go first; every step is safe to repeat.
     async fn delete(
         ctx: &Ctx<'_>,
         live: &CertificateLive,
@@ -433,6 +473,11 @@ impl Kind for Certificate {
         } else {
             &ctx.aws.acm
         };
+        for arn in left_behind(acm, live).await? {
+            (acm.delete_certificate().certificate_arn(&arn).send().await)
+                .op("DeleteCertificate")
+                .found()?;
+        }
         (acm.delete_certificate()
             .certificate_arn(&live.arn)
             .send()
