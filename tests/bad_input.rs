@@ -78,6 +78,21 @@ fn malformed_env_files_are_rejected_before_any_aws_call() {
             "cloudwatch_logs = \"yes\"",
             &["dev.toml:", "cloudtrail.cloudwatch_logs"],
         ),
+        (
+            "# domain = \"dev.app.example.com\"",
+            "domain = \"Dev_App\"",
+            &["dev.toml:", "dns.domain", "not a DNS name"],
+        ),
+        (
+            "create_zone = false",
+            "create_zone = true",
+            &["dev.toml:", "dns.create_zone", "needs dns.domain"],
+        ),
+        (
+            "# domain = \"dev.app.example.com\"",
+            "domain = \"app.example.com\"\nzone = \"example.org\"",
+            &["dev.toml:", "dns.domain", "not inside the zone"],
+        ),
     ];
     for (from, to, fragments) in cases {
         let ws = Workspace::new(&emulator);

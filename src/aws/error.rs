@@ -159,6 +159,8 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "BucketAlreadyOwnedByYou",
     "TrailAlreadyExistsException",
     "FlowLogAlreadyExists",
+    // Route 53: a zone with this CallerReference exists (our earlier attempt made it).
+    "HostedZoneAlreadyExists",
 ];
 
 /// Error codes meaning "in use or busy for now; try again later" across the services.
@@ -183,6 +185,8 @@ const IN_USE_CODES: &[&str] = &[
     "InvalidReplicationGroupState",
     "InvalidReplicationGroupStateFault",
     "IncorrectState",
+    // Route 53: the zone still holds records (its records are deleted first).
+    "HostedZoneNotEmpty",
     // S3: a conflicting operation on the bucket is in progress.
     "OperationAborted",
 ];

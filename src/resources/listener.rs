@@ -24,7 +24,7 @@ use super::elb_listing;
 use super::load_balancer::compare_reported;
 use super::{
     tags, CreateSafety, Ctx, DeleteOptions, Deleted, FieldChange, Identity, IdentityKind, Kind,
-    Lookup, Outputs, Ref, Resolver, TagChanges, Tags,
+    Lookup, Outputs, Ref, Resolver, TagChanges, Tags, Value,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -52,8 +52,10 @@ pub struct ListenerSpec {
     pub port: i32,
     /// `HTTP` or `HTTPS`.
     pub protocol: String,
-    /// Required for HTTPS.
-    pub certificate_arn: Option<String>,
+    /// Required for HTTPS: `integrations.certificate_arn`, or the validation of the
+    /// certificate macroctl requests (a `Ref`: the listener waits until ACM issued it). A
+    /// plain string in older state reads back as a literal.
+    pub certificate_arn: Option<Value>,
     pub default_action: ListenerAction,
 }
 
@@ -196,6 +198,7 @@ impl Kind for Listener {
 
     fn refs(spec: &ListenerSpec) -> Vec<Ref> {
         let mut refs = vec![spec.load_balancer.clone()];
+        refs.extend(spec.certificate_arn.as_ref().and_then(Value::reference));
         if let ListenerAction::Forward(target_group) = &spec.default_action {
             refs.push(target_group.clone());
         }
@@ -262,7 +265,9 @@ impl Kind for Listener {
             &mut changes,
             "certificate_arn",
             live.certificate_arn.as_deref().unwrap_or(NO_CERTIFICATE),
-            desired_certificate(spec).unwrap_or(NO_CERTIFICATE),
+            desired_certificate(spec, resolver)
+                .as_deref()
+                .unwrap_or(NO_CERTIFICATE),
             false,
         );
         // AWS keeps (and reports) a policy on HTTP listeners too; it only matters for HTTPS.
@@ -303,7 +308,7 @@ impl Kind for Listener {
                 spec.protocol.to_ascii_uppercase().as_str(),
             ))
             .set_ssl_policy(https.then(|| SSL_POLICY.to_string()))
-            .set_certificates(certificates(spec))
+            .set_certificates(certificates(spec, resolver))
             .default_actions(action_of(&spec.default_action, resolver))
             .set_tags(Some(tags::to_elb(&who.tags)))
             .send()
@@ -336,7 +341,7 @@ impl Kind for Listener {
                 spec.protocol.to_ascii_uppercase().as_str(),
             ))
             .set_ssl_policy(https.then(|| SSL_POLICY.to_string()))
-            .set_certificates(certificates(spec))
+            .set_certificates(certificates(spec, resolver))
             .default_actions(action_of(&spec.default_action, resolver))
             .send()
             .await
@@ -391,14 +396,15 @@ impl Kind for Listener {
 }
 
 /// The certificate an HTTPS listener should have (an HTTP listener has none).
-fn desired_certificate(spec: &ListenerSpec) -> Option<&str> {
-    spec.certificate_arn
-        .as_deref()
+fn desired_certificate(spec: &ListenerSpec, resolver: &Resolver) -> Option<String> {
+    (spec.certificate_arn.as_ref())
         .filter(|_| is_https(&spec.protocol))
+        .map(|arn| arn.get(resolver))
 }
 
-fn certificates(spec: &ListenerSpec) -> Option<Vec<Certificate>> {
-    desired_certificate(spec).map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+fn certificates(spec: &ListenerSpec, resolver: &Resolver) -> Option<Vec<Certificate>> {
+    desired_certificate(spec, resolver)
+        .map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
 }
 
 #[cfg(test)]
@@ -425,7 +431,7 @@ mod tests {
             load_balancer: Ref::new("lb", "arn"),
             port: 80,
             protocol: protocol.into(),
-            certificate_arn: is_https(protocol).then(|| "arn:cert".to_string()),
+            certificate_arn: is_https(protocol).then(|| Value::Literal("arn:cert".to_string())),
             default_action: action,
         }
     }
@@ -509,6 +515,16 @@ mod tests {
         assert_eq!(
             Listener::diff(&http, &moved, &resolver),
             vec![FieldChange::update("port", "8080", "80")]
+        );
+    }
+
+    #[test]
+    fn a_certificate_recorded_as_a_string_reads_back_as_a_literal() {
+        let old = r#"{"load_balancer":{"id":"lb","output":"arn"},"port":443,"protocol":"HTTPS","certificate_arn":"arn:cert","default_action":"RedirectToHttps"}"#;
+        let spec: ListenerSpec = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            spec.certificate_arn,
+            Some(Value::Literal("arn:cert".into()))
         );
     }
 

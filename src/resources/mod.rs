@@ -16,12 +16,15 @@
 pub mod alarm;
 pub mod cache_replication_group;
 pub mod cache_subnet_group;
+pub mod certificate;
+pub mod certificate_validation;
 pub mod db_instance;
 pub mod db_parameter_group;
 pub mod db_proxy;
 pub mod db_proxy_target;
 pub mod db_subnet_group;
 pub mod deletion;
+pub mod dns_record;
 pub mod ecr_repository;
 pub mod ecs_capacity;
 pub mod ecs_cluster;
@@ -29,6 +32,7 @@ pub mod ecs_service;
 pub mod elastic_ip;
 mod elb_listing;
 pub mod flow_log;
+pub mod hosted_zone;
 pub mod iam_role;
 pub mod internet_gateway;
 pub mod inventory;
@@ -641,6 +645,10 @@ kinds! {
     FlowLog => flow_log::FlowLog,
     UserPool => user_pool::UserPool,
     UserPoolClient => user_pool_client::UserPoolClient,
+    Certificate => certificate::Certificate,
+    CertificateValidation => certificate_validation::CertificateValidation,
+    HostedZone => hosted_zone::HostedZone,
+    Record => dns_record::Record,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks

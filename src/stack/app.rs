@@ -320,7 +320,7 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
     let alternate =
         |service: &str| blue_green.then(|| Ref::new(alternate_target_group_id(service), "arn"));
     let ui_target = Ref::new(target_group_id("ui"), "arn");
-    let front_listener = match &env.integrations.certificate_arn {
+    let front_listener = match super::dns::alb_certificate(env) {
         Some(certificate) => {
             out.push(Declared::new(
                 LISTENER_HTTP,
@@ -338,7 +338,7 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
                     load_balancer: Ref::new(LOAD_BALANCER, "arn"),
                     port: 443,
                     protocol: "HTTPS".into(),
-                    certificate_arn: Some(certificate.clone()),
+                    certificate_arn: Some(certificate),
                     default_action: ListenerAction::Forward(ui_target),
                 }),
             ));

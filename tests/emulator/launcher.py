@@ -41,6 +41,14 @@ on the wire, their own docstrings why they exist and how they work:
   ``GetBucketVersioning`` answers with S3's ``VersioningConfiguration`` root element.
 * ``rds_proxy.py``: "RDS Proxy" below.
 * ``cognito_pools.py``: "Cognito" below.
+* ``acm_validation.py``: ACM DNS validation. Each name of a certificate gets its own
+  validation CNAME (derived from the account and the name: the same for every certificate
+  of the account), left out of ``DescribeCertificate`` for
+  ``MACROCTL_EMULATOR_ACM_RECORD_SECONDS`` (default 0.5) after the request; a DNS-validated
+  certificate stays ``PENDING_VALIDATION`` until every name's CNAME exists with ACM's value
+  in a Route 53 hosted zone of the same account, then is ``ISSUED``
+  ``MACROCTL_EMULATOR_ACM_ISSUE_SECONDS`` (default 1) later (moto: ``ISSUED`` 60 s after
+  the request whatever DNS holds, one CNAME for every name).
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -468,6 +476,7 @@ from typing import Any
 
 import faults
 from ecs_capacity import patch_ecs_capacity
+from acm_validation import patch_acm_validation
 from cognito_pools import patch_cognito_pools
 from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
@@ -574,6 +583,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     patch_tagging_api()
     patch_s3_state()
     patch_cognito_pools()
+    patch_acm_validation()
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     patch_ecs_capacity()
