@@ -53,6 +53,8 @@ pub mod trail;
 pub mod user_pool;
 pub mod user_pool_client;
 pub mod vpc;
+pub mod web_acl;
+pub mod web_acl_association;
 
 use crate::aws::{AwsClients, AwsError};
 use crate::graph::LogicalId;
@@ -641,6 +643,8 @@ kinds! {
     FlowLog => flow_log::FlowLog,
     UserPool => user_pool::UserPool,
     UserPoolClient => user_pool_client::UserPoolClient,
+    WebAcl => web_acl::WebAcl,
+    WebAclAssociation => web_acl_association::WebAclAssociation,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks
