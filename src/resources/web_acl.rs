@@ -694,10 +694,9 @@ impl Kind for WebAcl {
             .iter()
             .any(|rule| matches!(rule.action.as_str(), "override none" | "block"));
         format!(
-            "{} rules ({}), {}",
-            live.rules.len(),
+            "{}, {} rules",
             if blocking { "blocking" } else { "counting" },
-            live.scope.as_str()
+            live.rules.len()
         )
     }
 }

@@ -203,7 +203,7 @@ impl Kind for WebAclAssociation {
             .rsplit('/')
             .nth(1)
             .unwrap_or(&live.web_acl_arn);
-        format!("associated with {name}")
+        format!("on {name}")
     }
 }
 
@@ -247,10 +247,7 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].field, "web_acl");
         assert!(!changes[0].replace);
-        assert_eq!(
-            WebAclAssociation::status(&live),
-            "associated with macro-ai-test-alb"
-        );
+        assert_eq!(WebAclAssociation::status(&live), "on macro-ai-test-alb");
     }
 
     #[test]

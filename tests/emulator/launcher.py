@@ -41,6 +41,7 @@ on the wire, their own docstrings why they exist and how they work:
   ``GetBucketVersioning`` answers with S3's ``VersioningConfiguration`` root element.
 * ``rds_proxy.py``: "RDS Proxy" below.
 * ``cognito_pools.py``: "Cognito" below.
+* ``wafv2.py``: "WAF" below.
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -455,6 +456,29 @@ Always on (``cognito_pools.py``):
   ``UsernameConfiguration`` (creation-only on AWS; moto forgets them), does not store the
   request's ``UserPoolId``, and its ``MfaConfiguration`` is what GetUserPoolMfaConfig reports
   too; SetUserPoolMfaConfig's is what DescribeUserPool reports too (moto keeps two copies).
+
+WAF
+---
+
+Always on (``wafv2.py``):
+
+* CreateWebACL of a name the scope already has answers HTTP 400 ``WAFDuplicateItemException``
+  (moto: ``WafV2DuplicateItem``).
+* DeleteWebACL (of a web ACL that exists, with its current lock token) answers HTTP 400
+  ``WAFAssociatedItemException`` and deletes nothing while a resource is associated with it
+  (AssociateWebACL), or, for a CLOUDFRONT-scope web ACL, while a CloudFront distribution's
+  ``WebACLId`` is its ARN.
+* AssociateWebACL replaces the web ACL the resource had (moto kept it in both), and answers
+  ``WAFNonexistentItemException`` for an ELBv2 load balancer the region does not have.
+* A call with ``Scope`` ``CLOUDFRONT`` (CreateWebACL, GetWebACL, ListWebACLs, UpdateWebACL,
+  DeleteWebACL) signed for a region other than us-east-1 answers HTTP 400
+  ``WAFInvalidParameterException``; a call naming a web ACL by ARN (GetWebACL ``ARN``,
+  ListTagsForResource, TagResource and UntagResource ``ResourceARN``, AssociateWebACL
+  ``WebACLArn``) in another region than the one it was signed for answers
+  ``WAFNonexistentItemException`` (moto served both from wherever the ARN or scope pointed).
+
+moto already checks lock tokens (a stale one: ``WAFOptimisticLockException``) and answers
+``WAFNonexistentItemException`` for unknown web ACLs.
 """
 
 from __future__ import annotations
@@ -478,6 +502,7 @@ from rds_proxy import patch_rds_proxy
 from s3_state import patch_s3_state
 from tagging_api import patch_tagging_api
 from timed_statuses import CREATE_KINDS, CreateDelays
+from wafv2 import patch_wafv2
 
 # ---------------------------------------------------------------------------------------------
 # Settings
@@ -578,6 +603,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     patch_ecs_capacity()
     patch_flow_logs()
+    patch_wafv2()
     if settings.linger_seconds > 0:
         patch_lingering(settings.linger_seconds)
     return delays

@@ -1,0 +1,154 @@
+"""WAFv2 web ACLs as AWS answers for them, where moto 5.2.5 does not.
+
+moto differs from AWS in ways that change what macroctl does or what its tests can prove:
+
+* ``CreateWebACL`` of a name that exists answers ``WafV2DuplicateItem``; AWS's code is
+  ``WAFDuplicateItemException``, which macroctl takes as "already exists" (look, then adopt).
+  With moto's code a create repeated after a lost answer would fail instead.
+* ``DeleteWebACL`` deletes a web ACL that a load balancer is still associated with, or that a
+  CloudFront distribution still names in its ``WebACLId``; AWS refuses with
+  ``WAFAssociatedItemException`` until it is free. Without the refusal a test could not tell
+  whether ``destroy`` disassociates before it deletes.
+* ``AssociateWebACL`` adds the resource to the web ACL's list without taking it off the web
+  ACL it had, so a load balancer ends up in two lists (and ``GetWebACLForResource`` answers
+  the older one). On AWS a resource has one web ACL: associating another replaces it. It also
+  associates a load balancer that does not exist (AWS: ``WAFNonexistentItemException``).
+* Scope and region are not checked: a CLOUDFRONT-scope call is served in any region, and a
+  call naming an ARN is served by the ARN's region whatever region it was sent to. On AWS
+  CLOUDFRONT-scope web ACLs are managed in us-east-1 only (elsewhere:
+  ``WAFInvalidParameterException``), and a region's endpoint knows only its own web ACLs.
+  Without the check a test could not tell that macroctl calls us-east-1 for them.
+
+Lock tokens are already checked by moto (``UpdateWebACL`` and ``DeleteWebACL`` with a stale
+token answer ``WAFOptimisticLockException``, and every update issues a new token), as are
+unknown web ACLs (``WAFNonexistentItemException``).
+
+What this module changes (documented on the wire under "WAF" in ``launcher.py``'s
+docstring):
+
+* ``WAFV2DuplicateItemException`` carries AWS's code and message.
+* ``WAFV2Backend.delete_web_acl`` raises ``WAFAssociatedItemException`` while the web ACL
+  (found, with a matching lock token) has associated resources, or, for a CLOUDFRONT-scope
+  one, while a distribution of the account names its ARN.
+* ``WAFV2Backend.associate_web_acl`` takes the resource off every web ACL first, and refuses
+  an ELBv2 load balancer the region does not have.
+* ``WAFV2Response``: ``Scope: CLOUDFRONT`` sent to a region other than us-east-1 answers
+  ``WAFInvalidParameterException``; an ARN (``ARN``, ``ResourceARN``, ``WebACLArn``) of
+  another region than the request's answers ``WAFNonexistentItemException``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+EDGE_REGION = "us-east-1"
+
+# Calls whose request names a scope, and the request fields that name a web ACL by ARN.
+SCOPED_CALLS = ("create_web_acl", "delete_web_acl", "get_web_acl", "list_web_ac_ls", "update_web_acl")
+ARN_CALLS = {
+    "get_web_acl": "ARN",
+    "list_tags_for_resource": "ResourceARN",
+    "tag_resource": "ResourceARN",
+    "untag_resource": "ResourceARN",
+    "associate_web_acl": "WebACLArn",
+}
+
+
+def patch_wafv2() -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.wafv2 import exceptions as waf_exceptions
+    from moto.wafv2.models import WAFV2Backend
+    from moto.wafv2.responses import WAFV2Response
+    from moto.wafv2.utils import make_arn_for_wacl
+
+    class WAFAssociatedItemException(waf_exceptions.WAFv2ClientError):
+        def __init__(self) -> None:
+            super().__init__(
+                "WAFAssociatedItemException",
+                "AWS WAF couldn’t perform the operation because your resource is being used by "
+                "another resource or it’s associated with another resource.",
+            )
+
+    class WAFInvalidParameterException(waf_exceptions.WAFv2ClientError):
+        def __init__(self, field: str, parameter: str) -> None:
+            super().__init__(
+                "WAFInvalidParameterException",
+                f"Error reason: The scope is not valid., field: {field}, parameter: {parameter}",
+            )
+
+    def duplicate_init(self: Any) -> None:
+        JsonRESTError.__init__(
+            self,
+            "WAFDuplicateItemException",
+            "AWS WAF couldn’t perform the operation because some resource in your request is a "
+            "duplicate of an existing one.",
+        )
+
+    waf_exceptions.WAFV2DuplicateItemException.__init__ = duplicate_init  # type: ignore[method-assign]
+
+    def named_by_a_distribution(account_id: str, arn: str) -> bool:
+        try:
+            from moto.cloudfront.models import cloudfront_backends
+
+            distributions = cloudfront_backends[account_id]["aws"].distributions.values()
+        except Exception:  # noqa: BLE001 - no CloudFront backend: nothing names it
+            return False
+        return any(
+            getattr(dist.distribution_config, "WebACLId", "") == arn for dist in distributions
+        )
+
+    original_delete = WAFV2Backend.delete_web_acl
+
+    def delete_web_acl(self: Any, name: str, scope: str, _id: str, lock_token: str) -> None:
+        arn = make_arn_for_wacl(
+            name=name,
+            account_id=self.account_id,
+            region_name=self.region_name,
+            _id=_id,
+            scope=scope,
+        )
+        wacl = self.wacls.get(arn)
+        if wacl is not None and wacl.lock_token == lock_token:
+            if wacl.associated_resources or (
+                scope == "CLOUDFRONT" and named_by_a_distribution(self.account_id, arn)
+            ):
+                raise WAFAssociatedItemException()
+        original_delete(self, name, scope, _id, lock_token)
+
+    original_associate = WAFV2Backend.associate_web_acl
+
+    def associate_web_acl(self: Any, web_acl_arn: str, resource_arn: str) -> None:
+        if web_acl_arn not in self.wacls:
+            raise waf_exceptions.WAFNonexistentItemException()
+        if ":elasticloadbalancing:" in resource_arn and ":loadbalancer/" in resource_arn:
+            from moto.elbv2.models import elbv2_backends
+
+            if resource_arn not in elbv2_backends[self.account_id][self.region_name].load_balancers:
+                raise waf_exceptions.WAFNonexistentItemException()
+        for wacl in self.wacls.values():
+            while resource_arn in wacl.associated_resources:
+                wacl.associated_resources.remove(resource_arn)
+        original_associate(self, web_acl_arn, resource_arn)
+
+    WAFV2Backend.delete_web_acl = delete_web_acl  # type: ignore[method-assign]
+    WAFV2Backend.associate_web_acl = associate_web_acl  # type: ignore[method-assign]
+
+    def checked(method: str, original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def call(self: Any) -> Any:
+            try:
+                body = json.loads(self.body or "{}")
+            except ValueError:
+                body = {}
+            if method in SCOPED_CALLS and body.get("Scope") == "CLOUDFRONT" and self.region != EDGE_REGION:
+                raise WAFInvalidParameterException("SCOPE_VALUE", "CLOUDFRONT")
+            field = ARN_CALLS.get(method)
+            arn = body.get(field) if field else None
+            if isinstance(arn, str) and arn.count(":") >= 5 and arn.split(":")[3] != self.region:
+                raise waf_exceptions.WAFNonexistentItemException()
+            return original(self)
+
+        return call
+
+    for method in set(SCOPED_CALLS) | set(ARN_CALLS):
+        setattr(WAFV2Response, method, checked(method, getattr(WAFV2Response, method)))
