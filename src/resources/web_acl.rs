@@ -17,9 +17,11 @@
 //!   `WAFDuplicateItemException` (AlreadyExists: the engine looks and adopts), so repeating
 //!   the create is harmless; it takes the tags. There is no client token.
 //! * The physical id is the ARN, which holds the scope (`regional/` or `global/`), the name
-//!   and the id: a recorded ACL is read with `GetWebACL` (name, scope, id) and
-//!   `ListTagsForResource` at once. Without a recorded ARN it is found by name in
-//!   `ListWebACLs` of its scope first.
+//!   and the id: a recorded ACL is read with `GetWebACL` (name, scope, id) at once. Without a
+//!   recorded ARN it is found by name in `ListWebACLs` of its scope first. Its tags come from
+//!   the environment's `GetResources` while planning (which lists the region's REGIONAL ACLs,
+//!   and in us-east-1 the CLOUDFRONT-scope ones); otherwise, and for a CLOUDFRONT-scope ACL of
+//!   an environment elsewhere, from `ListTagsForResource`, sent beside `GetWebACL`.
 //! * CLOUDFRONT-scope ACLs live in us-east-1 whatever the environment's region: every call
 //!   about one goes through `aws.wafv2_edge` ([`Scope::client`]).
 //! * WAF guards changes with a lock token: `UpdateWebACL` (always the whole rule set, default
@@ -416,13 +418,23 @@ async fn describe(ctx: &Ctx<'_>, arn: &str) -> Result<Option<WebAclLive>, AwsErr
             .found()
     };
     let tags = async {
-        (client
+        if let Some(tags) = ctx.inventory.tags_of(ctx, arn).await? {
+            return Ok(tags);
+        }
+        let listed = (client
             .list_tags_for_resource()
             .resource_arn(arn)
             .send()
             .await)
             .op("ListTagsForResource")
-            .found()
+            .found()?;
+        Ok::<Tags, AwsError>(
+            (listed.iter())
+                .flat_map(|out| out.tag_info_for_resource())
+                .flat_map(|info| info.tag_list())
+                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                .collect(),
+        )
     };
     // WAFNonexistentItemException: absent.
     let (acl, tags) = futures::try_join!(acl, tags)?;
@@ -432,11 +444,6 @@ async fn describe(ctx: &Ctx<'_>, arn: &str) -> Result<Option<WebAclLive>, AwsErr
     let Some(acl) = out.web_acl() else {
         return Ok(None);
     };
-    let tags: Tags = (tags.iter())
-        .flat_map(|out| out.tag_info_for_resource())
-        .flat_map(|info| info.tag_list())
-        .map(|tag| (tag.key().to_string(), tag.value().to_string()))
-        .collect();
     let mut rules: Vec<RuleView> = acl.rules().iter().map(view_of).collect();
     rules.sort_by_key(|rule| rule.priority);
     Ok(Some(WebAclLive {

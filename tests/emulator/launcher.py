@@ -477,6 +477,10 @@ Always on (``wafv2.py``):
   ``WebACLArn``) in another region than the one it was signed for answers
   ``WAFNonexistentItemException`` (moto served both from wherever the ARN or scope pointed).
 
+* The tagging API's GetResources (and GetTagKeys, GetTagValues, TagResources,
+  UntagResources) covers web ACLs (resource type ``wafv2:webacl``): a region's REGIONAL ones,
+  and in us-east-1 also the CLOUDFRONT-scope ones. moto's covers none.
+
 moto already checks lock tokens (a stale one: ``WAFOptimisticLockException``) and answers
 ``WAFNonexistentItemException`` for unknown web ACLs.
 """

@@ -19,6 +19,11 @@ moto differs from AWS in ways that change what macroctl does or what its tests c
   ``WAFInvalidParameterException``), and a region's endpoint knows only its own web ACLs.
   Without the check a test could not tell that macroctl calls us-east-1 for them.
 
+* The Resource Groups Tagging API does not see web ACLs at all; AWS's ``GetResources`` lists
+  a region's REGIONAL web ACLs, and us-east-1's also the CLOUDFRONT-scope ones (whose ARNs
+  name us-east-1). Without them every read of a web ACL would need a ``ListTagsForResource``
+  of its own, where AWS answers from the one listing.
+
 Lock tokens are already checked by moto (``UpdateWebACL`` and ``DeleteWebACL`` with a stale
 token answer ``WAFOptimisticLockException``, and every update issues a new token), as are
 unknown web ACLs (``WAFNonexistentItemException``).
@@ -32,6 +37,9 @@ docstring):
   one, while a distribution of the account names its ARN.
 * ``WAFV2Backend.associate_web_acl`` takes the resource off every web ACL first, and refuses
   an ELBv2 load balancer the region does not have.
+* ``iter_taggable_backends`` (the tagging API's) also yields an adapter over the WAFv2
+  backend of the region (and, in us-east-1, the CLOUDFRONT-scope one): its web ACLs with
+  their tags, resource type ``wafv2:webacl``.
 * ``WAFV2Response``: ``Scope: CLOUDFRONT`` sent to a region other than us-east-1 answers
   ``WAFInvalidParameterException``; an ARN (``ARN``, ``ResourceARN``, ``WebACLArn``) of
   another region than the request's answers ``WAFNonexistentItemException``.
@@ -40,6 +48,7 @@ docstring):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, Callable
 
 EDGE_REGION = "us-east-1"
@@ -56,6 +65,68 @@ ARN_CALLS = {
 
 
 def patch_wafv2() -> None:
+    patch_wafv2_answers()
+    patch_tagging_api_coverage()
+
+
+def patch_tagging_api_coverage() -> None:
+    """Web ACLs in the tagging API, through an adapter per WAFv2 backend in use that its
+    ``iter_taggable_backends`` yields after the others (as ``tagging_api.py`` does for ECR)."""
+    import moto.resourcegroupstaggingapi.models as tagging_models
+    from moto.core.resource_tagging import TaggableResourcesMixin, TaggedResource
+    from moto.wafv2.models import WAFV2Backend, wafv2_backends
+
+    if issubclass(WAFV2Backend, TaggableResourcesMixin):
+        return  # a later moto lists them itself
+
+    class WafTagging(TaggableResourcesMixin):
+        SERVICE_NAMESPACE = "wafv2"
+
+        def __init__(self, backend: Any) -> None:
+            self.backend = backend
+
+        @property
+        def partition(self) -> str:
+            return "aws"
+
+        def owns_arn(self, arn: str) -> bool:
+            return arn in self.backend.wacls
+
+        def iter_tagged_resources(self) -> Iterator[TaggedResource]:
+            for arn in list(self.backend.wacls):
+                tags = self.backend.tagging_service.list_tags_for_resource(arn)["Tags"]
+                yield TaggedResource(
+                    arn=arn,
+                    tags={tag["Key"]: tag["Value"] for tag in tags},
+                    resource_type="wafv2:webacl",
+                )
+
+        def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+            self.backend.tag_resource(arn, [{"Key": k, "Value": v} for k, v in tags.items()])
+
+        def untag_resource(self, arn: str, tag_keys: list[str]) -> None:
+            self.backend.untag_resource(arn, tag_keys)
+
+    original = tagging_models.iter_taggable_backends
+
+    def iter_taggable_backends(
+        account_id: str, region_name: str
+    ) -> Iterator[TaggableResourcesMixin]:
+        yield from original(account_id, region_name)
+        # Only backends already made (asking the dicts for one would create it).
+        if not dict.__contains__(wafv2_backends, account_id):
+            return
+        account_backends = dict.__getitem__(wafv2_backends, account_id)
+        # moto keeps the CLOUDFRONT scope's backend ("global") under the partition's name.
+        regions = [region_name] + (["aws"] if region_name == EDGE_REGION else [])
+        for region in regions:
+            if region in account_backends.keys():
+                yield WafTagging(dict.__getitem__(account_backends, region))
+
+    tagging_models.iter_taggable_backends = iter_taggable_backends
+
+
+def patch_wafv2_answers() -> None:
     from moto.core.exceptions import JsonRESTError
     from moto.wafv2 import exceptions as waf_exceptions
     from moto.wafv2.models import WAFV2Backend
