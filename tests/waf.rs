@@ -3,9 +3,9 @@
 //! us-east-1 and a REGIONAL one in eu-west-1 associated with the load balancer, each with the
 //! three AWS managed rule groups and the rate rule in count mode; a second `up` and an `up`
 //! after a lost state change nothing; `mode = "block"` and another rate limit update both
-//! ACLs in place (same ids), even when an `UpdateWebACL` answer is lost; dev (WAF off) gets
-//! none; `destroy` disassociates, then deletes; a web ACL of that name made by hand is
-//! refused, not adopted.
+//! ACLs in place (same ids); dev (WAF off) gets none; `destroy` disassociates, then deletes;
+//! a web ACL of that name made by hand is refused, not adopted. Every mutating WAF call loses
+//! its answer once along the way, and nothing is made twice.
 //!
 //! The realistic emulator refuses CLOUDFRONT-scope calls outside us-east-1, web ACL ARNs of
 //! another region and `DeleteWebACL` while a load balancer is associated
@@ -242,8 +242,23 @@ async fn web_acls_are_built_switched_to_blocking_in_place_and_destroyed() {
     let edge = emulator.wafv2().await; // us-east-1: CLOUDFRONT scope
     let regional = wafv2_in(&emulator, REGION);
 
+    // The first answers to CreateWebACL and AssociateWebACL are lost: the engine finds what
+    // they made (a repeated create would answer WAFDuplicateItemException) instead of making
+    // a second one.
+    emulator.set_faults(&serde_json::json!({"rules": [
+        {"fault": "lose_response", "service": "wafv2", "action": "CreateWebACL", "count": 1},
+        {"fault": "lose_response", "service": "wafv2", "action": "AssociateWebACL", "count": 1},
+        {"fault": "throttle", "service": "wafv2", "action": "GetWebACL", "count": 1}
+    ]}));
     ws.run(&["up", "--env", "staging", "--yes"])
         .assert_success();
+    for call in ["CreateWebACL", "AssociateWebACL"] {
+        assert_eq!(
+            emulator.injected("lose_response", &format!("wafv2:{call}")),
+            1
+        );
+    }
+    emulator.clear_faults();
     // dev turns WAF off: an up of it adds no web ACL anywhere.
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
 
@@ -340,7 +355,18 @@ async fn web_acls_are_built_switched_to_blocking_in_place_and_destroyed() {
     // destroy: the association goes before the REGIONAL ACL (the emulator refuses to delete
     // an ACL still associated), and both ACLs go.
     emulator.reset_recording();
+    emulator.set_faults(&serde_json::json!({"rules": [
+        {"fault": "lose_response", "service": "wafv2", "action": "DisassociateWebACL", "count": 1},
+        {"fault": "lose_response", "service": "wafv2", "action": "DeleteWebACL", "count": 1}
+    ]}));
     destroy(&ws, "staging").assert_success();
+    for call in ["DisassociateWebACL", "DeleteWebACL"] {
+        assert_eq!(
+            emulator.injected("lose_response", &format!("wafv2:{call}")),
+            1
+        );
+    }
+    emulator.clear_faults();
     let writes: Vec<String> = (emulator.mutating_calls().into_iter())
         .filter(|call| call.service == "wafv2")
         .map(|call| call.action)
