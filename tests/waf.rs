@@ -5,7 +5,8 @@
 //! after a lost state change nothing; `mode = "block"` and another rate limit update both
 //! ACLs in place (same ids); dev (WAF off) gets none; `destroy` disassociates, then deletes;
 //! a web ACL of that name made by hand is refused, not adopted. Every mutating WAF call loses
-//! its answer once along the way, and nothing is made twice.
+//! its answer once along the way, and nothing is made twice; WAF's refusal to associate a
+//! load balancer it does not know yet (`WAFUnavailableEntityException`) is waited out.
 //!
 //! The realistic emulator refuses CLOUDFRONT-scope calls outside us-east-1, web ACL ARNs of
 //! another region and `DeleteWebACL` while a load balancer is associated
@@ -224,7 +225,9 @@ fn destroy(ws: &Workspace, env: &str) -> RunOutput {
 
 #[tokio::test]
 async fn web_acls_are_built_switched_to_blocking_in_place_and_destroyed() {
-    let emulator = Emulator::start_realistic(&[]);
+    // WAF refuses to associate a load balancer or web ACL it does not know yet.
+    let emulator =
+        Emulator::start_realistic(&[("MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS", "1.5")]);
     let ws = Workspace::new(&emulator);
     ws.edit_env("staging", |text| {
         text.replacen(
@@ -250,8 +253,14 @@ async fn web_acls_are_built_switched_to_blocking_in_place_and_destroyed() {
         {"fault": "lose_response", "service": "wafv2", "action": "AssociateWebACL", "count": 1},
         {"fault": "throttle", "service": "wafv2", "action": "GetWebACL", "count": 1}
     ]}));
-    ws.run(&["up", "--env", "staging", "--yes"])
-        .assert_success();
+    let first = ws.run(&["up", "--env", "staging", "--yes"]);
+    first.assert_success();
+    // Waited out as a resource created moments ago, not reported as a failure.
+    assert!(
+        first.stderr.contains("WAFUnavailableEntityException"),
+        "{}",
+        first.stderr
+    );
     for call in ["CreateWebACL", "AssociateWebACL"] {
         assert_eq!(
             emulator.injected("lose_response", &format!("wafv2:{call}")),

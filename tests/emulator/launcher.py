@@ -120,6 +120,12 @@ Environment variables
     deleted load balancer, ECS service, RDS instance, ElastiCache replication group or NAT
     gateway linger, and that a deleted NAT gateway stays ``deleting``. See "Teardown".
 
+``MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS``  (default ``0``: off)
+    Seconds (may be fractional) after a load balancer or a web ACL is created during which
+    AssociateWebACL naming it answers HTTP 400 ``WAFUnavailableEntityException`` "AWS WAF
+    couldn’t retrieve the resource that you requested. Retry your request." and associates
+    nothing, as WAF does until it knows them (see "WAF").
+
 ``MACROCTL_EMULATOR_WIRE_ONLY``  (default ``0``)
     ``1``: moto as installed except where its answers do not parse: only ``s3_state.py`` is
     applied (``GetBucketVersioning``'s root element, which the Rust SDK refuses, and atomic
@@ -469,7 +475,9 @@ Always on (``wafv2.py``):
   (AssociateWebACL), or, for a CLOUDFRONT-scope web ACL, while a CloudFront distribution's
   ``WebACLId`` is its ARN.
 * AssociateWebACL replaces the web ACL the resource had (moto kept it in both), and answers
-  ``WAFNonexistentItemException`` for an ELBv2 load balancer the region does not have.
+  ``WAFNonexistentItemException`` for an ELBv2 load balancer the region does not have (and,
+  with ``MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS``, ``WAFUnavailableEntityException`` for
+  one or a web ACL created moments ago).
 * A call with ``Scope`` ``CLOUDFRONT`` (CreateWebACL, GetWebACL, ListWebACLs, UpdateWebACL,
   DeleteWebACL) signed for a region other than us-east-1 answers HTTP 400
   ``WAFInvalidParameterException``; a call naming a web ACL by ARN (GetWebACL ``ARN``,
@@ -573,6 +581,7 @@ class Settings:
         except re.error as e:
             raise SystemExit(f"launcher.py: MACROCTL_EMULATOR_BROKEN_IMAGE: {e}") from None
         self.linger_seconds = env_float("MACROCTL_EMULATOR_LINGER_SECONDS", 0.0)
+        self.waf_unavailable_seconds = env_float("MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS", 0.0)
         self.faults = parse_faults(os.environ.get("MACROCTL_EMULATOR_FAULTS", ""))
         self.wire_only = env_flag("MACROCTL_EMULATOR_WIRE_ONLY", False)
 
@@ -607,7 +616,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     patch_ecs_capacity()
     patch_flow_logs()
-    patch_wafv2()
+    patch_wafv2(settings.waf_unavailable_seconds)
     if settings.linger_seconds > 0:
         patch_lingering(settings.linger_seconds)
     return delays

@@ -40,6 +40,9 @@ docstring):
 * ``iter_taggable_backends`` (the tagging API's) also yields an adapter over the WAFv2
   backend of the region (and, in us-east-1, the CLOUDFRONT-scope one): its web ACLs with
   their tags, resource type ``wafv2:webacl``.
+* With ``MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS`` (N > 0), ``AssociateWebACL`` answers
+  ``WAFUnavailableEntityException`` for N seconds after the load balancer or the web ACL it
+  names was created, as AWS does for either made moments ago (moto: associated at once).
 * ``WAFV2Response``: ``Scope: CLOUDFRONT`` sent to a region other than us-east-1 answers
   ``WAFInvalidParameterException``; an ARN (``ARN``, ``ResourceARN``, ``WebACLArn``) of
   another region than the request's answers ``WAFNonexistentItemException``.
@@ -48,6 +51,7 @@ docstring):
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -64,9 +68,57 @@ ARN_CALLS = {
 }
 
 
-def patch_wafv2() -> None:
+def patch_wafv2(unavailable_seconds: float = 0.0) -> None:
+    """``unavailable_seconds``: how long after its creation a load balancer or web ACL is
+    refused by ``AssociateWebACL`` (0: never)."""
     patch_wafv2_answers()
     patch_tagging_api_coverage()
+    if unavailable_seconds > 0:
+        patch_unavailable_entities(unavailable_seconds)
+
+
+def patch_unavailable_entities(seconds: float) -> None:
+    """``AssociateWebACL`` answers ``WAFUnavailableEntityException`` while the web ACL or the
+    load balancer it names was created less than ``seconds`` ago: WAF does not know them yet."""
+    from moto.elbv2.models import ELBv2Backend
+    from moto.wafv2 import exceptions as waf_exceptions
+    from moto.wafv2.models import WAFV2Backend
+
+    class WAFUnavailableEntityException(waf_exceptions.WAFv2ClientError):
+        def __init__(self) -> None:
+            super().__init__(
+                "WAFUnavailableEntityException",
+                "AWS WAF couldn’t retrieve the resource that you requested. Retry your request.",
+            )
+
+    created: dict[str, float] = {}
+
+    def remember(made: Any) -> Any:
+        arn = getattr(made, "arn", None)
+        if isinstance(arn, str) and arn not in created:
+            created[arn] = time.monotonic()
+        return made
+
+    original_create_lb = ELBv2Backend.create_load_balancer
+    original_create_acl = WAFV2Backend.create_web_acl
+    original_associate = WAFV2Backend.associate_web_acl
+
+    def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return remember(original_create_lb(self, *args, **kwargs))
+
+    def create_web_acl(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return remember(original_create_acl(self, *args, **kwargs))
+
+    def associate_web_acl(self: Any, web_acl_arn: str, resource_arn: str) -> None:
+        now = time.monotonic()
+        for arn in (web_acl_arn, resource_arn):
+            if arn in created and now - created[arn] < seconds:
+                raise WAFUnavailableEntityException()
+        original_associate(self, web_acl_arn, resource_arn)
+
+    ELBv2Backend.create_load_balancer = create_load_balancer  # type: ignore[method-assign]
+    WAFV2Backend.create_web_acl = create_web_acl  # type: ignore[method-assign]
+    WAFV2Backend.associate_web_acl = associate_web_acl  # type: ignore[method-assign]
 
 
 def patch_tagging_api_coverage() -> None:
