@@ -21,8 +21,10 @@ use support::{Emulator, RecordedCall, Workspace};
 /// reporting several settings or buckets; tags come from GetResources), the trail's three
 /// (GetTrail, GetTrailStatus, ListTags) and the load balancer's attributes (access logs); + 3
 /// of Cognito: `DescribeUserPool` and `GetUserPoolMfaConfig` of the pool, and
-/// `DescribeUserPoolClient` (Cognito has no batch read of either); + 1 for CloudFront's origin-facing prefix list (DescribeManagedPrefixLists, `ops::facts`), which the load balancer admits alone.
-const STAGING_NOOP_CALLS: usize = 63;
+/// `DescribeUserPoolClient` (Cognito has no batch read of either); + 1 for CloudFront's origin-facing prefix list (DescribeManagedPrefixLists, `ops::facts`), which the load balancer admits alone;
+/// and 1 for the CLOUDFRONT-scope web ACL (`GetWebACL` by its recorded ARN: WAF has no batch
+/// read of rules; its tags come from `GetResources`, which in us-east-1 lists it).
+const STAGING_NOOP_CALLS: usize = 64;
 
 /// The operations that read one resource each (no API reads several), and how many of each
 /// staging has.

@@ -161,6 +161,8 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "FlowLogAlreadyExists",
     // Route 53: a zone with this CallerReference exists (our earlier attempt made it).
     "HostedZoneAlreadyExists",
+    // WAFv2: a web ACL of that name exists in the scope.
+    "WAFDuplicateItemException",
 ];
 
 /// Error codes meaning "in use or busy for now; try again later" across the services.
@@ -189,7 +191,24 @@ const IN_USE_CODES: &[&str] = &[
     "HostedZoneNotEmpty",
     // S3: a conflicting operation on the bucket is in progress.
     "OperationAborted",
+    // WAFv2: a web ACL still associated with a load balancer or used by a distribution.
+    "WAFAssociatedItemException",
 ];
+
+/// Codes meaning "not there (yet)" in a service that does not say `NotFound`: WAF's answer
+/// for what does not exist, and the one it gives while a web ACL or load balancer created
+/// moments ago has not reached it (`AssociateWebACL`). As NotFound, the engine waits those
+/// out when this run made either side moments ago.
+const NOT_FOUND_CODES: &[&str] = &[
+    "WAFNonexistentItemException",
+    "WAFUnavailableEntityException",
+];
+
+/// Codes with which a service refuses a change because what it was based on is stale: WAF's
+/// lock token no longer matches (someone changed the web ACL since it was read). Nothing was
+/// done; classified like an unknown outcome, so the engine reads the resource again (getting
+/// the current token) and sends only what still differs.
+const STALE_READ_CODES: &[&str] = &["WAFOptimisticLockException"];
 
 /// Codes with which a service refuses a grant macroctl wrote moments ago (a bucket policy, a
 /// role) that has not reached it yet: CloudTrail checks the logs bucket's policy and its
@@ -281,6 +300,12 @@ pub fn classify(
             )
         {
             return ErrorClass::PropagationPending;
+        }
+        if NOT_FOUND_CODES.contains(&code) {
+            return ErrorClass::NotFound;
+        }
+        if STALE_READ_CODES.contains(&code) {
+            return ErrorClass::Unknown;
         }
         if code.contains("NotFound") || code.contains("NoSuch") || code == "NotFound" {
             return ErrorClass::NotFound;
@@ -517,6 +542,36 @@ mod tests {
         }
         assert_eq!(
             class("ValidationError", "bad value", 400),
+            ErrorClass::Other
+        );
+    }
+
+    #[test]
+    fn waf_answers() {
+        assert_eq!(
+            class("WAFDuplicateItemException", "", 400),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(
+            class("WAFNonexistentItemException", "", 400),
+            ErrorClass::NotFound
+        );
+        // A web ACL or load balancer created moments ago, not yet known to WAF.
+        assert_eq!(
+            class("WAFUnavailableEntityException", "", 400),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class("WAFAssociatedItemException", "", 400),
+            ErrorClass::InUse
+        );
+        // A stale lock token: read again, then retry.
+        assert_eq!(
+            class("WAFOptimisticLockException", "", 400),
+            ErrorClass::Unknown
+        );
+        assert_eq!(
+            class("WAFInvalidParameterException", "", 400),
             ErrorClass::Other
         );
     }

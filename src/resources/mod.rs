@@ -57,6 +57,8 @@ pub mod trail;
 pub mod user_pool;
 pub mod user_pool_client;
 pub mod vpc;
+pub mod web_acl;
+pub mod web_acl_association;
 
 use crate::aws::{AwsClients, AwsError};
 use crate::graph::LogicalId;
@@ -649,6 +651,8 @@ kinds! {
     CertificateValidation => certificate_validation::CertificateValidation,
     HostedZone => hosted_zone::HostedZone,
     Record => dns_record::Record,
+    WebAcl => web_acl::WebAcl,
+    WebAclAssociation => web_acl_association::WebAclAssociation,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks

@@ -49,6 +49,7 @@ on the wire, their own docstrings why they exist and how they work:
   in a Route 53 hosted zone of the same account, then is ``ISSUED``
   ``MACROCTL_EMULATOR_ACM_ISSUE_SECONDS`` (default 1) later (moto: ``ISSUED`` 60 s after
   the request whatever DNS holds, one CNAME for every name).
+* ``wafv2.py``: "WAF" below.
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -126,6 +127,12 @@ Environment variables
     Seconds (may be fractional; negative counts as 0) that the network interfaces of a
     deleted load balancer, ECS service, RDS instance, ElastiCache replication group or NAT
     gateway linger, and that a deleted NAT gateway stays ``deleting``. See "Teardown".
+
+``MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS``  (default ``0``: off)
+    Seconds (may be fractional) after a load balancer or a web ACL is created during which
+    AssociateWebACL naming it answers HTTP 400 ``WAFUnavailableEntityException`` "AWS WAF
+    couldn’t retrieve the resource that you requested. Retry your request." and associates
+    nothing, as WAF does until it knows them (see "WAF").
 
 ``MACROCTL_EMULATOR_WIRE_ONLY``  (default ``0``)
     ``1``: moto as installed except where its answers do not parse: only ``s3_state.py`` is
@@ -463,6 +470,35 @@ Always on (``cognito_pools.py``):
   ``UsernameConfiguration`` (creation-only on AWS; moto forgets them), does not store the
   request's ``UserPoolId``, and its ``MfaConfiguration`` is what GetUserPoolMfaConfig reports
   too; SetUserPoolMfaConfig's is what DescribeUserPool reports too (moto keeps two copies).
+
+WAF
+---
+
+Always on (``wafv2.py``):
+
+* CreateWebACL of a name the scope already has answers HTTP 400 ``WAFDuplicateItemException``
+  (moto: ``WafV2DuplicateItem``).
+* DeleteWebACL (of a web ACL that exists, with its current lock token) answers HTTP 400
+  ``WAFAssociatedItemException`` and deletes nothing while a resource is associated with it
+  (AssociateWebACL), or, for a CLOUDFRONT-scope web ACL, while a CloudFront distribution's
+  ``WebACLId`` is its ARN.
+* AssociateWebACL replaces the web ACL the resource had (moto kept it in both), and answers
+  ``WAFNonexistentItemException`` for an ELBv2 load balancer the region does not have (and,
+  with ``MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS``, ``WAFUnavailableEntityException`` for
+  one or a web ACL created moments ago).
+* A call with ``Scope`` ``CLOUDFRONT`` (CreateWebACL, GetWebACL, ListWebACLs, UpdateWebACL,
+  DeleteWebACL) signed for a region other than us-east-1 answers HTTP 400
+  ``WAFInvalidParameterException``; a call naming a web ACL by ARN (GetWebACL ``ARN``,
+  ListTagsForResource, TagResource and UntagResource ``ResourceARN``, AssociateWebACL
+  ``WebACLArn``) in another region than the one it was signed for answers
+  ``WAFNonexistentItemException`` (moto served both from wherever the ARN or scope pointed).
+
+* The tagging API's GetResources (and GetTagKeys, GetTagValues, TagResources,
+  UntagResources) covers web ACLs (resource type ``wafv2:webacl``): a region's REGIONAL ones,
+  and in us-east-1 also the CLOUDFRONT-scope ones. moto's covers none.
+
+moto already checks lock tokens (a stale one: ``WAFOptimisticLockException``) and answers
+``WAFNonexistentItemException`` for unknown web ACLs.
 """
 
 from __future__ import annotations
@@ -487,6 +523,7 @@ from rds_proxy import patch_rds_proxy
 from s3_state import patch_s3_state
 from tagging_api import patch_tagging_api
 from timed_statuses import CREATE_KINDS, CreateDelays
+from wafv2 import patch_wafv2
 
 # ---------------------------------------------------------------------------------------------
 # Settings
@@ -553,6 +590,7 @@ class Settings:
         except re.error as e:
             raise SystemExit(f"launcher.py: MACROCTL_EMULATOR_BROKEN_IMAGE: {e}") from None
         self.linger_seconds = env_float("MACROCTL_EMULATOR_LINGER_SECONDS", 0.0)
+        self.waf_unavailable_seconds = env_float("MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS", 0.0)
         self.faults = parse_faults(os.environ.get("MACROCTL_EMULATOR_FAULTS", ""))
         self.wire_only = env_flag("MACROCTL_EMULATOR_WIRE_ONLY", False)
 
@@ -588,6 +626,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     patch_ecs_capacity()
     patch_flow_logs()
+    patch_wafv2(settings.waf_unavailable_seconds)
     if settings.linger_seconds > 0:
         patch_lingering(settings.linger_seconds)
     return delays

@@ -43,6 +43,7 @@ pub async fn census(emulator: &Emulator, stack: &str, env: &str) -> Census {
     storage_census(emulator, &prefix, &mut census).await;
     flow_log_census(emulator, env, &mut census).await;
     cognito_census(emulator, &prefix, &mut census).await;
+    waf_census(emulator, &prefix, &mut census).await;
     for lines in census.values_mut() {
         lines.sort();
     }
@@ -722,6 +723,58 @@ async fn flow_log_census(emulator: &Emulator, env: &str, census: &mut Census) {
                 flow_log.log_group_name().unwrap_or_default()
             ),
         );
+    }
+}
+
+/// The environment's web ACLs of both scopes (by name and scope) and which web ACL each of its
+/// load balancers has.
+async fn waf_census(emulator: &Emulator, prefix: &str, census: &mut Census) {
+    use aws_sdk_wafv2::types::Scope;
+    let waf = emulator.wafv2().await;
+    for scope in [Scope::Regional, Scope::Cloudfront] {
+        let listed = waf
+            .list_web_acls()
+            .scope(scope.clone())
+            .limit(100)
+            .send()
+            .await
+            .unwrap();
+        for acl in listed.web_acls() {
+            let name = acl.name().unwrap_or_default();
+            if name.starts_with(prefix) {
+                push(
+                    census,
+                    "wafv2:web-acl",
+                    format!("{name} {}", scope.as_str()),
+                );
+            }
+        }
+    }
+    let balancers = emulator
+        .elb()
+        .await
+        .describe_load_balancers()
+        .send()
+        .await
+        .unwrap();
+    for balancer in balancers.load_balancers() {
+        let name = balancer.load_balancer_name().unwrap_or_default();
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        let found = waf
+            .get_web_acl_for_resource()
+            .resource_arn(balancer.load_balancer_arn().unwrap_or_default())
+            .send()
+            .await
+            .unwrap();
+        if let Some(acl) = found.web_acl() {
+            push(
+                census,
+                "wafv2:web-acl-association",
+                format!("{name} -> {}", acl.name()),
+            );
+        }
     }
 }
 

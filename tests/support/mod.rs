@@ -415,6 +415,12 @@ impl Emulator {
         client!(self, aws_sdk_cognitoidentityprovider)
     }
 
+    /// WAFv2 in us-east-1: the REGIONAL web ACLs of environments there, and every
+    /// CLOUDFRONT-scope one (managed in us-east-1 only).
+    pub async fn wafv2(&self) -> aws_sdk_wafv2::Client {
+        client!(self, aws_sdk_wafv2)
+    }
+
     /// An S3 client (path-style: the emulator has no per-bucket host names).
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::Config::builder()
