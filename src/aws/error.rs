@@ -159,6 +159,9 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "BucketAlreadyOwnedByYou",
     "TrailAlreadyExistsException",
     "FlowLogAlreadyExists",
+    // CloudFront: a repeated CallerReference with another configuration, an OAC name taken.
+    "DistributionAlreadyExists",
+    "OriginAccessControlAlreadyExists",
 ];
 
 /// Error codes meaning "in use or busy for now; try again later" across the services.
@@ -185,7 +188,17 @@ const IN_USE_CODES: &[&str] = &[
     "IncorrectState",
     // S3: a conflicting operation on the bucket is in progress.
     "OperationAborted",
+    // CloudFront deletes a distribution only once its disabling is deployed (minutes), and
+    // an origin access control only once no distribution uses it.
+    "DistributionNotDisabled",
+    "OriginAccessControlInUse",
 ];
+
+/// Codes with which a conditional change is refused because the version it names (a
+/// CloudFront ETag sent as `If-Match`) is no longer the current one: someone changed the
+/// resource since it was read. Nothing was done; like an unknown outcome, the engine reads
+/// again and sends only what still differs, with the new version.
+const STALE_VERSION_CODES: &[&str] = &["PreconditionFailed", "InvalidIfMatchVersion"];
 
 /// Codes with which a service refuses a grant macroctl wrote moments ago (a bucket policy, a
 /// role) that has not reached it yet: CloudTrail checks the logs bucket's policy and its
@@ -260,6 +273,9 @@ pub fn classify(
         }
         if GRANT_NOT_YET_CODES.contains(&code) {
             return ErrorClass::PropagationPending;
+        }
+        if STALE_VERSION_CODES.contains(&code) {
+            return ErrorClass::Unknown;
         }
         if PROPAGATION_PHRASES
             .iter()
@@ -515,6 +531,27 @@ mod tests {
             class("ValidationError", "bad value", 400),
             ErrorClass::Other
         );
+    }
+
+    #[test]
+    fn cloudfront_answers() {
+        assert_eq!(
+            class("DistributionAlreadyExists", "", 409),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(
+            class("OriginAccessControlAlreadyExists", "", 409),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(class("DistributionNotDisabled", "", 409), ErrorClass::InUse);
+        assert_eq!(
+            class("OriginAccessControlInUse", "", 409),
+            ErrorClass::InUse
+        );
+        // A stale ETag: read again, then change what still differs.
+        assert_eq!(class("PreconditionFailed", "", 412), ErrorClass::Unknown);
+        assert_eq!(class("InvalidIfMatchVersion", "", 400), ErrorClass::Unknown);
+        assert_eq!(class("NoSuchDistribution", "", 404), ErrorClass::NotFound);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub mod db_proxy;
 pub mod db_proxy_target;
 pub mod db_subnet_group;
 pub mod deletion;
+pub mod distribution;
+pub mod distribution_config;
 pub mod ecr_repository;
 pub mod ecs_capacity;
 pub mod ecs_cluster;
@@ -37,6 +39,7 @@ pub mod listener_rule;
 pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
+pub mod origin_access_control;
 pub mod route_table;
 pub mod route_table_association;
 pub mod s3_bucket;
@@ -641,6 +644,8 @@ kinds! {
     FlowLog => flow_log::FlowLog,
     UserPool => user_pool::UserPool,
     UserPoolClient => user_pool_client::UserPoolClient,
+    OriginAccessControl => origin_access_control::OriginAccessControl,
+    Distribution => distribution::Distribution,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks
