@@ -46,7 +46,7 @@ fn colour_of(action: Action) -> Colour {
 }
 
 /// The layers in the order they are built.
-const LAYERS: [&str; 4] = ["network", "storage", "data", "application"];
+const LAYERS: [&str; 5] = ["network", "storage", "data", "application", "edge"];
 
 /// The plan: the resources that change (all with `view.all`), grouped by layer, each with its
 /// changed fields, what the change does, and notes; then the counts.

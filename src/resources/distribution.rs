@@ -395,7 +395,7 @@ impl Kind for Distribution {
             return Err(AwsError::other(
                 "DeleteDistribution",
                 format!(
-                    "{} is disabled and CloudFront is deploying that (InProgress; minutes on AWS); it can be deleted once Deployed",
+                    "not sent yet: {} is disabled, and CloudFront is still deploying that (InProgress; minutes on AWS); it can be deleted once Deployed",
                     now.id
                 ),
             )

@@ -91,6 +91,14 @@ fn rule_key_of(rule: &IngressRule, resolver: &Resolver) -> String {
     rule_key("tcp", port, port, &peer)
 }
 
+/// Whether a live rule carries the desired description. moto keeps no description on rules
+/// from a prefix list: one reported without any is unknown there, not a difference.
+fn described_as(key: &str, live: &LiveRule, desired: Option<&String>) -> bool {
+    desired.is_some_and(|desired| {
+        live.description == *desired || (live.description.is_empty() && key.contains(" from pl-"))
+    })
+}
+
 fn desired_ingress(spec: &SecurityGroupSpec, resolver: &Resolver) -> BTreeMap<String, String> {
     spec.ingress
         .iter()
@@ -298,7 +306,7 @@ impl Kind for SecurityGroup {
                     "(absent)",
                     "allowed",
                 )),
-                Some(rule) if &rule.description != description => {
+                Some(rule) if !described_as(key, rule, Some(description)) => {
                     changes.push(FieldChange::update(
                         &format!("ingress {key} description"),
                         &rule.description,
@@ -379,7 +387,7 @@ impl Kind for SecurityGroup {
         let revokes = live
             .ingress
             .iter()
-            .any(|(key, rule)| desired.get(key) != Some(&rule.description))
+            .any(|(key, rule)| !described_as(key, rule, desired.get(key)))
             || live.egress.keys().any(|key| !egress.contains(key));
         let ids = if revokes
             && live
@@ -403,7 +411,7 @@ impl Kind for SecurityGroup {
         let stale: Vec<String> = live
             .ingress
             .iter()
-            .filter(|(key, rule)| desired.get(*key) != Some(&rule.description))
+            .filter(|(key, rule)| !described_as(key, rule, desired.get(*key)))
             .map(|(key, rule)| id_of(key, rule, false))
             .filter(|id| !id.is_empty())
             .collect();
@@ -422,10 +430,9 @@ impl Kind for SecurityGroup {
             .ingress
             .iter()
             .filter(|rule| {
-                live.ingress
-                    .get(&rule_key_of(rule, resolver))
-                    .map(|live| &live.description)
-                    != Some(&rule.description)
+                let key = rule_key_of(rule, resolver);
+                !(live.ingress.get(&key))
+                    .is_some_and(|live| described_as(&key, live, Some(&rule.description)))
             })
             .map(|rule| permission(rule, resolver))
             .collect();
