@@ -290,6 +290,13 @@ async fn staging_is_served_through_cloudfront_converges_and_is_destroyed_with_it
     // Ready means deployed: the assets bucket, whose policy names it, came after.
     let now = cf.get_distribution().id(&id).send().await.unwrap();
     assert_eq!(now.distribution().unwrap().status(), "Deployed");
+    // The app is where CloudFront serves it (the load balancer admits only CloudFront).
+    let domain = now.distribution().unwrap().domain_name();
+    assert!(
+        up.stdout.contains(&format!("Application: https://{domain}\n")),
+        "{}",
+        up.stdout
+    );
     check_staging(&emulator, &id, &arn).await;
 
     // A second up changes nothing.

@@ -142,7 +142,11 @@ fn outputs(state: &crate::state::State) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({
-        "url": output("load-balancer", "dns_name").map(|dns| format!("{scheme}://{dns}")),
+        // Behind CloudFront the load balancer admits only CloudFront: the distribution's
+        // name (always HTTPS) is where the app is.
+        "url": output(crate::stack::cdn::DISTRIBUTION, "domain_name")
+            .map(|name| format!("https://{name}"))
+            .or_else(|| output("load-balancer", "dns_name").map(|dns| format!("{scheme}://{dns}"))),
         "database": endpoint("database"),
         "cache": endpoint("cache"),
         "repositories": repositories,
