@@ -293,7 +293,8 @@ async fn staging_is_served_through_cloudfront_converges_and_is_destroyed_with_it
     // The app is where CloudFront serves it (the load balancer admits only CloudFront).
     let domain = now.distribution().unwrap().domain_name();
     assert!(
-        up.stdout.contains(&format!("Application: https://{domain}\n")),
+        up.stdout
+            .contains(&format!("Application: https://{domain}\n")),
         "{}",
         up.stdout
     );

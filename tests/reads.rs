@@ -22,10 +22,10 @@ use support::{Emulator, RecordedCall, Workspace};
 /// (GetTrail, GetTrailStatus, ListTags) and the load balancer's attributes (access logs); + 3
 /// of Cognito: `DescribeUserPool` and `GetUserPoolMfaConfig` of the pool, and
 /// `DescribeUserPoolClient` (Cognito has no batch read of either); + 1 for CloudFront's origin-facing prefix list (DescribeManagedPrefixLists, `ops::facts`), which the load balancer admits alone;
-/// + 2 of the CDN layer: the distribution's `GetDistribution` (status, ETag and configuration,
-/// which `ListDistributions` lacks in part: no logging) and the Origin Access Control's
-/// `GetOriginAccessControl` (CloudFront has no batch read of either; the distribution's tags
-/// come from `GetResources`).
+/// and 2 of the CDN layer: the distribution's `GetDistribution` (status, ETag and
+/// configuration, which `ListDistributions` lacks in part: no logging) and the Origin Access
+/// Control's `GetOriginAccessControl` (CloudFront has no batch read of either; the
+/// distribution's tags come from `GetResources`).
 const STAGING_NOOP_CALLS: usize = 65;
 
 /// The operations that read one resource each (no API reads several), and how many of each
