@@ -37,6 +37,40 @@ fn tcp_from_anywhere(port: i32) -> aws_sdk_ec2::types::IpPermission {
         .build()
 }
 
+/// TCP on `port` from the managed prefix list `list` (staging's load balancer admits only
+/// CloudFront's origin-facing addresses, on 80).
+fn tcp_from_prefix_list(port: i32, list: &str) -> aws_sdk_ec2::types::IpPermission {
+    aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .prefix_list_ids(
+            aws_sdk_ec2::types::PrefixListId::builder()
+                .prefix_list_id(list)
+                .build(),
+        )
+        .build()
+}
+
+/// The id of CloudFront's origin-facing prefix list.
+async fn cloudfront_prefix_list(ec2: &aws_sdk_ec2::Client) -> String {
+    let lists = ec2
+        .describe_managed_prefix_lists()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("prefix-list-name")
+                .values("com.amazonaws.global.cloudfront.origin-facing")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    lists.prefix_lists()[0]
+        .prefix_list_id()
+        .unwrap()
+        .to_string()
+}
+
 fn output(state: &serde_json::Value, id: &str, name: &str) -> String {
     state["resources"][id]["outputs"][name]
         .as_str()
@@ -250,9 +284,10 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         .unwrap();
 
     // A rule removed, a count changed in the console, a tag removed, a resource deleted.
+    let cloudfront = cloudfront_prefix_list(&ec2).await;
     ec2.revoke_security_group_ingress()
         .group_id(&alb_group)
-        .ip_permissions(tcp_from_anywhere(80))
+        .ip_permissions(tcp_from_prefix_list(80, &cloudfront))
         .send()
         .await
         .unwrap();
@@ -351,7 +386,7 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         ("autoscaling-policy-api-cpu", "target_value"),
         ("listener-rule-api", "conditions"),
         ("database", "backup_retention_days"),
-        ("sg-alb", "ingress tcp 80 from 0.0.0.0/0"),
+        ("sg-alb", &format!("ingress tcp 80 from {cloudfront}")),
         ("service-ui", "desired_count"),
         ("subnet-public-b", "tag Name"),
         ("alarm-api-memory", "threshold"),
@@ -577,7 +612,7 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         .iter()
         .filter_map(|permission| permission.from_port())
         .collect();
-    assert_eq!(ports, BTreeSet::from([80, 443]));
+    assert_eq!(ports, BTreeSet::from([80]));
 
     // --- Converged: no drift, nothing to change, no mutating call. ---
     ws.run(&["plan", "--env", "staging", "--detailed-exitcode"])

@@ -160,6 +160,9 @@ impl Observed {
             for pair in permission.user_id_group_pairs() {
                 out.insert((port, ids[pair.group_id().unwrap()].clone()));
             }
+            for list in permission.prefix_list_ids() {
+                out.insert((port, list.prefix_list_id().unwrap().to_string()));
+            }
         }
         out
     }
@@ -384,10 +387,28 @@ async fn check_inventory(expected: &Expected) {
     let pairs = |items: &[(i32, &str)]| -> BTreeSet<(i32, String)> {
         items.iter().map(|(p, s)| (*p, s.to_string())).collect()
     };
-    assert_eq!(
-        seen.ingress("sg-alb"),
-        pairs(&[(80, "0.0.0.0/0"), (443, "0.0.0.0/0")])
-    );
+    // Dev is open to the allowed CIDRs; staging and prod sit behind CloudFront, and their load
+    // balancer admits only its origin-facing prefix list, on HTTP (no certificate here).
+    if expected.env == "dev" {
+        assert_eq!(
+            seen.ingress("sg-alb"),
+            pairs(&[(80, "0.0.0.0/0"), (443, "0.0.0.0/0")])
+        );
+    } else {
+        let lists = ec2
+            .describe_managed_prefix_lists()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("prefix-list-name")
+                    .values("com.amazonaws.global.cloudfront.origin-facing")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let cloudfront = lists.prefix_lists()[0].prefix_list_id().unwrap();
+        assert_eq!(seen.ingress("sg-alb"), pairs(&[(80, cloudfront)]));
+    }
     assert_eq!(seen.ingress("sg-api"), pairs(&[(3040, "sg-alb")]));
     assert_eq!(seen.ingress("sg-ui"), pairs(&[(3000, "sg-alb")]));
     if proxied {

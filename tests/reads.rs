@@ -22,9 +22,12 @@ use support::{Emulator, RecordedCall, Workspace};
 /// (GetTrail, GetTrailStatus, ListTags) and the load balancer's attributes (access logs); + 3
 /// of Cognito: `DescribeUserPool` and `GetUserPoolMfaConfig` of the pool, and
 /// `DescribeUserPoolClient` (Cognito has no batch read of either); + 1 for CloudFront's origin-facing prefix list (DescribeManagedPrefixLists, `ops::facts`), which the load balancer admits alone;
-/// and 1 for the CLOUDFRONT-scope web ACL (`GetWebACL` by its recorded ARN: WAF has no batch
-/// read of rules; its tags come from `GetResources`, which in us-east-1 lists it).
-const STAGING_NOOP_CALLS: usize = 64;
+/// 1 for the CLOUDFRONT-scope web ACL (`GetWebACL` by its recorded ARN: WAF has no batch
+/// read of rules; its tags come from `GetResources`, which in us-east-1 lists it), and 2 of the CDN layer: the distribution's `GetDistribution` (status, ETag and
+/// configuration, which `ListDistributions` lacks in part: no logging) and the Origin Access
+/// Control's `GetOriginAccessControl` (CloudFront has no batch read of either; the
+/// distribution's tags come from `GetResources`).
+const STAGING_NOOP_CALLS: usize = 66;
 
 /// The operations that read one resource each (no API reads several), and how many of each
 /// staging has.

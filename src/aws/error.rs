@@ -163,6 +163,9 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     "HostedZoneAlreadyExists",
     // WAFv2: a web ACL of that name exists in the scope.
     "WAFDuplicateItemException",
+    // CloudFront: a repeated CallerReference with another configuration, an OAC name taken.
+    "DistributionAlreadyExists",
+    "OriginAccessControlAlreadyExists",
 ];
 
 /// Error codes meaning "in use or busy for now; try again later" across the services.
@@ -193,6 +196,10 @@ const IN_USE_CODES: &[&str] = &[
     "OperationAborted",
     // WAFv2: a web ACL still associated with a load balancer or used by a distribution.
     "WAFAssociatedItemException",
+    // CloudFront deletes a distribution only once its disabling is deployed (minutes), and
+    // an origin access control only once no distribution uses it.
+    "DistributionNotDisabled",
+    "OriginAccessControlInUse",
 ];
 
 /// Codes meaning "not there (yet)" in a service that does not say `NotFound`: WAF's answer
@@ -204,11 +211,15 @@ const NOT_FOUND_CODES: &[&str] = &[
     "WAFUnavailableEntityException",
 ];
 
-/// Codes with which a service refuses a change because what it was based on is stale: WAF's
-/// lock token no longer matches (someone changed the web ACL since it was read). Nothing was
-/// done; classified like an unknown outcome, so the engine reads the resource again (getting
-/// the current token) and sends only what still differs.
-const STALE_READ_CODES: &[&str] = &["WAFOptimisticLockException"];
+/// Codes with which a conditional change is refused because the version it names (a
+/// CloudFront ETag sent as `If-Match`, a WAF lock token) is no longer the current one:
+/// someone changed the resource since it was read. Nothing was done; like an unknown outcome,
+/// the engine reads again and sends only what still differs, with the new version.
+const STALE_VERSION_CODES: &[&str] = &[
+    "PreconditionFailed",
+    "InvalidIfMatchVersion",
+    "WAFOptimisticLockException",
+];
 
 /// Codes with which a service refuses a grant macroctl wrote moments ago (a bucket policy, a
 /// role) that has not reached it yet: CloudTrail checks the logs bucket's policy and its
@@ -284,6 +295,9 @@ pub fn classify(
         if GRANT_NOT_YET_CODES.contains(&code) {
             return ErrorClass::PropagationPending;
         }
+        if STALE_VERSION_CODES.contains(&code) {
+            return ErrorClass::Unknown;
+        }
         if PROPAGATION_PHRASES
             .iter()
             .any(|phrase| lower.contains(phrase))
@@ -303,9 +317,6 @@ pub fn classify(
         }
         if NOT_FOUND_CODES.contains(&code) {
             return ErrorClass::NotFound;
-        }
-        if STALE_READ_CODES.contains(&code) {
-            return ErrorClass::Unknown;
         }
         if code.contains("NotFound") || code.contains("NoSuch") || code == "NotFound" {
             return ErrorClass::NotFound;
@@ -574,6 +585,27 @@ mod tests {
             class("WAFInvalidParameterException", "", 400),
             ErrorClass::Other
         );
+    }
+
+    #[test]
+    fn cloudfront_answers() {
+        assert_eq!(
+            class("DistributionAlreadyExists", "", 409),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(
+            class("OriginAccessControlAlreadyExists", "", 409),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(class("DistributionNotDisabled", "", 409), ErrorClass::InUse);
+        assert_eq!(
+            class("OriginAccessControlInUse", "", 409),
+            ErrorClass::InUse
+        );
+        // A stale ETag: read again, then change what still differs.
+        assert_eq!(class("PreconditionFailed", "", 412), ErrorClass::Unknown);
+        assert_eq!(class("InvalidIfMatchVersion", "", 400), ErrorClass::Unknown);
+        assert_eq!(class("NoSuchDistribution", "", 404), ErrorClass::NotFound);
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
             }),
         }
     }
-    let outputs = outputs(&session.state);
+    let outputs = outputs(&session.env, &session.state);
     match context.format {
         OutputFormat::Json => print_json(&serde_json::json!({
             "env": env,
@@ -114,7 +114,7 @@ pub async fn run(context: &Context, args: &UpArgs) -> Result<i32, Error> {
 
 /// Where the application is, for people and scripts: the URL, the database and cache
 /// endpoints, and the repositories to push images to (from what state recorded).
-fn outputs(state: &crate::state::State) -> serde_json::Value {
+fn outputs(env: &crate::config::Environment, state: &crate::state::State) -> serde_json::Value {
     let output = |id: &str, name: &str| {
         state
             .resource(id)
@@ -142,7 +142,14 @@ fn outputs(state: &crate::state::State) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({
-        "url": output("load-balancer", "dns_name").map(|dns| format!("{scheme}://{dns}")),
+        // The domain once its record exists; else, behind CloudFront (where the load balancer
+        // admits only CloudFront), the distribution's name (always HTTPS).
+        "url": (env.dns.as_ref())
+            .filter(|_| state.resource(crate::stack::dns::APP_RECORD).is_some())
+            .map(|dns| format!("https://{}", dns.domain))
+            .or_else(|| output(crate::stack::cdn::DISTRIBUTION, "domain_name")
+            .map(|name| format!("https://{name}")))
+            .or_else(|| output("load-balancer", "dns_name").map(|dns| format!("{scheme}://{dns}"))),
         "database": endpoint("database"),
         "cache": endpoint("cache"),
         "repositories": repositories,

@@ -24,6 +24,8 @@ pub mod db_proxy;
 pub mod db_proxy_target;
 pub mod db_subnet_group;
 pub mod deletion;
+pub mod distribution;
+pub mod distribution_config;
 pub mod dns_record;
 pub mod ecr_repository;
 pub mod ecs_capacity;
@@ -41,6 +43,7 @@ pub mod listener_rule;
 pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
+pub mod origin_access_control;
 pub mod route_table;
 pub mod route_table_association;
 pub mod s3_bucket;
@@ -653,6 +656,8 @@ kinds! {
     Record => dns_record::Record,
     WebAcl => web_acl::WebAcl,
     WebAclAssociation => web_acl_association::WebAclAssociation,
+    OriginAccessControl => origin_access_control::OriginAccessControl,
+    Distribution => distribution::Distribution,
 }
 
 /// Whether `outputs` returns exactly the outputs the kind declares (what graph building checks

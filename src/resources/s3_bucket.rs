@@ -6,6 +6,10 @@
 //! ownership enforced (ACLs off), a policy that denies requests without TLS (plus whatever
 //! else the stack declares: the logs bucket admits ALB log delivery and CloudTrail), lifecycle
 //! rules (replaced and deleted versions expire; the logs bucket's objects expire) and tags.
+//! Two exceptions a layer may ask for: the assets bucket admits CloudFront reading its
+//! objects for one distribution only (`cloudfront_reader`), and the logs bucket of an
+//! environment with CloudFront access logs keeps ACLs on (`BucketOwnerPreferred`), because
+//! CloudFront's standard log delivery writes through them.
 //!
 //! A bucket has no single call that reports its configuration: `read` asks its versioning
 //! (whose `NoSuchBucket` tells absence), then encryption, public-access block, ownership
@@ -51,6 +55,16 @@ pub struct S3BucketSpec {
     pub expiration_days: Option<u32>,
     /// Policy statements besides the TLS-only denial every bucket gets.
     pub policy_statements: Vec<Value>,
+    /// The CloudFront distribution (its ARN) that may read the bucket's objects through its
+    /// Origin Access Control: `s3:GetObject` for `cloudfront.amazonaws.com` when
+    /// `AWS:SourceArn` is that distribution, and for nothing else.
+    #[serde(default)]
+    pub cloudfront_reader: Option<Ref>,
+    /// Object ownership `BucketOwnerPreferred` (ACLs on) instead of `BucketOwnerEnforced`:
+    /// the logs bucket with CloudFront access logs, whose legacy delivery writes through
+    /// ACLs (see `stack::storage`).
+    #[serde(default)]
+    pub acls_for_log_delivery: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +95,7 @@ const RULE_OBJECTS: &str = "expire-objects";
 const ABORT_INCOMPLETE_DAYS: i32 = 7;
 const NOT_SET: &str = "(not set)";
 const OWNERSHIP: &str = "BucketOwnerEnforced";
+const OWNERSHIP_WITH_ACLS: &str = "BucketOwnerPreferred";
 const ENCRYPTION: &str = "AES256";
 const FIELD_VERSIONING: &str = "versioning";
 const FIELD_ENCRYPTION: &str = "encryption";
@@ -106,10 +121,29 @@ fn deny_insecure_transport(name: &str) -> Value {
 }
 
 /// The policy document `spec` asks for.
-pub fn policy_document(spec: &S3BucketSpec) -> String {
+pub fn policy_document(spec: &S3BucketSpec, resolver: &Resolver) -> String {
     let mut statements = vec![deny_insecure_transport(&spec.name)];
     statements.extend(spec.policy_statements.iter().cloned());
+    if let Some(distribution) = &spec.cloudfront_reader {
+        statements.push(json!({
+            "Sid": "CloudFrontReadsObjects",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": format!("{}/*", arn(&spec.name)),
+            "Condition": {"StringEquals": {"AWS:SourceArn": resolver.get(distribution)}},
+        }));
+    }
     json!({"Version": POLICY_VERSION, "Statement": statements}).to_string()
+}
+
+/// The object ownership `spec` asks for.
+fn ownership(spec: &S3BucketSpec) -> &'static str {
+    if spec.acls_for_log_delivery {
+        OWNERSHIP_WITH_ACLS
+    } else {
+        OWNERSHIP
+    }
 }
 
 /// One lifecycle rule in short words, the same for a desired and a live rule, so the two
@@ -348,7 +382,12 @@ async fn empty(ctx: &Ctx<'_>, name: &str) -> Result<(), AwsError> {
 }
 
 /// Applies one setting of `spec` to the bucket (a `Put` of the whole setting).
-async fn put_setting(ctx: &Ctx<'_>, spec: &S3BucketSpec, field: &str) -> Result<(), AwsError> {
+async fn put_setting(
+    ctx: &Ctx<'_>,
+    spec: &S3BucketSpec,
+    resolver: &Resolver,
+    field: &str,
+) -> Result<(), AwsError> {
     let s3 = ctx.aws.s3();
     let name = &spec.name;
     match field {
@@ -401,7 +440,7 @@ async fn put_setting(ctx: &Ctx<'_>, spec: &S3BucketSpec, field: &str) -> Result<
         FIELD_OWNERSHIP => {
             let operation = "PutBucketOwnershipControls";
             let rule = OwnershipControlsRule::builder()
-                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                .object_ownership(ObjectOwnership::from(ownership(spec)))
                 .build()
                 .map_err(|err| build_error(operation, err))?;
             let config = OwnershipControls::builder()
@@ -418,7 +457,7 @@ async fn put_setting(ctx: &Ctx<'_>, spec: &S3BucketSpec, field: &str) -> Result<
         FIELD_POLICY => {
             s3.put_bucket_policy()
                 .bucket(name)
-                .policy(policy_document(spec))
+                .policy(policy_document(spec, resolver))
                 .send()
                 .await
                 .op("PutBucketPolicy")?;
@@ -490,8 +529,8 @@ impl Kind for S3Bucket {
     type Spec = S3BucketSpec;
     type Live = S3BucketLive;
 
-    fn refs(_spec: &S3BucketSpec) -> Vec<Ref> {
-        Vec::new()
+    fn refs(spec: &S3BucketSpec) -> Vec<Ref> {
+        spec.cloudfront_reader.iter().cloned().collect()
     }
 
     async fn read(
@@ -508,7 +547,7 @@ impl Kind for S3Bucket {
         describe(ctx, name).await
     }
 
-    fn diff(spec: &S3BucketSpec, live: &S3BucketLive, _resolver: &Resolver) -> Vec<FieldChange> {
+    fn diff(spec: &S3BucketSpec, live: &S3BucketLive, resolver: &Resolver) -> Vec<FieldChange> {
         if live.name != spec.name {
             return vec![FieldChange::replace("name", &live.name, &spec.name)];
         }
@@ -531,14 +570,14 @@ impl Kind for S3Bucket {
                 blocks_text(&[true; 4]),
             ));
         }
-        if live.object_ownership.as_deref() != Some(OWNERSHIP) {
+        if live.object_ownership.as_deref() != Some(ownership(spec)) {
             changes.push(FieldChange::update(
                 FIELD_OWNERSHIP,
                 live.object_ownership.as_deref().unwrap_or(NOT_SET),
-                OWNERSHIP,
+                ownership(spec),
             ));
         }
-        let policy = normalize_policy(&policy_document(spec));
+        let policy = normalize_policy(&policy_document(spec, resolver));
         if live.policy.as_deref() != Some(policy.as_str()) {
             changes.push(FieldChange::update(
                 FIELD_POLICY,
@@ -579,7 +618,7 @@ impl Kind for S3Bucket {
             .s3()
             .create_bucket()
             .bucket(&spec.name)
-            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+            .object_ownership(ObjectOwnership::from(ownership(spec)))
             .create_bucket_configuration(configuration.build());
         match request.send().await.op("CreateBucket") {
             Ok(_) => Ok(spec.name.clone()),
@@ -603,7 +642,7 @@ impl Kind for S3Bucket {
         spec: &S3BucketSpec,
         _live: &S3BucketLive,
         changes: &[FieldChange],
-        _resolver: &Resolver,
+        resolver: &Resolver,
     ) -> Result<Option<String>, AwsError> {
         for field in [
             FIELD_PUBLIC_ACCESS,
@@ -614,7 +653,7 @@ impl Kind for S3Bucket {
             FIELD_LIFECYCLE,
         ] {
             if changes.iter().any(|change| change.field == field) {
-                put_setting(ctx, spec, field).await?;
+                put_setting(ctx, spec, resolver, field).await?;
             }
         }
         Ok(None)
@@ -698,77 +737,5 @@ impl Kind for S3Bucket {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(expiration: Option<u32>) -> S3BucketSpec {
-        S3BucketSpec {
-            name: "macro-ai-test-logs-123456789012".into(),
-            noncurrent_version_days: 30,
-            expiration_days: expiration,
-            policy_statements: vec![json!({"Sid": "Extra", "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:GetBucketAcl", "Resource": arn("macro-ai-test-logs-123456789012")})],
-        }
-    }
-
-    fn converged(spec: &S3BucketSpec) -> S3BucketLive {
-        S3BucketLive {
-            name: spec.name.clone(),
-            versioning: Some("Enabled".into()),
-            encryption: Some("AES256".into()),
-            public_access_block: [true; 4],
-            object_ownership: Some(OWNERSHIP.into()),
-            policy: Some(normalize_policy(&policy_document(spec))),
-            lifecycle: desired_lifecycle(spec),
-            tags: Tags::new(),
-        }
-    }
-
-    #[test]
-    fn a_converged_bucket_diffs_empty_and_each_gap_is_one_change() {
-        let resolver = Resolver::default();
-        let spec = spec(Some(90));
-        assert!(S3Bucket::diff(&spec, &converged(&spec), &resolver).is_empty());
-        let mut stripped = converged(&spec);
-        stripped.public_access_block = [true, true, false, true];
-        stripped.policy = None;
-        let fields: Vec<String> = S3Bucket::diff(&spec, &stripped, &resolver)
-            .into_iter()
-            .map(|c| c.field)
-            .collect();
-        assert_eq!(fields, [FIELD_PUBLIC_ACCESS, FIELD_POLICY]);
-        // Another retention: only the lifecycle.
-        let shorter = S3BucketSpec {
-            expiration_days: Some(30),
-            ..spec.clone()
-        };
-        let changes = S3Bucket::diff(&shorter, &converged(&spec), &resolver);
-        assert_eq!(changes.len(), 1);
-        assert_eq!(changes[0].new, "objects 30d, versions 30d, uploads 7d");
-        // KMS is kept.
-        let mut kms = converged(&spec);
-        kms.encryption = Some("aws:kms".into());
-        assert!(S3Bucket::diff(&spec, &kms, &resolver).is_empty());
-    }
-
-    #[test]
-    fn the_policy_denies_requests_without_tls_to_the_bucket_and_its_objects() {
-        let document: Value = serde_json::from_str(&policy_document(&spec(None))).unwrap();
-        let first = &document["Statement"][0];
-        assert_eq!(first["Effect"], "Deny");
-        assert_eq!(first["Condition"]["Bool"]["aws:SecureTransport"], "false");
-        assert_eq!(
-            first["Resource"][1],
-            "arn:aws:s3:::macro-ai-test-logs-123456789012/*"
-        );
-        assert_eq!(document["Statement"][1]["Sid"], "Extra");
-    }
-
-    #[test]
-    fn outputs_are_the_declared_ones() {
-        let spec = spec(None);
-        let keys: Vec<String> = S3Bucket::outputs(&converged(&spec)).into_keys().collect();
-        assert_eq!(keys, S3Bucket::OUTPUTS);
-    }
-}
+#[path = "s3_bucket_tests.rs"]
+mod tests;

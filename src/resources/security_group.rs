@@ -1,4 +1,5 @@
-//! Security groups and their rules: `alb` (80/443 from the allowed CIDRs), `api` and `ui`
+//! Security groups and their rules: `alb` (80/443 from the allowed CIDRs, or with CloudFront
+//! one port from CloudFront's origin-facing prefix list only), `api` and `ui`
 //! (their container port, from `alb` only), `db` (5432 from `api`, no egress) and `redis`
 //! (6379 from `api`, no egress). Ports come from the services' configuration, so the group
 //! can never open a port the container does not listen on.
@@ -11,7 +12,7 @@ use super::{
     Lookup, Outputs, Ref, Resolver, TagChanges, Tags, UNKNOWN,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
+use aws_sdk_ec2::types::{IpPermission, IpRange, PrefixListId, ResourceType, UserIdGroupPair};
 use std::collections::BTreeMap;
 
 /// Who a rule admits.
@@ -19,6 +20,10 @@ use std::collections::BTreeMap;
 pub enum RuleSource {
     Cidr(String),
     SecurityGroup(Ref),
+    /// A managed prefix list by id (`pl-...`): CloudFront's origin-facing addresses. One rule
+    /// whatever the list holds, but it counts as the list's maximum entries against the
+    /// group's rules quota.
+    PrefixList(String),
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -79,11 +84,19 @@ pub fn rule_key(protocol: &str, from: i32, to: i32, peer: &str) -> String {
 /// The key of a desired rule (see [`rule_key`]).
 fn rule_key_of(rule: &IngressRule, resolver: &Resolver) -> String {
     let peer = match &rule.source {
-        RuleSource::Cidr(cidr) => cidr.clone(),
+        RuleSource::Cidr(cidr) | RuleSource::PrefixList(cidr) => cidr.clone(),
         RuleSource::SecurityGroup(group) => resolver.get(group),
     };
     let port = i32::from(rule.port);
     rule_key("tcp", port, port, &peer)
+}
+
+/// Whether a live rule carries the desired description. moto keeps no description on rules
+/// from a prefix list: one reported without any is unknown there, not a difference.
+fn described_as(key: &str, live: &LiveRule, desired: Option<&String>) -> bool {
+    desired.is_some_and(|desired| {
+        live.description == *desired || (live.description.is_empty() && key.contains(" from pl-"))
+    })
 }
 
 fn desired_ingress(spec: &SecurityGroupSpec, resolver: &Resolver) -> BTreeMap<String, String> {
@@ -237,7 +250,7 @@ impl Kind for SecurityGroup {
         let mut refs = vec![spec.vpc.clone()];
         refs.extend(spec.ingress.iter().filter_map(|rule| match &rule.source {
             RuleSource::SecurityGroup(group) => Some(group.clone()),
-            RuleSource::Cidr(_) => None,
+            RuleSource::Cidr(_) | RuleSource::PrefixList(_) => None,
         }));
         refs
     }
@@ -293,7 +306,7 @@ impl Kind for SecurityGroup {
                     "(absent)",
                     "allowed",
                 )),
-                Some(rule) if &rule.description != description => {
+                Some(rule) if !described_as(key, rule, Some(description)) => {
                     changes.push(FieldChange::update(
                         &format!("ingress {key} description"),
                         &rule.description,
@@ -374,7 +387,7 @@ impl Kind for SecurityGroup {
         let revokes = live
             .ingress
             .iter()
-            .any(|(key, rule)| desired.get(key) != Some(&rule.description))
+            .any(|(key, rule)| !described_as(key, rule, desired.get(key)))
             || live.egress.keys().any(|key| !egress.contains(key));
         let ids = if revokes
             && live
@@ -398,7 +411,7 @@ impl Kind for SecurityGroup {
         let stale: Vec<String> = live
             .ingress
             .iter()
-            .filter(|(key, rule)| desired.get(*key) != Some(&rule.description))
+            .filter(|(key, rule)| !described_as(key, rule, desired.get(*key)))
             .map(|(key, rule)| id_of(key, rule, false))
             .filter(|id| !id.is_empty())
             .collect();
@@ -417,10 +430,9 @@ impl Kind for SecurityGroup {
             .ingress
             .iter()
             .filter(|rule| {
-                live.ingress
-                    .get(&rule_key_of(rule, resolver))
-                    .map(|live| &live.description)
-                    != Some(&rule.description)
+                let key = rule_key_of(rule, resolver);
+                !(live.ingress.get(&key))
+                    .is_some_and(|live| described_as(&key, live, Some(&rule.description)))
             })
             .map(|rule| permission(rule, resolver))
             .collect();
@@ -532,6 +544,14 @@ fn permission(rule: &IngressRule, resolver: &Resolver) -> IpPermission {
             .ip_ranges(
                 IpRange::builder()
                     .cidr_ip(cidr)
+                    .description(&rule.description)
+                    .build(),
+            )
+            .build(),
+        RuleSource::PrefixList(list) => builder
+            .prefix_list_ids(
+                PrefixListId::builder()
+                    .prefix_list_id(list)
                     .description(&rule.description)
                     .build(),
             )

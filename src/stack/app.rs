@@ -154,7 +154,12 @@ fn image(service: &str, config: &ServiceConfig, current: Option<&Release>) -> Im
 
 /// `current`: the release currently deployed, whose images and task definitions `up` keeps
 /// (a `macroctl deploy` or `rollback` is not undone by the next `up`).
-pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Declared> {
+/// `account`: what the assets bucket's name ends in.
+pub(super) fn declare(
+    env: &Environment,
+    account: &str,
+    current: Option<&Release>,
+) -> Vec<Declared> {
     let prefix = format!("{}-{}", env.stack, env.name);
     let mut out = Vec::new();
     let alarms_on = env.monitoring.alarms;
@@ -200,7 +205,7 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
         xray(),
         InlinePolicy {
             name: "assets-bucket".into(),
-            statements: super::storage::assets_statements(),
+            statements: super::storage::assets_statements(env, account),
         },
     ];
     api_policies.extend(cognito_resource.map(|pool| InlinePolicy {
@@ -516,11 +521,12 @@ pub(super) fn declare(env: &Environment, current: Option<&Release>) -> Vec<Decla
                 ("DATABASE_PORT".into(), Ref::new(DATABASE, "port")),
                 ("REDIS_HOST".into(), Ref::new(CACHE, "endpoint")),
                 ("REDIS_PORT".into(), Ref::new(CACHE, "port")),
-                (
-                    "ASSETS_BUCKET".into(),
-                    Ref::new(super::storage::BUCKET_ASSETS, "name"),
-                ),
             ];
+            // By name: the bucket waits for CloudFront's deploy (see `storage`).
+            api.environment.push((
+                "ASSETS_BUCKET".into(),
+                super::storage::bucket_name(env, account, "assets"),
+            ));
             api.environment
                 .push(("DATABASE_NAME".into(), env.database.database_name.clone()));
             // The user pool's and app client's ids (not secrets).

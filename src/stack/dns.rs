@@ -37,6 +37,8 @@ pub const ZONE: &str = "dns-zone";
 pub const CERTIFICATE_ALB: &str = "certificate-alb";
 /// The distribution's certificate, in us-east-1.
 pub const CERTIFICATE_EDGE: &str = "certificate-edge";
+/// The domain's A record (its existence in state means the domain points at the app).
+pub const APP_RECORD: &str = "dns-app";
 
 fn validation_of(certificate: &str) -> String {
     format!("{certificate}-validation")

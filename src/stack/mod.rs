@@ -115,7 +115,7 @@ pub fn desired(
     facts: &Facts,
     current: Option<&Release>,
 ) -> Result<Graph<Resource>, GraphError> {
-    let layered: Vec<(&'static str, Declared)> = (network::declare(env).into_iter())
+    let layered: Vec<(&'static str, Declared)> = (network::declare(env, facts).into_iter())
         .chain(proxy::network(env))
         .chain(flow_logs::declare(env))
         .map(|resource| ("network", resource))
@@ -131,7 +131,10 @@ pub fn desired(
         )
         // Shown with the application in plans: the pool exists for the API.
         .chain((auth::declare(env).into_iter()).map(|resource| ("application", resource)))
-        .chain((app::declare(env, current).into_iter()).map(|resource| ("application", resource)))
+        .chain(
+            (app::declare(env, &facts.account, current).into_iter())
+                .map(|resource| ("application", resource)),
+        )
         .chain(
             (dns::declare(env, facts).into_iter())
                 .chain(cdn::declare(env, facts))

@@ -4,8 +4,15 @@
 //! Dev has no NAT gateway (the seed plan's cost choice): it gets no private subnets, and its
 //! tasks run in the public subnets with public IPs. It still spans two AZs, because the ALB
 //! and RDS refuse subnets in fewer.
+//!
+//! With CloudFront in front (`[edge] cloudfront`), the load balancer admits only CloudFront:
+//! one rule from the managed prefix list of CloudFront's origin-facing addresses
+//! (`Facts::cloudfront_prefix_list`), on the one port the distribution uses (443 when it
+//! reaches the load balancer over HTTPS, else 80), instead of `network.alb_ingress_cidrs`.
+//! One port because a prefix list counts as its maximum entries (about 55 for that list)
+//! against the group's quota of inbound rules (60 by default): both ports would not fit.
 
-use super::{az_label, Declared};
+use super::{az_label, Declared, Facts};
 use crate::config::Environment;
 use crate::resources::elastic_ip::ElasticIpSpec;
 use crate::resources::internet_gateway::InternetGatewaySpec;
@@ -37,7 +44,7 @@ fn group(id: &str) -> Ref {
     Ref::new(id, "group_id")
 }
 
-pub(super) fn declare(env: &Environment) -> Vec<Declared> {
+pub(super) fn declare(env: &Environment, facts: &Facts) -> Vec<Declared> {
     let network = &env.network;
     let vpc = Ref::new(VPC, "vpc_id");
     let gateway = Ref::new(INTERNET_GATEWAY, "internet_gateway_id");
@@ -175,13 +182,27 @@ pub(super) fn declare(env: &Environment) -> Vec<Declared> {
         ));
     };
     let mut alb_ingress = Vec::new();
-    for cidr in &network.alb_ingress_cidrs {
-        for (port, what) in [(80, "HTTP"), (443, "HTTPS")] {
+    let cloudfront_list = facts.cloudfront_prefix_list.as_ref();
+    match cloudfront_list.filter(|_| env.edge.cloudfront) {
+        Some(list) => {
+            let port = super::cdn::origin_port(env);
+            let what = if port == 443 { "HTTPS" } else { "HTTP" };
             alb_ingress.push(IngressRule {
                 port,
-                source: RuleSource::Cidr(cidr.to_string()),
-                description: format!("{what} to the load balancer"),
+                source: RuleSource::PrefixList(list.clone()),
+                description: format!("CloudFront to the load balancer ({what})"),
             });
+        }
+        None => {
+            for cidr in &network.alb_ingress_cidrs {
+                for (port, what) in [(80, "HTTP"), (443, "HTTPS")] {
+                    alb_ingress.push(IngressRule {
+                        port,
+                        source: RuleSource::Cidr(cidr.to_string()),
+                        description: format!("{what} to the load balancer"),
+                    });
+                }
+            }
         }
     }
     security_group(

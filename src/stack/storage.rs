@@ -9,6 +9,18 @@
 //! for this environment's trail only (`aws:SourceArn`) under `AWSLogs/<account>/`. The trail's
 //! ARN is deterministic, so the policy can name it before the trail exists, which it must:
 //! CloudTrail checks the policy when the trail is created.
+//!
+//! With CloudFront (`[edge] cloudfront`), the assets bucket admits the distribution reading
+//! its objects, and nothing else (`AWS:SourceArn`: that distribution's ARN, known once it
+//! exists: the bucket's policy waits for the distribution). So that the API, which uses the
+//! bucket, does not wait for CloudFront's deploy too, the API's grants and its
+//! `ASSETS_BUCKET` name the bucket by its deterministic name, not through the bucket's
+//! outputs. With CloudFront access logs the logs bucket keeps ACLs on
+//! (`BucketOwnerPreferred`): CloudFront's standard log delivery (the S3 one the
+//! distribution's `Logging` configures) grants itself write access through the bucket's ACL
+//! and refuses a bucket without ACLs. The alternative, the newer delivery through CloudWatch
+//! Logs (logging v2), would take three more resources in us-east-1 (delivery source,
+//! destination, delivery) and is left for later; public access stays blocked either way.
 
 use super::Declared;
 use crate::config::Environment;
@@ -115,12 +127,16 @@ fn logs_statements(env: &Environment, account: &str, bucket: &str) -> Vec<Value>
 
 pub(super) fn declare(env: &Environment, account: &str) -> Vec<Declared> {
     let storage = &env.storage;
+    let cloudfront = env.edge.cloudfront;
     let bucket = |role: &str, expiration_days: Option<u32>, statements: Vec<Value>| {
         Spec::S3Bucket(S3BucketSpec {
             name: bucket_name(env, account, role),
             noncurrent_version_days: storage.noncurrent_version_days,
             expiration_days,
             policy_statements: statements,
+            cloudfront_reader: (cloudfront && role == "assets")
+                .then(|| Ref::new(super::cdn::DISTRIBUTION, "arn")),
+            acls_for_log_delivery: cloudfront && env.edge.access_logs && role == "logs",
         })
     };
     let logs_bucket = bucket_name(env, account, "logs");
@@ -192,20 +208,23 @@ pub(super) fn declare(env: &Environment, account: &str) -> Vec<Declared> {
     out
 }
 
-/// What the API's task role may do with the assets bucket: its objects, and listing it.
-pub fn assets_statements() -> Vec<PolicyStatement> {
+/// What the API's task role may do with the assets bucket: its objects, and listing it. By
+/// the bucket's deterministic name: a reference would make the role wait for the bucket, whose
+/// policy waits for CloudFront's deploy.
+pub fn assets_statements(env: &Environment, account: &str) -> Vec<PolicyStatement> {
+    let bucket = s3_bucket::arn(&bucket_name(env, account, "assets"));
     vec![
         PolicyStatement {
             sid: Some("AssetObjects".into()),
             actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
                 .map(String::from)
                 .to_vec(),
-            resources: vec![PolicyResource::Ref(Ref::new(BUCKET_ASSETS, "objects_arn"))],
+            resources: vec![PolicyResource::Arn(format!("{bucket}/*"))],
         },
         PolicyStatement {
             sid: Some("ListAssets".into()),
             actions: vec!["s3:ListBucket".into()],
-            resources: vec![PolicyResource::Ref(Ref::new(BUCKET_ASSETS, "arn"))],
+            resources: vec![PolicyResource::Arn(bucket)],
         },
     ]
 }

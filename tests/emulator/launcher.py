@@ -50,6 +50,7 @@ on the wire, their own docstrings why they exist and how they work:
   ``MACROCTL_EMULATOR_ACM_ISSUE_SECONDS`` (default 1) later (moto: ``ISSUED`` 60 s after
   the request whatever DNS holds, one CNAME for every name).
 * ``wafv2.py``: "WAF" below.
+* ``cloudfront.py``: "CloudFront" below (``MACROCTL_EMULATOR_CLOUDFRONT_DEPLOY_SECONDS``).
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -133,6 +134,10 @@ Environment variables
     AssociateWebACL naming it answers HTTP 400 ``WAFUnavailableEntityException`` "AWS WAF
     couldn’t retrieve the resource that you requested. Retry your request." and associates
     nothing, as WAF does until it knows them (see "WAF").
+``MACROCTL_EMULATOR_CLOUDFRONT_DEPLOY_SECONDS``  (default ``1``)
+    Seconds (may be fractional) a CloudFront distribution reads ``InProgress`` after each
+    create and update, before ``Deployed`` (see "CloudFront"). Small by default: staging and
+    prod have a distribution, so most tests deploy one.
 
 ``MACROCTL_EMULATOR_WIRE_ONLY``  (default ``0``)
     ``1``: moto as installed except where its answers do not parse: only ``s3_state.py`` is
@@ -499,6 +504,34 @@ Always on (``wafv2.py``):
 
 moto already checks lock tokens (a stale one: ``WAFOptimisticLockException``) and answers
 ``WAFNonexistentItemException`` for unknown web ACLs.
+CloudFront
+----------
+
+Always on (``cloudfront.py``), as CloudFront does where moto 5.2.5 does not:
+
+* A distribution reads ``Status`` ``InProgress`` for
+  ``MACROCTL_EMULATOR_CLOUDFRONT_DEPLOY_SECONDS`` after CreateDistribution(WithTags) and
+  after every UpdateDistribution, then ``Deployed`` (GetDistribution, ListDistributions;
+  moto: ``Deployed`` from the first read on, and never again ``InProgress``).
+* Every UpdateDistribution gives the distribution a new ``ETag``. UpdateDistribution and
+  DeleteDistribution without ``If-Match`` answer ``InvalidIfMatchVersion`` (400), with one
+  that is not the current ETag ``PreconditionFailed`` (412); nothing changes.
+* DeleteDistribution of a distribution that is enabled, or whose last change is still
+  ``InProgress`` (a disabling not yet deployed), answers ``DistributionNotDisabled`` (409)
+  "The distribution you are trying to delete has not been disabled." and deletes nothing.
+* CreateDistribution with the ``CallerReference`` of an existing distribution and the same
+  ``DistributionConfig`` answers that distribution (same id and ETag) and creates nothing;
+  with another configuration ``DistributionAlreadyExists`` (moto: always the error).
+* An S3 origin keeps its ``OriginAccessControlId`` and ``S3OriginConfig``
+  (``OriginAccessIdentity``) in GetDistribution(Config) (moto drops both).
+* Create and update with ``Logging`` ``Enabled`` to a bucket whose object ownership is
+  ``BucketOwnerEnforced`` (ACLs off) answer ``InvalidArgument`` (400) "The S3 bucket that
+  you specified for CloudFront logs does not enable ACL access: BUCKET.s3.amazonaws.com".
+* CreateOriginAccessControl with the name of an existing one answers
+  ``OriginAccessControlAlreadyExists`` (409). Update/DeleteOriginAccessControl check
+  ``If-Match`` as above (an update issues a new ETag); an unknown id answers
+  ``NoSuchOriginAccessControl`` (404; moto: HTTP 500); DeleteOriginAccessControl of one an
+  existing distribution's origin names answers ``OriginAccessControlInUse`` (409).
 """
 
 from __future__ import annotations
@@ -513,6 +546,7 @@ from typing import Any
 import faults
 from ecs_capacity import patch_ecs_capacity
 from acm_validation import patch_acm_validation
+from cloudfront import patch_cloudfront
 from cognito_pools import patch_cognito_pools
 from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
@@ -593,6 +627,9 @@ class Settings:
         self.waf_unavailable_seconds = env_float("MACROCTL_EMULATOR_WAF_UNAVAILABLE_SECONDS", 0.0)
         self.faults = parse_faults(os.environ.get("MACROCTL_EMULATOR_FAULTS", ""))
         self.wire_only = env_flag("MACROCTL_EMULATOR_WIRE_ONLY", False)
+        self.cloudfront_deploy_seconds = env_float(
+            "MACROCTL_EMULATOR_CLOUDFRONT_DEPLOY_SECONDS", 1.0
+        )
 
 
 def parse_faults(text: str) -> faults.FaultConfig:
@@ -622,6 +659,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     patch_s3_state()
     patch_cognito_pools()
     patch_acm_validation()
+    patch_cloudfront(lambda: settings.cloudfront_deploy_seconds)
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
     patch_ecs_capacity()
