@@ -11,6 +11,8 @@
 //!   CLOUDFRONT-scope web ACL;
 //! * the domain's A and AAAA aliases point at the distribution, `origin.<domain>` at the load
 //!   balancer, whose security group admits only CloudFront's prefix list on 443;
+//! * the first answers to the creates (certificate, zone, record, Origin Access Control,
+//!   distribution) are lost, and nothing is made twice;
 //! * `status` and `up` name `https://<domain>`; a second `up` changes nothing; `destroy`
 //!   removes the distribution, both certificates, the web ACL and the zone.
 mod support;
@@ -90,8 +92,35 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
         .replacen("[dns]\n", &format!("[dns]\ndomain = \"{DOMAIN}\"\n"), 1)
         .replacen("create_zone = false", "create_zone = true", 1)
     });
+    // AWS performs these creates but their answers are lost; a read is throttled. Nothing may
+    // be made twice (each assertion below counts what exists).
+    let lose = |service: &str, action: &str| serde_json::json!({"fault": "lose_response", "service": service, "action": action, "count": 1});
+    emulator.set_faults(&serde_json::json!({"rules": [
+        lose("acm", "RequestCertificate"),
+        lose("route53", "CreateHostedZone"),
+        lose("route53", "ChangeResourceRecordSets"),
+        lose("cloudfront", "CreateOriginAccessControl"),
+        lose("cloudfront", "CreateDistributionWithTags"),
+        {"fault": "throttle", "service": "route53", "action": "ListResourceRecordSets", "count": 1},
+    ]}));
     let up = ws.run(&["up", "--env", "staging", "--yes"]);
     up.assert_success();
+    emulator.set_faults(&serde_json::json!({"rules": []}));
+    for action in [
+        "RequestCertificate",
+        "CreateHostedZone",
+        "ChangeResourceRecordSets",
+        "CreateOriginAccessControl",
+        "CreateDistributionWithTags",
+    ] {
+        assert!(
+            up.stderr
+                .lines()
+                .any(|line| line.contains(action) && line.contains("outcome is unknown")),
+            "{action}'s lost answer was not met: {}",
+            up.stderr
+        );
+    }
     assert!(
         up.stdout.contains(&format!("https://{DOMAIN}")),
         "{}",
@@ -119,6 +148,16 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
     let summaries = listed.distribution_list().unwrap().items();
     assert_eq!(summaries.len(), 1);
     let id = summaries[0].id().to_string();
+    let controls = cloudfront
+        .list_origin_access_controls()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        controls.origin_access_control_list().unwrap().items().len(),
+        1,
+        "{controls:?}"
+    );
     let distribution_domain = summaries[0].domain_name().to_string();
     let config = cloudfront
         .get_distribution_config()
@@ -170,6 +209,7 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
         .send()
         .await
         .unwrap();
+    assert_eq!(zones.hosted_zones().len(), 1, "{zones:?}");
     let zone = zones.hosted_zones()[0]
         .id()
         .trim_start_matches("/hostedzone/")

@@ -4,8 +4,10 @@ Faults are configured per service and action, the NotFound window and IAM propag
 for resource names in a call's parameters, and client tokens are kept per account: all of
 that needs the request understood the way AWS understands it, without disturbing what moto
 gets. This module reads a request's body (handing moto an identical stream), identifies a
-SigV4-signed query or JSON API call (``Call``) and works out the account moto serves it
-from. Unsigned and REST requests are not calls here: they pass untouched.
+SigV4-signed query, JSON or REST API call (``Call``: S3's, Route 53's and CloudFront's REST
+calls are named from their method and path) and works out the account moto serves it from.
+Unsigned requests, and REST calls of other services, are not calls here: they pass
+untouched.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ class Call:
 
     service: str  # SigV4 signing name: ec2, iam, ecs, elasticloadbalancing, ...
     action: str
-    protocol: str  # "ec2", "query" (form-encoded, XML answers), "json" or "s3" (REST)
+    # "ec2", "query" (form-encoded, XML answers), "json", "s3" (REST) or "rest-xml" (Route 53,
+    # CloudFront: REST, errors in the query protocols' XML shape)
+    protocol: str
     region: str
     access_key: str
     form: list[tuple[str, str]] = field(default_factory=list)  # query protocols
@@ -120,6 +124,11 @@ def identify(environ: dict[str, Any], body: bytes) -> Call | None:
         return Call(
             action=s3_action(environ), protocol="s3", path=environ.get("PATH_INFO", ""), **base
         )
+    if service in REST_XML_ROUTES:
+        action = rest_xml_action(service, environ)
+        if action is None:
+            return None
+        return Call(action=action, protocol="rest-xml", path=environ.get("PATH_INFO", ""), **base)
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         try:
@@ -139,6 +148,67 @@ def identify(environ: dict[str, Any], body: bytes) -> Call | None:
         return None
     protocol = "ec2" if service == "ec2" else "query"
     return Call(action=action, protocol=protocol, form=form, **base)
+
+
+# Route 53's and CloudFront's REST calls: (method, path below the API version, with ``{}`` for
+# an id) -> the action. Tried in order; the query's ``Operation`` (CloudFront's tagging) and
+# ``WithTags`` pick among calls of one path.
+REST_XML_ROUTES: dict[str, list[tuple[str, str, str]]] = {
+    "route53": [
+        ("POST", "hostedzone", "CreateHostedZone"),
+        ("GET", "hostedzone", "ListHostedZones"),
+        ("GET", "hostedzonesbyname", "ListHostedZonesByName"),
+        ("POST", "hostedzone/{}/rrset", "ChangeResourceRecordSets"),
+        ("GET", "hostedzone/{}/rrset", "ListResourceRecordSets"),
+        ("GET", "hostedzone/{}", "GetHostedZone"),
+        ("POST", "hostedzone/{}", "UpdateHostedZoneComment"),
+        ("DELETE", "hostedzone/{}", "DeleteHostedZone"),
+        ("GET", "tags/hostedzone/{}", "ListTagsForResource"),
+        ("POST", "tags/hostedzone/{}", "ChangeTagsForResource"),
+        ("GET", "change/{}", "GetChange"),
+    ],
+    "cloudfront": [
+        ("POST", "distribution?WithTags", "CreateDistributionWithTags"),
+        ("POST", "distribution", "CreateDistribution"),
+        ("GET", "distribution", "ListDistributions"),
+        ("GET", "distribution/{}/config", "GetDistributionConfig"),
+        ("PUT", "distribution/{}/config", "UpdateDistribution"),
+        ("GET", "distribution/{}", "GetDistribution"),
+        ("DELETE", "distribution/{}", "DeleteDistribution"),
+        ("POST", "origin-access-control", "CreateOriginAccessControl"),
+        ("GET", "origin-access-control", "ListOriginAccessControls"),
+        ("GET", "origin-access-control/{}/config", "GetOriginAccessControlConfig"),
+        ("PUT", "origin-access-control/{}/config", "UpdateOriginAccessControl"),
+        ("GET", "origin-access-control/{}", "GetOriginAccessControl"),
+        ("DELETE", "origin-access-control/{}", "DeleteOriginAccessControl"),
+        ("POST", "tagging?Operation=Tag", "TagResource"),
+        ("POST", "tagging?Operation=Untag", "UntagResource"),
+        ("GET", "tagging", "ListTagsForResource"),
+    ],
+}
+
+
+def rest_xml_action(service: str, environ: dict[str, Any]) -> str | None:
+    """The Route 53 or CloudFront call a request is (``CreateHostedZone``,
+    ``UpdateDistribution``...), or None for a path not listed."""
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    # /2013-04-01/hostedzone/Z1/rrset -> hostedzone/Z1/rrset
+    path = environ.get("PATH_INFO", "").strip("/").partition("/")[2]
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    parts = path.split("/")
+    for route_method, route, action in REST_XML_ROUTES[service]:
+        route_path, _, condition = route.partition("?")
+        pattern = route_path.split("/")
+        if route_method != method or len(pattern) != len(parts):
+            continue
+        if not all(p == "{}" or p == part for p, part in zip(pattern, parts)):
+            continue
+        if condition:
+            key, _, value = condition.partition("=")
+            if key not in query or (value and query[key] != [value]):
+                continue
+        return action
+    return None
 
 
 # Bucket subresources (``?versioning``) -> the name in ``GetBucket<Name>``/``PutBucket<Name>``.

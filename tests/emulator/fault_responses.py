@@ -75,6 +75,8 @@ QUERY_NAMESPACES = {
     "elasticloadbalancing": "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
     "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
     "monitoring": "http://monitoring.amazonaws.com/doc/2010-08-01/",
+    "route53": "https://route53.amazonaws.com/doc/2013-04-01/",
+    "cloudfront": "http://cloudfront.amazonaws.com/doc/2020-05-31/",
 }
 
 
@@ -106,6 +108,7 @@ def error_response(
         ).encode()
         headers.append(("Content-Type", "text/xml;charset=UTF-8"))
     else:
+        # The query protocols' shape, which Route 53 and CloudFront (REST) answer with too.
         version = call.param("Version") or ""
         namespace = QUERY_NAMESPACES.get(
             call.service, f"https://{call.service}.amazonaws.com/doc/{version}/"
@@ -143,6 +146,8 @@ SERVER_ERRORS = {  # (protocol, status) -> (code, message)
     ),
     ("s3", 500): ("InternalError", "We encountered an internal error. Please try again."),
     ("s3", 503): ("ServiceUnavailable", "Please reduce your request rate."),
+    ("rest-xml", 500): ("InternalError", "An internal error occurred."),
+    ("rest-xml", 503): ("ServiceUnavailable", "The service is unavailable. Try again later."),
     ("json", 500): (
         "InternalFailure",
         "The request processing has failed because of an unknown error, exception or failure.",

@@ -205,7 +205,9 @@ Configuration (every key optional)::
 
 * ``seed`` (integer, default 0) seeds the ``random.Random`` that probabilities draw from.
 * ``rules``: ``fault`` is one of the four below; ``service`` and ``action`` are fnmatch
-  globs (default ``*``); ``mutating`` true matches only mutating calls, false only reads,
+  globs (default ``*``) over the SigV4 signing name and the API action (query, JSON, and the
+  REST calls of S3, Route 53 and CloudFront, named from their method and path in
+  ``fault_calls.py``); ``mutating`` true matches only mutating calls, false only reads,
   absent both; ``probability`` (0 to 1, default 1), ``count`` (fire at most N times,
   default unlimited), ``skip`` (let the first K matching calls through, default 0);
   ``status`` (500 or 503, default 500) for ``server_error`` only. Rules are tried in order
