@@ -44,6 +44,7 @@ pub async fn census(emulator: &Emulator, stack: &str, env: &str) -> Census {
     flow_log_census(emulator, env, &mut census).await;
     cognito_census(emulator, &prefix, &mut census).await;
     waf_census(emulator, &prefix, &mut census).await;
+    super::census_edge::edge_census(emulator, env, &prefix, &["us-east-1"], &mut census).await;
     for lines in census.values_mut() {
         lines.sort();
     }

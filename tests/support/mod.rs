@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 pub mod census;
+mod census_edge;
 pub mod faults;
 pub mod inspect;
 mod recording;
