@@ -15,27 +15,11 @@ use aws_sdk_route53::types::{
 use support::{Emulator, Workspace};
 
 fn acm(emulator: &Emulator) -> aws_sdk_acm::Client {
-    let config = aws_sdk_acm::Config::builder()
-        .behavior_version(aws_sdk_acm::config::BehaviorVersion::latest())
-        .region(aws_sdk_acm::config::Region::new("us-east-1"))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(aws_sdk_acm::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .build();
-    aws_sdk_acm::Client::from_conf(config)
+    crate::sdk_client!(aws_sdk_acm, emulator, "us-east-1")
 }
 
 fn route53(emulator: &Emulator) -> aws_sdk_route53::Client {
-    let config = aws_sdk_route53::Config::builder()
-        .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
-        .region(aws_sdk_route53::config::Region::new("us-east-1"))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(aws_sdk_route53::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .build();
-    aws_sdk_route53::Client::from_conf(config)
+    crate::sdk_client!(aws_sdk_route53, emulator, "us-east-1")
 }
 
 /// staging with a domain, without CloudFront and WAF.

@@ -22,23 +22,9 @@ use support::{Emulator, Workspace};
 const REGION: &str = "eu-west-1";
 const DOMAIN: &str = "app.example.com";
 
-macro_rules! client_in {
-    ($krate:ident, $emulator:expr, $region:expr) => {{
-        let config = $krate::Config::builder()
-            .behavior_version($krate::config::BehaviorVersion::latest())
-            .region($krate::config::Region::new($region.to_string()))
-            .endpoint_url($emulator.endpoint())
-            .credentials_provider($krate::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build();
-        $krate::Client::from_conf(config)
-    }};
-}
-
 /// The ARNs of the certificates for `DOMAIN`'s names in `region`, by their macroctl id.
 async fn certificates(emulator: &Emulator, region: &str) -> Vec<(String, String, Vec<String>)> {
-    let acm = client_in!(aws_sdk_acm, emulator, region);
+    let acm = crate::sdk_client!(aws_sdk_acm, emulator, region);
     let listed = acm.list_certificates().send().await.unwrap();
     let mut found = Vec::new();
     for summary in listed.certificate_summary_list() {
@@ -143,7 +129,7 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
 
     // The distribution: the domain, its certificate, TLS 1.2+, HTTPS to origin.<domain>, the
     // web ACL.
-    let cloudfront = client_in!(aws_sdk_cloudfront, emulator, "us-east-1");
+    let cloudfront = crate::sdk_client!(aws_sdk_cloudfront, emulator, "us-east-1");
     let listed = cloudfront.list_distributions().send().await.unwrap();
     let summaries = listed.distribution_list().unwrap().items();
     assert_eq!(summaries.len(), 1);
@@ -189,7 +175,7 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
             .as_str(),
         "https-only"
     );
-    let wafv2 = client_in!(aws_sdk_wafv2, emulator, "us-east-1");
+    let wafv2 = crate::sdk_client!(aws_sdk_wafv2, emulator, "us-east-1");
     let acls = wafv2
         .list_web_acls()
         .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
@@ -202,7 +188,7 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
     assert_eq!(config.web_acl_id(), acl.arn());
 
     // DNS: the domain → the distribution (IPv4 and IPv6), origin.<domain> → the load balancer.
-    let route53 = client_in!(aws_sdk_route53, emulator, "us-east-1");
+    let route53 = crate::sdk_client!(aws_sdk_route53, emulator, "us-east-1");
     let zones = route53
         .list_hosted_zones_by_name()
         .dns_name("example.com")
@@ -234,7 +220,7 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
         alias(DOMAIN, "AAAA").as_deref(),
         Some(distribution_domain.as_str())
     );
-    let elb = client_in!(aws_sdk_elasticloadbalancingv2, emulator, REGION);
+    let elb = crate::sdk_client!(aws_sdk_elasticloadbalancingv2, emulator, REGION);
     let lbs = elb
         .describe_load_balancers()
         .names("macro-ai-staging")
@@ -261,7 +247,7 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
     );
 
     // The load balancer admits CloudFront alone, on 443.
-    let ec2 = client_in!(aws_sdk_ec2, emulator, REGION);
+    let ec2 = crate::sdk_client!(aws_sdk_ec2, emulator, REGION);
     let groups = ec2
         .describe_security_groups()
         .filters(
@@ -308,7 +294,7 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
     let listed = cloudfront.list_distributions().send().await.unwrap();
     assert!(listed.distribution_list().unwrap().items().is_empty());
     for region in ["us-east-1", REGION] {
-        let acm = client_in!(aws_sdk_acm, emulator, region);
+        let acm = crate::sdk_client!(aws_sdk_acm, emulator, region);
         let left = acm.list_certificates().send().await.unwrap();
         assert!(
             left.certificate_summary_list().is_empty(),

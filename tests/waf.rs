@@ -27,15 +27,7 @@ const MANAGED: [&str; 3] = [
 
 /// A WAFv2 client of the emulator in `region`.
 fn wafv2_in(emulator: &Emulator, region: &str) -> aws_sdk_wafv2::Client {
-    let config = aws_sdk_wafv2::Config::builder()
-        .behavior_version(aws_sdk_wafv2::config::BehaviorVersion::latest())
-        .region(aws_sdk_wafv2::config::Region::new(region.to_string()))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(aws_sdk_wafv2::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .build();
-    aws_sdk_wafv2::Client::from_conf(config)
+    crate::sdk_client!(aws_sdk_wafv2, emulator, region)
 }
 
 /// The ARN of staging's load balancer in eu-west-1.

@@ -7,20 +7,6 @@
 use super::census::Census;
 use super::Emulator;
 
-macro_rules! client {
-    ($krate:ident, $emulator:expr, $region:expr) => {{
-        let config = $krate::Config::builder()
-            .behavior_version($krate::config::BehaviorVersion::latest())
-            .region($krate::config::Region::new($region))
-            .endpoint_url($emulator.endpoint())
-            .credentials_provider($krate::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build();
-        $krate::Client::from_conf(config)
-    }};
-}
-
 /// Adds the distributions and Origin Access Controls of `prefix` (`<stack>-<env>`), the
 /// certificates tagged for `env` in `regions` (the environment's and us-east-1), and the
 /// hosted zones macroctl made for it.
@@ -31,7 +17,7 @@ pub async fn edge_census(
     regions: &[&'static str],
     census: &mut Census,
 ) {
-    let cloudfront = client!(aws_sdk_cloudfront, emulator, "us-east-1");
+    let cloudfront = crate::sdk_client!(aws_sdk_cloudfront, emulator, "us-east-1");
     let listed = cloudfront.list_distributions().send().await.unwrap();
     for summary in listed.distribution_list().map_or(&[][..], |l| l.items()) {
         if summary.comment() == prefix {
@@ -58,7 +44,7 @@ pub async fn edge_census(
         }
     }
     for region in regions {
-        let acm = client!(aws_sdk_acm, emulator, *region);
+        let acm = crate::sdk_client!(aws_sdk_acm, emulator, *region);
         let listed = acm.list_certificates().send().await.unwrap();
         for summary in listed.certificate_summary_list() {
             let arn = summary.certificate_arn().unwrap_or_default();
@@ -83,7 +69,7 @@ pub async fn edge_census(
             }
         }
     }
-    let route53 = client!(aws_sdk_route53, emulator, "us-east-1");
+    let route53 = crate::sdk_client!(aws_sdk_route53, emulator, "us-east-1");
     let zones = route53.list_hosted_zones().send().await.unwrap();
     for zone in zones.hosted_zones() {
         let comment = zone.config().and_then(|c| c.comment()).unwrap_or_default();

@@ -17,6 +17,24 @@
 //! Each test file uses only a subset of this module.
 #![allow(dead_code)]
 
+/// An SDK client of any service for the emulator in `region` (test credentials), e.g.
+/// `sdk_client!(aws_sdk_acm, emulator, "us-east-1")`: the edge's services live in two regions,
+/// so tests build clients per region.
+#[macro_export]
+macro_rules! sdk_client {
+    ($krate:ident, $emulator:expr, $region:expr) => {{
+        let config = $krate::Config::builder()
+            .behavior_version($krate::config::BehaviorVersion::latest())
+            .region($krate::config::Region::new($region.to_string()))
+            .endpoint_url($emulator.endpoint())
+            .credentials_provider($krate::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        $krate::Client::from_conf(config)
+    }};
+}
+
 pub mod census;
 mod census_edge;
 pub mod faults;
