@@ -319,3 +319,36 @@ async fn a_domain_behind_cloudfront_and_waf_in_two_regions() {
         "{zones:?}"
     );
 }
+
+#[tokio::test]
+async fn a_zone_that_does_not_exist_is_named_with_the_fix_before_anything_is_made() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    ws.edit_env("staging", |text| {
+        text.replacen("[dns]\n", "[dns]\ndomain = \"app.missing.example\"\n", 1)
+    });
+    for command in ["plan", "up"] {
+        let args: &[&str] = if command == "up" {
+            &["up", "--env", "staging", "--yes"]
+        } else {
+            &["plan", "--env", "staging"]
+        };
+        let run = ws.run(args);
+        assert_ne!(run.code, 0, "{command}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("no public Route 53 hosted zone named missing.example")
+                && run.stderr.contains("dns.zone")
+                && run.stderr.contains("dns.create_zone = true"),
+            "{command}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    // Nothing was made.
+    let vpcs = emulator.ec2().await.describe_vpcs().send().await.unwrap();
+    assert!(
+        !(vpcs.vpcs().iter()).any(|vpc| vpc.tags().iter().any(|t| t.key() == Some("macroctl:env"))),
+        "{vpcs:?}"
+    );
+}
