@@ -352,3 +352,80 @@ async fn a_zone_that_does_not_exist_is_named_with_the_fix_before_anything_is_mad
         "{vpcs:?}"
     );
 }
+
+/// Lines of a child's stderr, as they come.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = sender.send(line);
+        }
+    });
+    receiver
+}
+
+#[tokio::test]
+async fn ctrl_c_while_cloudfront_deploys_stops_the_wait_and_the_next_up_resumes_it() {
+    // A deploy long enough that the wait is certainly interrupted, not finished.
+    let emulator =
+        Emulator::start_realistic(&[("MACROCTL_EMULATOR_CLOUDFRONT_DEPLOY_SECONDS", "25")]);
+    let ws = Workspace::new(&emulator);
+    let mut child = ws
+        .command(&["up", "--env", "staging", "--yes", "--output", "json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let receiver = lines_of(&mut child);
+    let mut lines = Vec::new();
+    loop {
+        let line = receiver
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("never waited for CloudFront:\n{}", lines.join("\n")));
+        let waiting = line.contains("\"node_waiting\"")
+            && line.contains("\"id\":\"cloudfront-distribution\"");
+        lines.push(line);
+        if waiting {
+            break;
+        }
+    }
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    lines.extend(receiver.iter());
+    let stderr = lines.join("\n");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("still pending") && stderr.contains("cloudfront-distribution"),
+        "{stderr}"
+    );
+    // It stopped while CloudFront was still deploying: the wait ended, not the deploy.
+    let cloudfront = crate::sdk_client!(aws_sdk_cloudfront, emulator, "us-east-1");
+    let listed = cloudfront.list_distributions().send().await.unwrap();
+    let items = listed.distribution_list().unwrap().items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].status(), "InProgress", "{stderr}");
+    let id = items[0].id().to_string();
+
+    // The next `up` waits for the same distribution (no second one) and converges.
+    emulator.reset_recording();
+    ws.run(&["up", "--env", "staging", "--yes"])
+        .assert_success();
+    let listed = cloudfront.list_distributions().send().await.unwrap();
+    let items = listed.distribution_list().unwrap().items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].id(), id);
+    assert_eq!(items[0].status(), "Deployed");
+    assert!(
+        (emulator.mutating_calls().iter()).all(|call| !call.action.contains("Distribution")),
+        "{:?}",
+        emulator.mutating_calls()
+    );
+}
