@@ -15,6 +15,10 @@
 //!   distribution) are lost, and nothing is made twice;
 //! * `status` and `up` name `https://<domain>`; a second `up` changes nothing; `destroy`
 //!   removes the distribution, both certificates, the web ACL and the zone.
+//!
+//! Then two edges of the edge: a `dns.zone` that does not exist is refused before anything
+//! is made, naming the key and the fix; and Ctrl-C while CloudFront deploys ends the wait at
+//! once (the distribution still `InProgress`), and the next `up` waits for the same one.
 mod support;
 
 use support::{Emulator, Workspace};
