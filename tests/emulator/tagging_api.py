@@ -246,12 +246,37 @@ def patch_ec2_elastic_ips() -> None:
     EC2Backend.iter_tagged_resources = iter_tagged_resources
 
 
+def yield_backends_too(
+    backends: Any,
+    adapter: Callable[[Any], Any],
+    regions_of: Callable[[str], list[str]] = lambda region: [region],
+) -> None:
+    """Makes the tagging API's ``iter_taggable_backends`` also yield ``adapter(backend)`` for
+    each backend of ``backends`` (moto's per-account, per-region dict) in ``regions_of`` the
+    request's region, after moto's own: how a service moto's tagging API leaves out takes part.
+    Only backends already made (that have seen a request) are yielded: asking the dicts for one
+    would create it."""
+    import moto.resourcegroupstaggingapi.models as tagging_models
+
+    original = tagging_models.iter_taggable_backends
+
+    def iter_taggable_backends(account_id: str, region_name: str) -> Iterator[Any]:
+        yield from original(account_id, region_name)
+        if not dict.__contains__(backends, account_id):
+            return
+        account_backends = dict.__getitem__(backends, account_id)
+        for region in regions_of(region_name):
+            if region in account_backends.keys():
+                yield adapter(dict.__getitem__(account_backends, region))
+
+    tagging_models.iter_taggable_backends = iter_taggable_backends
+
+
 def patch_ecr_repositories() -> None:
     """ECR repositories (``ecr:repository``, ``arn:aws:ecr:REGION:ACCOUNT:repository/NAME``)
     in the tagging API, through an adapter per ECR backend in use that the tagging API's
     ``iter_taggable_backends`` yields after moto's own backends. Nothing is done if moto's
     ECR backend takes part by itself (a later moto)."""
-    import moto.resourcegroupstaggingapi.models as tagging_models
     from moto.core.resource_tagging import TaggableResourcesMixin, TaggedResource
     from moto.ecr.models import ECRBackend, ecr_backends
 
@@ -282,21 +307,7 @@ def patch_ecr_repositories() -> None:
         def untag_resource(self, arn: str, tag_keys: list[str]) -> None:
             self.backend.untag_resource(arn, tag_keys)
 
-    original = tagging_models.iter_taggable_backends
-
-    def iter_taggable_backends(
-        account_id: str, region_name: str
-    ) -> Iterator[TaggableResourcesMixin]:
-        yield from original(account_id, region_name)
-        # Only a backend already made (one that has seen a request): asking the dicts for
-        # it would create it.
-        if not dict.__contains__(ecr_backends, account_id):
-            return
-        account_backends = dict.__getitem__(ecr_backends, account_id)
-        if region_name in account_backends.keys():
-            yield EcrTagging(dict.__getitem__(account_backends, region_name))
-
-    tagging_models.iter_taggable_backends = iter_taggable_backends
+    yield_backends_too(ecr_backends, EcrTagging)
 
 
 def patch_tagging_api() -> None:

@@ -124,9 +124,9 @@ def patch_unavailable_entities(seconds: float) -> None:
 def patch_tagging_api_coverage() -> None:
     """Web ACLs in the tagging API, through an adapter per WAFv2 backend in use that its
     ``iter_taggable_backends`` yields after the others (as ``tagging_api.py`` does for ECR)."""
-    import moto.resourcegroupstaggingapi.models as tagging_models
     from moto.core.resource_tagging import TaggableResourcesMixin, TaggedResource
     from moto.wafv2.models import WAFV2Backend, wafv2_backends
+    from tagging_api import yield_backends_too
 
     if issubclass(WAFV2Backend, TaggableResourcesMixin):
         return  # a later moto lists them itself
@@ -159,23 +159,12 @@ def patch_tagging_api_coverage() -> None:
         def untag_resource(self, arn: str, tag_keys: list[str]) -> None:
             self.backend.untag_resource(arn, tag_keys)
 
-    original = tagging_models.iter_taggable_backends
-
-    def iter_taggable_backends(
-        account_id: str, region_name: str
-    ) -> Iterator[TaggableResourcesMixin]:
-        yield from original(account_id, region_name)
-        # Only backends already made (asking the dicts for one would create it).
-        if not dict.__contains__(wafv2_backends, account_id):
-            return
-        account_backends = dict.__getitem__(wafv2_backends, account_id)
-        # moto keeps the CLOUDFRONT scope's backend ("global") under the partition's name.
-        regions = [region_name] + (["aws"] if region_name == EDGE_REGION else [])
-        for region in regions:
-            if region in account_backends.keys():
-                yield WafTagging(dict.__getitem__(account_backends, region))
-
-    tagging_models.iter_taggable_backends = iter_taggable_backends
+    # moto keeps the CLOUDFRONT scope's backend ("global") under the partition's name.
+    yield_backends_too(
+        wafv2_backends,
+        WafTagging,
+        lambda region: [region] + (["aws"] if region == EDGE_REGION else []),
+    )
 
 
 def patch_wafv2_answers() -> None:
