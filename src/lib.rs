@@ -16,5 +16,6 @@ pub mod graph;
 pub mod ops;
 pub mod output;
 pub mod resources;
+pub mod security;
 pub mod stack;
 pub mod state;

@@ -114,7 +114,7 @@ async fn changes_made_behind_macroctls_back_are_planned_field_by_field_and_put_r
         .subnet_id(&subnet)
         .map_public_ip_on_launch(
             aws_sdk_ec2::types::AttributeBooleanValue::builder()
-                .value(false)
+                .value(true)
                 .build(),
         )
         .send()

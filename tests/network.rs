@@ -246,10 +246,10 @@ async fn check_inventory(expected: &Expected) {
     let has_private = expected.nat_gateways > 0;
     let tiers = if has_private { 3 } else { 2 };
     assert_eq!(seen.subnets.len(), expected.azs.len() * tiers);
-    for (tier, key, public) in [
-        ("public", "public_subnet_cidrs", true),
-        ("private", "private_subnet_cidrs", false),
-        ("database", "database_subnet_cidrs", false),
+    for (tier, key) in [
+        ("public", "public_subnet_cidrs"),
+        ("private", "private_subnet_cidrs"),
+        ("database", "database_subnet_cidrs"),
     ] {
         let wanted = cidrs(&ws, expected.env, key);
         if tier == "private" && !has_private {
@@ -262,11 +262,8 @@ async fn check_inventory(expected: &Expected) {
             assert_eq!(subnet.vpc_id(), Some(vpc_id));
             assert_eq!(subnet.availability_zone(), Some(*az));
             assert_eq!(subnet.cidr_block(), Some(cidr.as_str()));
-            assert_eq!(
-                subnet.map_public_ip_on_launch(),
-                Some(public),
-                "{tier} {az}"
-            );
+            // FSBP EC2.15: no subnet hands out public IPs, public ones included.
+            assert_eq!(subnet.map_public_ip_on_launch(), Some(false), "{tier} {az}");
             let mask: u8 = cidr.rsplit('/').next().unwrap().parse().unwrap();
             assert_eq!(mask, if tier == "database" { 28 } else { 24 });
         }

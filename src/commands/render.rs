@@ -255,3 +255,63 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+/// The plan's security section: the controls the environment does not meet, each with its
+/// recorded exception (or a warning that none is recorded) and the setting that would meet it;
+/// with `view.all`, the met ones and how too.
+pub fn security_text(assessment: &crate::security::Assessment, view: &PlanView) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nSecurity (AWS Foundational Security Best Practices, docs/security.md): {} met, {} not met, {} not applicable.",
+        assessment.count("met"),
+        assessment.count("unmet"),
+        assessment.count("not_applicable"),
+    );
+    let width = view.width.max(40);
+    for finding in &assessment.findings {
+        let unmet = finding.status == "unmet";
+        if !unmet && !view.all {
+            continue;
+        }
+        let marker = match finding.status {
+            "met" => "ok",
+            "unmet" => "--",
+            _ => "n/a",
+        };
+        let head = terminal::abbreviate(
+            &format!("{marker:>3} {:<17} {}", finding.control, finding.title),
+            width,
+        );
+        let colour = match (unmet, finding.exception.is_some()) {
+            (true, false) => Colour::Red,
+            (true, true) => Colour::Yellow,
+            _ => Colour::Dim,
+        };
+        let _ = writeln!(out, "{}", terminal::paint(&head, colour, view.colour));
+        if unmet {
+            match &finding.exception {
+                Some(reason) => {
+                    let _ = writeln!(out, "      exception: {reason}");
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "      no exception recorded: meet it, or say why in [security.exceptions]"
+                    );
+                }
+            }
+            let _ = writeln!(out, "      to meet:   {}", finding.detail);
+        } else {
+            let _ = writeln!(out, "      {}", finding.detail);
+        }
+    }
+    if !assessment.stale_exceptions.is_empty() {
+        let _ = writeln!(
+            out,
+            "Exceptions for controls that are met (remove them from [security.exceptions]): {}",
+            assessment.stale_exceptions.join(", ")
+        );
+    }
+    out
+}

@@ -13,6 +13,7 @@ pub mod flow_logs;
 mod locate;
 pub mod rds_proxy;
 mod regions;
+pub mod security;
 mod storage;
 mod validate;
 
@@ -69,6 +70,9 @@ pub struct Environment {
     pub edge: edge::EdgeConfig,
     /// `[waf]`: the web ACL on the distribution and/or the load balancer.
     pub waf: edge::WafConfig,
+    /// `[security]`: the secrets' rotation schedule and the controls this environment
+    /// deliberately does not meet (see `security`).
+    pub security: security::SecurityConfig,
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
@@ -442,6 +446,8 @@ struct RawFile {
     edge: edge::RawEdge,
     #[serde(default)]
     waf: edge::RawWaf,
+    #[serde(default)]
+    security: security::RawSecurity,
 }
 
 #[derive(Debug, Default, Deserialize)]

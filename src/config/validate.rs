@@ -113,6 +113,7 @@ pub(super) fn validate(
     }
     let cognito = super::cognito::check(&raw, &mut p.0);
     let (dns, edge, waf) = super::edge::check(&raw, &mut p.0);
+    let security = super::security::resolve(&raw.security, &mut p.0);
     if let Some(url) = &raw.state.url {
         if let Err(err) = crate::state::url::parse(url) {
             p.push("state.url", err.to_string());
@@ -147,6 +148,7 @@ pub(super) fn validate(
             dns,
             edge,
             waf,
+            security,
             state_url: raw.state.url,
         }),
         _ => Err(p.0),

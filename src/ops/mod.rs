@@ -16,6 +16,7 @@ mod recorder;
 pub mod release;
 pub mod retry;
 pub mod secrets;
+pub mod security;
 pub mod status;
 
 pub use engine::{Action, Plan, PlannedResource};

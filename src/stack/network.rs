@@ -67,12 +67,16 @@ pub(super) fn declare(env: &Environment, facts: &Facts) -> Vec<Declared> {
     ];
 
     // Subnets, one of each tier per AZ.
-    let tiers: [(&str, &Vec<ipnet::Ipv4Net>, bool); 3] = [
-        ("public", &network.public_subnet_cidrs, true),
-        ("private", &network.private_subnet_cidrs, false),
-        ("database", &network.database_subnet_cidrs, false),
+    // No subnet maps public IPs on launch (FSBP EC2.15), public ones included: nothing
+    // launched there needs one by default. The NAT gateways have their Elastic IPs, the load
+    // balancer its own addresses, and ECS tasks that must run in public subnets (no NAT
+    // gateway) ask for a public IP per task (`assignPublicIp`, see `app`).
+    let tiers: [(&str, &Vec<ipnet::Ipv4Net>); 3] = [
+        ("public", &network.public_subnet_cidrs),
+        ("private", &network.private_subnet_cidrs),
+        ("database", &network.database_subnet_cidrs),
     ];
-    for (tier, cidrs, public) in tiers {
+    for (tier, cidrs) in tiers {
         for ((az, full_az), cidr) in azs.iter().zip(&network.availability_zones).zip(cidrs) {
             out.push(Declared::new(
                 subnet_id(tier, az),
@@ -80,7 +84,7 @@ pub(super) fn declare(env: &Environment, facts: &Facts) -> Vec<Declared> {
                     vpc: vpc.clone(),
                     cidr: cidr.to_string(),
                     availability_zone: full_az.clone(),
-                    map_public_ip_on_launch: public,
+                    map_public_ip_on_launch: false,
                 }),
             ));
         }
