@@ -86,7 +86,11 @@ async fn check_environment(env: &str, monitoring: i32) {
 
     let db = instance(&emulator, env).await;
     assert_eq!(db.master_username(), Some("macroai_admin"), "RDS.25");
-    assert_eq!(db.iam_database_authentication_enabled(), Some(true), "RDS.10");
+    assert_eq!(
+        db.iam_database_authentication_enabled(),
+        Some(true),
+        "RDS.10"
+    );
     assert_eq!(sorted_logs(&db), ["postgresql", "upgrade"], "RDS.9");
     assert_eq!(db.auto_minor_version_upgrade(), Some(true), "RDS.13");
     assert_eq!(db.copy_tags_to_snapshot(), Some(true), "RDS.17");
@@ -117,8 +121,7 @@ async fn check_environment(env: &str, monitoring: i32) {
         assert_eq!(db.monitoring_role_arn(), Some(role.arn()));
         let trust = support::inspect::decode(role.assume_role_policy_document().unwrap());
         assert_eq!(
-            trust["Statement"][0]["Principal"]["Service"],
-            "monitoring.rds.amazonaws.com",
+            trust["Statement"][0]["Principal"]["Service"], "monitoring.rds.amazonaws.com",
             "{trust}"
         );
         let attached = iam
@@ -196,7 +199,11 @@ async fn settings_changed_in_the_env_file_are_planned_as_updates_and_applied() {
     ] {
         assert!(text.stdout.contains(line), "{line}\n{}", text.stdout);
     }
-    assert!(text.stdout.contains("+ create  iam-rds-monitoring-role"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("+ create  iam-rds-monitoring-role"),
+        "{}",
+        text.stdout
+    );
 
     emulator.reset_recording();
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
@@ -318,13 +325,22 @@ async fn a_new_master_user_name_for_an_existing_instance_is_a_replacement_up_ref
     });
     let plan = ws.run(&["plan", "--env", "dev"]);
     plan.assert_success();
-    assert!(plan.stdout.contains("! replace database"), "{}", plan.stdout);
     assert!(
-        plan.stdout.contains("master_username: macroai_admin → app_owner"),
+        plan.stdout.contains("! replace database"),
         "{}",
         plan.stdout
     );
-    assert!(plan.stdout.contains("forces replacement"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("master_username: macroai_admin → app_owner"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("forces replacement"),
+        "{}",
+        plan.stdout
+    );
     emulator.reset_recording();
     let up = ws.run(&["up", "--env", "dev", "--yes"]);
     up.assert_code(1);
@@ -385,7 +401,11 @@ async fn the_default_master_user_name_warns_on_stderr_and_a_bad_one_is_refused()
         ws.edit_env("dev", |text| {
             let start = text.find("master_username = ").unwrap();
             let end = start + text[start..].find('\n').unwrap();
-            format!("{}master_username = \"{bad}\"{}", &text[..start], &text[end..])
+            format!(
+                "{}master_username = \"{bad}\"{}",
+                &text[..start],
+                &text[end..]
+            )
         });
         emulator.reset_recording();
         let run = ws.run(&["plan", "--env", "dev"]);
@@ -397,7 +417,11 @@ async fn the_default_master_user_name_warns_on_stderr_and_a_bad_one_is_refused()
             run.stderr
         );
         assert!(run.stderr.contains(bad), "{bad}: {}", run.stderr);
-        assert!(run.stderr.contains("macroai_admin"), "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("macroai_admin"),
+            "{bad}: {}",
+            run.stderr
+        );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
         assert!(
             emulator.recorded_calls().is_empty(),
@@ -464,11 +488,15 @@ async fn an_env_file_without_the_security_keys_gets_the_secure_defaults() {
 }
 
 /// RDS refuses a just-created monitoring role for seconds on AWS ("IAM role ARN value is
-/// invalid ... ENHANCED_MONITORING"): the fault emulator refuses it for 3 s, and `up` waits.
+/// invalid ... ENHANCED_MONITORING"): the fault emulator refuses it for a while after the role
+/// is created or changed, and `up` waits, for a new instance (CreateDBInstance) as for an
+/// existing one that turns monitoring on (ModifyDBInstance).
 #[tokio::test]
-async fn a_fresh_monitoring_role_is_waited_for_before_rds_accepts_it() {
+async fn a_fresh_monitoring_role_is_waited_for_before_a_new_instance_accepts_it() {
     let emulator = Emulator::start_realistic(&[]);
-    emulator.set_faults(&serde_json::json!({"iam_propagation": {"seconds": 3.0}}));
+    // Long enough to outlast what the instance waits for besides the role (its subnet group,
+    // parameter group, security group and secret).
+    emulator.set_faults(&serde_json::json!({"iam_propagation": {"seconds": 10.0}}));
     let ws = Workspace::new(&emulator);
     ws.edit_env("dev", |text| {
         text.replace(
@@ -483,13 +511,39 @@ async fn a_fresh_monitoring_role_is_waited_for_before_rds_accepts_it() {
         "{}",
         up.stderr
     );
+    assert_monitored_by_the_role(&emulator, &up).await;
+}
+
+#[tokio::test]
+async fn a_fresh_monitoring_role_is_waited_for_before_an_existing_instance_accepts_it() {
+    let emulator = Emulator::start_realistic(&[]);
+    let ws = Workspace::new(&emulator);
+    ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
+    emulator.set_faults(&serde_json::json!({"iam_propagation": {"seconds": 3.0}}));
+    ws.edit_env("dev", |text| {
+        text.replace(
+            "enhanced_monitoring_interval_seconds = 0",
+            "enhanced_monitoring_interval_seconds = 60",
+        )
+    });
+    let up = ws.run(&["up", "--env", "dev", "--yes"]);
+    up.assert_success();
+    assert!(
+        emulator.injected("iam_propagation", "rds:ModifyDBInstance") > 0,
+        "{}",
+        up.stderr
+    );
+    assert_monitored_by_the_role(&emulator, &up).await;
+}
+
+async fn assert_monitored_by_the_role(emulator: &Emulator, up: &RunOutput) {
     assert!(
         up.stderr
             .contains("waiting for IAM role iam-rds-monitoring-role to propagate"),
         "{}",
         up.stderr
     );
-    let db = instance(&emulator, "dev").await;
+    let db = instance(emulator, "dev").await;
     assert_eq!(db.monitoring_interval(), Some(60));
     assert!(db
         .monitoring_role_arn()

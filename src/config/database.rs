@@ -41,19 +41,108 @@ pub const SUGGESTED_MASTER_USERNAME: &str = "macroai_admin";
 
 /// PostgreSQL's reserved key words (which RDS refuses as the master user name), lowercase.
 const RESERVED_WORDS: &[&str] = &[
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
-    "authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
-    "column", "concurrently", "constraint", "create", "cross", "current_catalog",
-    "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
-    "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except",
-    "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having",
-    "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull", "join", "lateral",
-    "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural", "not",
-    "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing",
-    "primary", "public", "references", "returning", "right", "select", "session_user",
-    "similar", "some", "symmetric", "system_user", "table", "tablesample", "then", "to",
-    "trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when",
-    "where", "window", "with",
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "public",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
 ];
 
 /// Names RDS keeps for its own roles.
@@ -232,10 +321,15 @@ fn check(d: &DatabaseConfig, problems: &mut Vec<Problem>) {
         if !POSTGRES_LOG_TYPES.contains(&log.as_str()) {
             push(
                 &key,
-                format!("{log:?} is not a log type RDS for PostgreSQL exports; allowed: \"{allowed}\""),
+                format!(
+                    "{log:?} is not a log type RDS for PostgreSQL exports; allowed: \"{allowed}\""
+                ),
             );
         } else if d.log_exports[..index].contains(log) {
-            push(&key, format!("{log:?} is listed twice; list each log type once"));
+            push(
+                &key,
+                format!("{log:?} is listed twice; list each log type once"),
+            );
         }
     }
     let interval = d.enhanced_monitoring_interval_seconds;
@@ -259,7 +353,9 @@ mod tests {
     #[test]
     fn shipped_files_are_secure_by_default() {
         for (env, interval) in [("dev", 0), ("staging", 0), ("prod", 60)] {
-            let d = crate::config::load(&envs_dir(), env, None).unwrap().database;
+            let d = crate::config::load(&envs_dir(), env, None)
+                .unwrap()
+                .database;
             assert!(d.force_ssl && d.iam_authentication, "{env}");
             assert!(d.auto_minor_version_upgrade, "{env}");
             assert_eq!(d.log_exports, ["postgresql", "upgrade"], "{env}");

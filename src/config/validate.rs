@@ -13,8 +13,8 @@ use ipnet::Ipv4Net;
 
 use super::locate::join;
 use super::{
-    AutoscalingConfig, DeploymentStrategy, Environment, NetworkConfig, Problem,
-    RawEnvironment, RawFile, RawNetwork, ServiceConfig,
+    AutoscalingConfig, DeploymentStrategy, Environment, NetworkConfig, Problem, RawEnvironment,
+    RawFile, RawNetwork, ServiceConfig,
 };
 
 /// Retention values CloudWatch Logs accepts (days).

@@ -20,9 +20,7 @@
 //! upgrades, copying tags to snapshots, the master user name) are read, compared and modified
 //! by `db_instance_security`; RDS applies all of them at once, maintenance window or not.
 
-use super::db_instance_security::{
-    self as security, DbInstanceSecurity, DbInstanceSecurityLive,
-};
+use super::db_instance_security::{self as security, DbInstanceSecurity, DbInstanceSecurityLive};
 use super::inventory::Listing;
 use super::{
     compare, secret, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange,

@@ -77,7 +77,9 @@ pub fn security_of(
     instance: &aws_sdk_rds::types::DbInstance,
     pending: &mut Vec<String>,
 ) -> DbInstanceSecurityLive {
-    let mut iam_authentication = instance.iam_database_authentication_enabled().unwrap_or(false);
+    let mut iam_authentication = instance
+        .iam_database_authentication_enabled()
+        .unwrap_or(false);
     let mut log_exports: Vec<String> = instance.enabled_cloudwatch_logs_exports().to_vec();
     if let Some(modified) = instance.pending_modified_values() {
         if let Some(value) = modified.iam_database_authentication_enabled() {

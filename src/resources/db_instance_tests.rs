@@ -202,7 +202,9 @@ fn deletion_protection_is_named_only_when_on() {
 
 #[test]
 fn the_security_settings_read_from_describe_with_pending_changes_counted() {
-    use aws_sdk_rds::types::{DbInstance as Described, PendingCloudwatchLogsExports, PendingModifiedValues};
+    use aws_sdk_rds::types::{
+        DbInstance as Described, PendingCloudwatchLogsExports, PendingModifiedValues,
+    };
     let described = Described::builder()
         .db_instance_identifier("macro-ai-dev-postgres")
         .master_username("app")
@@ -231,6 +233,12 @@ fn the_security_settings_read_from_describe_with_pending_changes_counted() {
     );
     let changes = security::security_changes;
     let mut found = Vec::new();
-    changes(&mut found, "app", &spec().security, &live.security, &resolver());
+    changes(
+        &mut found,
+        "app",
+        &spec().security,
+        &live.security,
+        &resolver(),
+    );
     assert!(found.is_empty(), "{found:?}");
 }

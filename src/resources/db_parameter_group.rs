@@ -402,7 +402,10 @@ mod tests {
         let mut off = spec();
         off.parameters.insert("rds.force_ssl".into(), "0".into());
         let changes = DbParameterGroup::diff(&off, &live("postgres16"), &resolver);
-        assert_eq!((changes[0].old.as_str(), changes[0].new.as_str()), ("1", "0"));
+        assert_eq!(
+            (changes[0].old.as_str(), changes[0].new.as_str()),
+            ("1", "0")
+        );
         // Parameters macroctl does not set are left alone.
         let mut tuned = live("postgres16");
         tuned.parameters.insert("work_mem".into(), "8192".into());

@@ -14,17 +14,17 @@
 
 use super::network::{subnet_id, SG_DB, SG_REDIS};
 use super::{az_label, Declared};
-use std::collections::BTreeMap;
 use crate::config::Environment;
 use crate::resources::cache_replication_group::CacheReplicationGroupSpec;
 use crate::resources::cache_subnet_group::CacheSubnetGroupSpec;
 use crate::resources::db_instance::DbInstanceSpec;
 use crate::resources::db_instance_security::DbInstanceSecurity;
-use crate::resources::iam_role::IamRoleSpec;
 use crate::resources::db_parameter_group::DbParameterGroupSpec;
 use crate::resources::db_subnet_group::DbSubnetGroupSpec;
+use crate::resources::iam_role::IamRoleSpec;
 use crate::resources::secret::{SecretContent, SecretSpec};
 use crate::resources::{Ref, Spec};
+use std::collections::BTreeMap;
 
 pub const SECRET_DB: &str = "secret-db-credentials";
 pub const SECRET_API: &str = "secret-api";
