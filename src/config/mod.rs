@@ -8,6 +8,7 @@
 
 pub mod capacity;
 mod cognito;
+pub mod database;
 pub mod edge;
 pub mod flow_logs;
 mod locate;
@@ -76,6 +77,9 @@ pub struct Environment {
     /// `[state] url`: where the environment's state and lock live (`s3://BUCKET/PREFIX`);
     /// `--state-url` wins over it, and without either the local `--state-dir` is used.
     pub state_url: Option<String>,
+    /// What the file allows but should not do (the default master user name): each names its
+    /// key, and is reported as a warning (stderr) by every command that opens the environment.
+    pub warnings: Vec<Problem>,
 }
 
 impl Environment {
@@ -109,9 +113,8 @@ impl NetworkConfig {
     }
 }
 
-/// `[database]`: RDS PostgreSQL (with pgvector).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[database]`: RDS PostgreSQL (with pgvector); read and checked by the `database` module.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseConfig {
     pub engine_version: String,
     pub instance_class: String,
@@ -127,8 +130,17 @@ pub struct DatabaseConfig {
     pub apply_changes_immediately: bool,
     pub database_name: String,
     pub master_username: String,
-    #[serde(default = "default_db_port")]
     pub port: u16,
+    /// The parameter group sets `rds.force_ssl = 1`: clients must use TLS (no FSBP control checks it; encryption in transit).
+    pub force_ssl: bool,
+    /// IAM database authentication (FSBP RDS.10).
+    pub iam_authentication: bool,
+    /// Log types exported to CloudWatch Logs (`postgresql`, `upgrade`; FSBP RDS.9).
+    pub log_exports: Vec<String>,
+    /// Enhanced monitoring every N seconds; 0 is off (FSBP RDS.6).
+    pub enhanced_monitoring_interval_seconds: u32,
+    /// RDS applies minor engine upgrades in the maintenance window (FSBP RDS.13).
+    pub auto_minor_version_upgrade: bool,
 }
 
 impl DatabaseConfig {
@@ -402,10 +414,6 @@ impl fmt::Display for ProblemLine<'_> {
     }
 }
 
-fn default_db_port() -> u16 {
-    5432
-}
-
 fn default_cache_port() -> u16 {
     6379
 }
@@ -420,7 +428,7 @@ fn default_alb_ingress() -> Vec<String> {
 struct RawFile {
     environment: RawEnvironment,
     network: RawNetwork,
-    database: DatabaseConfig,
+    database: database::RawDatabase,
     cache: CacheConfig,
     services: ServicesConfig,
     autoscaling: AutoscalingConfig,
@@ -566,13 +574,38 @@ pub fn parse_str(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    validate::validate(raw, file, &stem, region_override).map_err(|mut problems| {
-        for p in &mut problems {
+    let locate = |problems: &mut Vec<Problem>| {
+        for p in problems.iter_mut() {
             p.line = index.line_of(&p.key);
         }
         problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-        invalid(problems)
-    })
+    };
+    match validate::validate(raw, file, &stem, region_override) {
+        Ok(mut env) => {
+            locate(&mut env.warnings);
+            Ok(env)
+        }
+        Err(mut problems) => {
+            locate(&mut problems);
+            Err(invalid(problems))
+        }
+    }
+}
+
+impl Environment {
+    /// The file's warnings as `file:line: key: message`, for a reporter.
+    pub fn warning_lines(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|problem| {
+                ProblemLine {
+                    file: &self.file,
+                    problem,
+                }
+                .to_string()
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use ipnet::Ipv4Net;
 
 use super::locate::join;
 use super::{
-    AutoscalingConfig, DatabaseConfig, DeploymentStrategy, Environment, NetworkConfig, Problem,
-    RawEnvironment, RawFile, RawNetwork, ServiceConfig, StorageType,
+    AutoscalingConfig, DeploymentStrategy, Environment, NetworkConfig, Problem, RawEnvironment,
+    RawFile, RawNetwork, ServiceConfig,
 };
 
 /// Retention values CloudWatch Logs accepts (days).
@@ -33,9 +33,6 @@ const FARGATE: [(u32, u32, u32, u32); 7] = [
     (8192, 16384, 61440, 4096),
     (16384, 32768, 122880, 8192),
 ];
-
-/// Lowest PostgreSQL major version with the pgvector support the API needs.
-const MIN_PG_MAJOR: u32 = 15;
 
 #[derive(Default)]
 struct Problems(Vec<Problem>);
@@ -78,7 +75,7 @@ pub(super) fn validate(
     let mut p = Problems::default();
     let region = check_environment(&mut p, &raw.environment, stem, region_override);
     let network = check_network(&mut p, &raw.network, &region);
-    check_database(&mut p, &raw.database);
+    let database = super::database::resolve(&raw.database, &raw.environment.name, &mut p.0);
     check_cache(&mut p, &raw);
     check_service(&mut p, "services.api", &raw.services.api);
     check_service(&mut p, "services.ui", &raw.services.ui);
@@ -132,7 +129,8 @@ pub(super) fn validate(
             region,
             tags: raw.environment.tags,
             network,
-            database: raw.database,
+            warnings: super::database::warnings(&database),
+            database,
             cache: raw.cache,
             services: raw.services,
             autoscaling: raw.autoscaling,
@@ -394,75 +392,6 @@ pub(super) fn major_version(v: &str) -> Option<u32> {
     parts
         .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         .then_some(major)
-}
-
-fn is_identifier(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-fn check_database(p: &mut Problems, d: &DatabaseConfig) {
-    match major_version(&d.engine_version) {
-        None => p.push(
-            "database.engine_version",
-            format!("{:?} is not a PostgreSQL version; write it like \"16.4\"", d.engine_version),
-        ),
-        Some(m) if m < MIN_PG_MAJOR => p.push(
-            "database.engine_version",
-            format!("PostgreSQL {m} is too old; pgvector needs major version {MIN_PG_MAJOR} or later (e.g. \"16.4\")"),
-        ),
-        Some(_) => {}
-    }
-    if !(d.instance_class.starts_with("db.") && d.instance_class.split('.').count() == 3) {
-        p.push(
-            "database.instance_class",
-            format!(
-                "{:?} is not an RDS instance class; write it like \"db.t4g.micro\"",
-                d.instance_class
-            ),
-        );
-    }
-    let min_storage = match d.storage_type {
-        StorageType::Io1 | StorageType::Io2 => 100,
-        StorageType::Gp2 | StorageType::Gp3 => 20,
-    };
-    let why = format!(" GiB for {} storage", d.storage_type.as_str());
-    let storage = d.allocated_storage_gib;
-    p.range(
-        "database.allocated_storage_gib",
-        storage,
-        min_storage,
-        65536,
-        &why,
-    );
-    if d.max_allocated_storage_gib < d.allocated_storage_gib || d.max_allocated_storage_gib > 65536
-    {
-        p.push(
-            "database.max_allocated_storage_gib",
-            format!("{} is not allowed; it must be at least database.allocated_storage_gib ({}) and at most 65536 (storage autoscaling grows up to it)", d.max_allocated_storage_gib, d.allocated_storage_gib),
-        );
-    }
-    let days = d.backup_retention_days;
-    p.range("database.backup_retention_days", days, 0, 35, " days");
-    if !is_identifier(&d.database_name) {
-        p.push(
-            "database.database_name",
-            format!("{:?} is not a valid database name; use 1 to 63 letters, digits and underscores, starting with a letter", d.database_name),
-        );
-    }
-    if !is_identifier(&d.master_username) || d.master_username.eq_ignore_ascii_case("rdsadmin") {
-        p.push(
-            "database.master_username",
-            format!("{:?} is not a valid master user name; use 1 to 63 letters, digits and underscores, starting with a letter (not \"rdsadmin\")", d.master_username),
-        );
-    }
-    if d.port < 1150 {
-        p.push(
-            "database.port",
-            format!("{} is not allowed; RDS accepts ports 1150..=65535", d.port),
-        );
-    }
 }
 
 fn check_cache(p: &mut Problems, raw: &RawFile) {

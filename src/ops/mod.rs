@@ -91,6 +91,9 @@ impl<'r> Session<'r> {
         lock_command: Option<&str>,
     ) -> Result<Session<'r>, Error> {
         let env = load_environment(settings, env_name)?;
+        for warning in env.warning_lines() {
+            reporter.report(crate::output::Event::Warning { message: warning });
+        }
         preflight(settings, &env.name)?;
         let aws_error = |source| Error::Aws {
             env: env.name.clone(),

@@ -15,7 +15,12 @@
 //! off) are `replace`, which `up` refuses. Pending modifications count as the live value, so
 //! a change waiting for the maintenance window is not requested again on every run (and a
 //! `ModifyDBInstance` whose answer was lost is not asked for twice).
+//!
+//! The security settings (IAM authentication, log exports, enhanced monitoring, minor version
+//! upgrades, copying tags to snapshots, the master user name) are read, compared and modified
+//! by `db_instance_security`; RDS applies all of them at once, maintenance window or not.
 
+use super::db_instance_security::{self as security, DbInstanceSecurity, DbInstanceSecurityLive};
 use super::inventory::Listing;
 use super::{
     compare, secret, tags, CreateSafety, Ctx, DeleteOptions, Deleted, Deletion, FieldChange,
@@ -46,6 +51,9 @@ pub struct DbInstanceSpec {
     pub parameter_group: Ref,
     pub security_group: Ref,
     pub credentials: Ref,
+    /// IAM authentication, log exports, enhanced monitoring, minor version upgrades.
+    #[serde(default)]
+    pub security: DbInstanceSecurity,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +81,7 @@ pub struct DbInstanceLive {
     pub security_groups: Vec<String>,
     /// Fields with a modification waiting for the maintenance window.
     pub pending: Vec<String>,
+    pub security: DbInstanceSecurityLive,
     pub tags: Tags,
 }
 
@@ -127,6 +136,7 @@ fn live_of(instance: &aws_sdk_rds::types::DbInstance) -> DbInstanceLive {
         .filter_map(|group| group.vpc_security_group_id().map(str::to_string))
         .collect();
     security_groups.sort();
+    let security = security::security_of(instance, &mut pending_fields);
     DbInstanceLive {
         identifier: instance
             .db_instance_identifier()
@@ -171,6 +181,7 @@ fn live_of(instance: &aws_sdk_rds::types::DbInstance) -> DbInstanceLive {
             .to_string(),
         security_groups,
         pending: pending_fields,
+        security,
         tags: tags::from_rds(instance.tag_list()),
     }
 }
@@ -272,6 +283,13 @@ fn changes_of(
         resolver.get(&spec.security_group),
         false,
     );
+    security::security_changes(
+        &mut changes,
+        &spec.master_username,
+        &spec.security,
+        &live.security,
+        resolver,
+    );
     changes
 }
 
@@ -368,12 +386,14 @@ impl Kind for DbInstance {
     type Live = DbInstanceLive;
 
     fn refs(spec: &DbInstanceSpec) -> Vec<Ref> {
-        vec![
+        let mut refs = vec![
             spec.subnet_group.clone(),
             spec.parameter_group.clone(),
             spec.security_group.clone(),
             spec.credentials.clone(),
-        ]
+        ];
+        refs.extend(spec.security.monitoring_role.clone());
+        refs
     }
 
     async fn read(
@@ -455,7 +475,15 @@ impl Kind for DbInstance {
             .db_parameter_group_name(resolver.get(&spec.parameter_group))
             .vpc_security_group_ids(resolver.get(&spec.security_group))
             .copy_tags_to_snapshot(true)
-            .auto_minor_version_upgrade(true)
+            .auto_minor_version_upgrade(spec.security.auto_minor_version_upgrade)
+            .enable_iam_database_authentication(spec.security.iam_authentication)
+            .set_enable_cloudwatch_logs_exports(Some(spec.security.log_exports.clone()))
+            .monitoring_interval(spec.security.monitoring_interval_seconds)
+            .set_monitoring_role_arn(
+                (spec.security.monitoring_role.as_ref())
+                    .filter(|_| spec.security.monitoring_interval_seconds > 0)
+                    .map(|role| resolver.get(role)),
+            )
             .set_tags(Some(tags::to_rds(&who.tags)))
             .send()
             .await
@@ -475,7 +503,8 @@ impl Kind for DbInstance {
     }
 
     /// One `ModifyDBInstance` with every changed field (setting a field to the value it is
-    /// being changed to again is harmless).
+    /// being changed to again is harmless). Only fields RDS defers are said to wait for the
+    /// maintenance window: the security settings never do.
     async fn update(
         ctx: &Ctx<'_>,
         who: &Identity,
@@ -491,7 +520,10 @@ impl Kind for DbInstance {
             .modify_db_instance()
             .db_instance_identifier(&live.identifier)
             .apply_immediately(apply_immediately);
+        // Fields RDS applies in the maintenance window unless told otherwise, and the ones it
+        // applies at once whatever it is told.
         let mut modified = Vec::new();
+        let mut modified_at_once = Vec::new();
         for change in changes {
             request = match change.field.as_str() {
                 "engine_version" => request
@@ -519,15 +551,22 @@ impl Kind for DbInstance {
                 "vpc_security_group_ids" => {
                     request.vpc_security_group_ids(resolver.get(&spec.security_group))
                 }
+                field if security::modifiable(field) => {
+                    security::modify(request, field, &spec.security, &live.security, resolver)
+                }
                 _ => continue,
             };
-            modified.push(change.field.as_str());
+            if security::modifiable(&change.field) {
+                modified_at_once.push(change.field.as_str());
+            } else {
+                modified.push(change.field.as_str());
+            }
         }
-        if modified.is_empty() {
+        if modified.is_empty() && modified_at_once.is_empty() {
             return Ok(None);
         }
         request.send().await.op("ModifyDBInstance")?;
-        if !apply_immediately {
+        if !apply_immediately && !modified.is_empty() {
             ctx.reporter.report(Event::Info {
                 message: format!(
                     "{}: modification of {} scheduled for the next maintenance window (use --apply-immediately to apply it now)",

@@ -42,6 +42,13 @@ fn spec() -> DbInstanceSpec {
         parameter_group: Ref::new("db-parameters", "name"),
         security_group: Ref::new("sg-db", "group_id"),
         credentials: Ref::new("db-credentials", "arn"),
+        security: DbInstanceSecurity {
+            iam_authentication: true,
+            log_exports: vec!["postgresql".into(), "upgrade".into()],
+            monitoring_interval_seconds: 0,
+            monitoring_role: None,
+            auto_minor_version_upgrade: true,
+        },
     }
 }
 
@@ -69,6 +76,15 @@ fn live() -> DbInstanceLive {
         parameter_group: "macro-ai-dev-postgres16".into(),
         security_groups: vec!["sg-1".into()],
         pending: Vec::new(),
+        security: DbInstanceSecurityLive {
+            master_username: "app".into(),
+            iam_authentication: true,
+            log_exports: vec!["postgresql".into(), "upgrade".into()],
+            monitoring_interval_seconds: 0,
+            monitoring_role_arn: None,
+            auto_minor_version_upgrade: true,
+            copy_tags_to_snapshot: true,
+        },
         tags: Tags::new(),
     }
 }
@@ -103,6 +119,12 @@ fn what_aws_cannot_change_in_place_is_a_replacement() {
         ..live()
     });
     assert!(unencrypted[0].replace, "{unencrypted:?}");
+    // RDS cannot rename the master user.
+    let mut renamed = live();
+    renamed.security.master_username = "postgres".into();
+    let renamed = field(renamed);
+    assert_eq!(renamed[0].field, "master_username");
+    assert!(renamed[0].replace, "{renamed:?}");
     // An upgrade, a bigger disk, a longer retention: in place.
     let older = field(DbInstanceLive {
         engine_version: "16.3".into(),
@@ -176,4 +198,47 @@ fn deletion_protection_is_named_only_when_on() {
         DbInstance::protection(&protected),
         Some("deletion_protection")
     );
+}
+
+#[test]
+fn the_security_settings_read_from_describe_with_pending_changes_counted() {
+    use aws_sdk_rds::types::{
+        DbInstance as Described, PendingCloudwatchLogsExports, PendingModifiedValues,
+    };
+    let described = Described::builder()
+        .db_instance_identifier("macro-ai-dev-postgres")
+        .master_username("app")
+        .iam_database_authentication_enabled(false)
+        .enabled_cloudwatch_logs_exports("postgresql")
+        .monitoring_interval(0)
+        .auto_minor_version_upgrade(true)
+        .copy_tags_to_snapshot(true)
+        .pending_modified_values(
+            PendingModifiedValues::builder()
+                .iam_database_authentication_enabled(true)
+                .pending_cloudwatch_logs_exports(
+                    PendingCloudwatchLogsExports::builder()
+                        .log_types_to_enable("upgrade")
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let live = live_of(&described);
+    assert!(live.security.iam_authentication);
+    assert_eq!(live.security.log_exports, ["postgresql", "upgrade"]);
+    assert_eq!(
+        live.pending,
+        ["iam_database_authentication", "cloudwatch_logs_exports"]
+    );
+    let changes = security::security_changes;
+    let mut found = Vec::new();
+    changes(
+        &mut found,
+        "app",
+        &spec().security,
+        &live.security,
+        &resolver(),
+    );
+    assert!(found.is_empty(), "{found:?}");
 }

@@ -9,9 +9,16 @@
 //! directly, as is everything when a fresh answer is needed (`ctx.cached == false`).
 //! `DescribeDBParameterGroups` does not carry tags: they come from the environment's
 //! `GetResources` where it has them, else from `ListTagsForResource` on the group's ARN
-//! (moto's tagging API does not see DB parameter groups). Nothing is changed in place: the family cannot
-//! be (a new major version is a new group, named after it), and macroctl sets no parameters
-//! yet.
+//! (moto's tagging API does not see DB parameter groups). The family cannot be changed (a new
+//! major version is a new group, named after it).
+//!
+//! Parameters: the spec names the few macroctl sets (`rds.force_ssl`); they are read with one
+//! (paginated) `DescribeDBParameters` per group with `Source=user` (only what was set on the
+//! group, not the engine's few hundred defaults) and each one that differs is a change
+//! (`parameter NAME`), made by one `ModifyDBParameterGroup` with `ApplyMethod=immediate`:
+//! every parameter macroctl sets is dynamic, so RDS applies it to the instances using the
+//! group without a reboot. Setting a parameter to the value it has is harmless, so a repeat
+//! after a lost answer is too. Parameters the spec does not name are left as they are.
 
 use super::inventory::Listing;
 use super::{
@@ -19,13 +26,23 @@ use super::{
     Kind, Lookup, Outputs, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
-use aws_sdk_rds::types::DbParameterGroup as Group;
+use aws_sdk_rds::types::{ApplyMethod, DbParameterGroup as Group, Parameter};
+use std::collections::BTreeMap;
+
+/// How many parameters one `ModifyDBParameterGroup` may change.
+const PARAMETERS_PER_CALL: usize = 20;
+
+/// The `FieldChange` prefix of a parameter: `parameter rds.force_ssl`.
+const PARAMETER_FIELD: &str = "parameter ";
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DbParameterGroupSpec {
     pub name: String,
     pub family: String,
     pub description: String,
+    /// Parameter name → value, each a dynamic parameter (`rds.force_ssl` → `1`).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +50,8 @@ pub struct DbParameterGroupLive {
     pub name: String,
     pub arn: String,
     pub family: String,
+    /// The parameters set on the group (`Source=user`): name → value.
+    pub parameters: BTreeMap<String, String>,
     pub tags: Tags,
 }
 
@@ -85,20 +104,29 @@ impl Kind for DbParameterGroup {
             .db_parameter_group_arn()
             .unwrap_or_default()
             .to_string();
-        let tags = match ctx.inventory.tags_of(ctx, &arn).await? {
-            Some(tags) => tags,
-            None => tags::list_rds(&ctx.aws.rds, &arn).await?,
+        let name = group
+            .db_parameter_group_name()
+            .unwrap_or_default()
+            .to_string();
+        let tags = async {
+            match ctx.inventory.tags_of(ctx, &arn).await? {
+                Some(tags) => Ok(tags),
+                None => tags::list_rds(&ctx.aws.rds, &arn).await,
+            }
+        };
+        let (tags, parameters) = futures::try_join!(tags, parameters_of(ctx, &name))?;
+        // Deleted between the two reads: absent.
+        let Some(parameters) = parameters else {
+            return Ok(None);
         };
         Ok(Some(DbParameterGroupLive {
-            name: group
-                .db_parameter_group_name()
-                .unwrap_or_default()
-                .to_string(),
+            name,
             arn,
             family: group
                 .db_parameter_group_family()
                 .unwrap_or_default()
                 .to_string(),
+            parameters,
             tags,
         }))
     }
@@ -110,6 +138,19 @@ impl Kind for DbParameterGroup {
     ) -> Vec<FieldChange> {
         let mut changes = Vec::new();
         compare(&mut changes, "family", &live.family, &spec.family, true);
+        for (name, value) in &spec.parameters {
+            let old = live
+                .parameters
+                .get(name)
+                .map_or("(engine default)", String::as_str);
+            compare(
+                &mut changes,
+                &format!("{PARAMETER_FIELD}{name}"),
+                old,
+                value,
+                false,
+            );
+        }
         changes
     }
 
@@ -133,15 +174,37 @@ impl Kind for DbParameterGroup {
         Ok(spec.name.clone())
     }
 
-    /// Nothing is updatable: the only compared field, the family, is a replacement.
+    /// The changed parameters, `ModifyDBParameterGroup` (20 a call), applied immediately.
     async fn update(
-        _ctx: &Ctx<'_>,
+        ctx: &Ctx<'_>,
         _who: &Identity,
-        _spec: &DbParameterGroupSpec,
-        _live: &DbParameterGroupLive,
-        _changes: &[FieldChange],
+        spec: &DbParameterGroupSpec,
+        live: &DbParameterGroupLive,
+        changes: &[FieldChange],
         _resolver: &Resolver,
     ) -> Result<Option<String>, AwsError> {
+        let parameters: Vec<Parameter> = changes
+            .iter()
+            .filter_map(|change| change.field.strip_prefix(PARAMETER_FIELD))
+            .filter_map(|name| spec.parameters.get_key_value(name))
+            .map(|(name, value)| {
+                Parameter::builder()
+                    .parameter_name(name)
+                    .parameter_value(value)
+                    .apply_method(ApplyMethod::Immediate)
+                    .build()
+            })
+            .collect();
+        for chunk in parameters.chunks(PARAMETERS_PER_CALL) {
+            ctx.aws
+                .rds
+                .modify_db_parameter_group()
+                .db_parameter_group_name(&live.name)
+                .set_parameters(Some(chunk.to_vec()))
+                .send()
+                .await
+                .op("ModifyDBParameterGroup")?;
+        }
         Ok(None)
     }
 
@@ -205,6 +268,36 @@ async fn describe(ctx: &Ctx<'_>, name: &str) -> Result<Option<Group>, AwsError> 
         .and_then(|output| output.db_parameter_groups().first().cloned()))
 }
 
+/// The parameters set on the group (`Source=user`), or `None` when the group is gone.
+async fn parameters_of(
+    ctx: &Ctx<'_>,
+    name: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    let mut parameters = BTreeMap::new();
+    let mut pages = ctx
+        .aws
+        .rds
+        .describe_db_parameters()
+        .db_parameter_group_name(name)
+        .source("user")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        // DBParameterGroupNotFound: deleted since it was listed.
+        let Some(page) = page.op("DescribeDBParameters").found()? else {
+            return Ok(None);
+        };
+        for parameter in page.parameters() {
+            if let (Some(name), Some(value)) =
+                (parameter.parameter_name(), parameter.parameter_value())
+            {
+                parameters.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+    Ok(Some(parameters))
+}
+
 /// This environment's DB parameter groups while planning: every group of the account and
 /// region (`DescribeDBParameterGroups` filters by nothing useful here), kept by the desired
 /// names.
@@ -264,7 +357,17 @@ mod tests {
             name: "macro-ai-dev-postgres16".into(),
             arn: "arn:aws:rds:us-east-1:123456789012:pg:macro-ai-dev-postgres16".into(),
             family: family.into(),
+            parameters: BTreeMap::from([("rds.force_ssl".into(), "1".into())]),
             tags: Tags::new(),
+        }
+    }
+
+    fn spec() -> DbParameterGroupSpec {
+        DbParameterGroupSpec {
+            name: "macro-ai-dev-postgres16".into(),
+            family: "postgres16".into(),
+            description: "PostgreSQL parameters".into(),
+            parameters: BTreeMap::from([("rds.force_ssl".into(), "1".into())]),
         }
     }
 
@@ -277,16 +380,36 @@ mod tests {
 
     #[test]
     fn another_family_is_a_replacement() {
-        let spec = DbParameterGroupSpec {
-            name: "macro-ai-dev-postgres16".into(),
-            family: "postgres16".into(),
-            description: "PostgreSQL parameters".into(),
-        };
+        let spec = spec();
         let resolver = Resolver::default();
         assert!(DbParameterGroup::diff(&spec, &live("postgres16"), &resolver).is_empty());
         let changes = DbParameterGroup::diff(&spec, &live("postgres15"), &resolver);
         assert_eq!(changes.len(), 1);
         assert!(changes[0].replace);
+    }
+
+    #[test]
+    fn a_parameter_unset_or_different_is_an_update() {
+        let resolver = Resolver::default();
+        let mut unset = live("postgres16");
+        unset.parameters.clear();
+        let changes = DbParameterGroup::diff(&spec(), &unset, &resolver);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "parameter rds.force_ssl");
+        assert_eq!(changes[0].old, "(engine default)");
+        assert_eq!(changes[0].new, "1");
+        assert!(!changes[0].replace);
+        let mut off = spec();
+        off.parameters.insert("rds.force_ssl".into(), "0".into());
+        let changes = DbParameterGroup::diff(&off, &live("postgres16"), &resolver);
+        assert_eq!(
+            (changes[0].old.as_str(), changes[0].new.as_str()),
+            ("1", "0")
+        );
+        // Parameters macroctl does not set are left alone.
+        let mut tuned = live("postgres16");
+        tuned.parameters.insert("work_mem".into(), "8192".into());
+        assert!(DbParameterGroup::diff(&spec(), &tuned, &resolver).is_empty());
     }
 
     #[test]

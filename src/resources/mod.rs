@@ -19,6 +19,7 @@ pub mod cache_subnet_group;
 pub mod certificate;
 pub mod certificate_validation;
 pub mod db_instance;
+pub mod db_instance_security;
 pub mod db_parameter_group;
 pub mod db_proxy;
 pub mod db_proxy_target;

@@ -1,6 +1,13 @@
 //! The data layer: the credentials and API secrets, RDS PostgreSQL (subnet group, parameter
 //! group, instance) and ElastiCache Redis (subnet group, replication group).
 //!
+//! The database is built to AWS Foundational Security Best Practices by default (each an env
+//! file key, see `config::database`): the parameter group sets `rds.force_ssl`, the instance
+//! has IAM authentication, CloudWatch log exports, automatic minor version upgrades and
+//! tags copied to snapshots, and where enhanced monitoring is on (prod by default) an IAM role
+//! RDS's monitoring service assumes to publish the OS metrics, with AWS's managed policy for
+//! it, declared only then.
+//!
 //! The database and the cache are independent chains: each depends only on the network (its
 //! subnets and security group) and, for the database, the credentials secret, so the
 //! executor creates them at the same time. A failed application deploy never touches them.
@@ -11,18 +18,51 @@ use crate::config::Environment;
 use crate::resources::cache_replication_group::CacheReplicationGroupSpec;
 use crate::resources::cache_subnet_group::CacheSubnetGroupSpec;
 use crate::resources::db_instance::DbInstanceSpec;
+use crate::resources::db_instance_security::DbInstanceSecurity;
 use crate::resources::db_parameter_group::DbParameterGroupSpec;
 use crate::resources::db_subnet_group::DbSubnetGroupSpec;
+use crate::resources::iam_role::IamRoleSpec;
 use crate::resources::secret::{SecretContent, SecretSpec};
 use crate::resources::{Ref, Spec};
+use std::collections::BTreeMap;
 
 pub const SECRET_DB: &str = "secret-db-credentials";
 pub const SECRET_API: &str = "secret-api";
 pub const DB_SUBNET_GROUP: &str = "db-subnet-group";
 pub const DB_PARAMETER_GROUP: &str = "db-parameter-group";
 pub const DATABASE: &str = "database";
+pub const MONITORING_ROLE: &str = "iam-rds-monitoring-role";
 pub const CACHE_SUBNET_GROUP: &str = "cache-subnet-group";
 pub const CACHE: &str = "cache";
+
+/// What RDS enhanced monitoring needs to publish an instance's OS metrics to CloudWatch Logs.
+const MONITORING_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
+
+/// The parameter group's parameters: `rds.force_ssl` (dynamic: RDS applies it without a
+/// reboot) refuses clients that do not use TLS.
+fn parameters(env: &Environment) -> BTreeMap<String, String> {
+    let force_ssl = if env.database.force_ssl { "1" } else { "0" };
+    BTreeMap::from([("rds.force_ssl".to_string(), force_ssl.to_string())])
+}
+
+/// The enhanced monitoring role, where monitoring is on.
+fn monitoring_role(env: &Environment) -> Option<Declared> {
+    if env.database.enhanced_monitoring_interval_seconds == 0 {
+        return None;
+    }
+    let prefix = env.resource_prefix();
+    Some(Declared::new(
+        MONITORING_ROLE,
+        Spec::IamRole(IamRoleSpec {
+            name: format!("{prefix}-rds-monitoring"),
+            description: format!("{prefix} rds-monitoring (managed by macroctl)"),
+            trusted_service: "monitoring.rds.amazonaws.com".into(),
+            managed_policy_arns: vec![MONITORING_POLICY.into()],
+            inline_policies: Vec::new(),
+        }),
+    ))
+}
 
 /// The Secrets Manager name of one of the environment's secrets: `macro-ai/staging/api`.
 pub fn secret_name(env: &Environment, which: &str) -> String {
@@ -45,7 +85,17 @@ pub(super) fn declare(env: &Environment) -> Vec<Declared> {
     let db = &env.database;
     let cache = &env.cache;
     let major = db.major_version().unwrap_or(16);
-    vec![
+    let monitoring = monitoring_role(env);
+    let security = DbInstanceSecurity {
+        iam_authentication: db.iam_authentication,
+        log_exports: db.log_exports.clone(),
+        monitoring_interval_seconds: db.enhanced_monitoring_interval_seconds as i32,
+        monitoring_role: monitoring
+            .as_ref()
+            .map(|_| Ref::new(MONITORING_ROLE, "arn")),
+        auto_minor_version_upgrade: db.auto_minor_version_upgrade,
+    };
+    let mut declared = vec![
         Declared::new(
             SECRET_DB,
             Spec::Secret(SecretSpec {
@@ -80,6 +130,7 @@ pub(super) fn declare(env: &Environment) -> Vec<Declared> {
                 name: format!("{prefix}-postgres{major}"),
                 family: format!("postgres{major}"),
                 description: format!("{prefix} PostgreSQL {major} parameters"),
+                parameters: parameters(env),
             }),
         ),
         Declared::new(
@@ -103,6 +154,7 @@ pub(super) fn declare(env: &Environment) -> Vec<Declared> {
                 parameter_group: Ref::new(DB_PARAMETER_GROUP, "name"),
                 security_group: Ref::new(SG_DB, "group_id"),
                 credentials: Ref::new(SECRET_DB, "arn"),
+                security,
             }),
         ),
         Declared::new(
@@ -129,5 +181,7 @@ pub(super) fn declare(env: &Environment) -> Vec<Declared> {
                 security_group: Ref::new(SG_REDIS, "group_id"),
             }),
         ),
-    ]
+    ];
+    declared.extend(monitoring);
+    declared
 }
