@@ -17,6 +17,7 @@ pub mod release;
 pub mod retry;
 pub mod secrets;
 pub mod status;
+pub mod tag_reuse;
 
 pub use engine::{Action, Plan, PlannedResource};
 pub use recorder::StateRecorder;
