@@ -154,7 +154,8 @@ fn attribute(attributes: &BTreeMap<String, String>, key: &str) -> String {
 #[tokio::test]
 async fn every_environment_meets_the_app_controls() {
     for env in ["dev", "staging", "prod"] {
-        let emulator = Emulator::start();
+        // Realistic: it reports the attributes AWS reports without being set.
+        let emulator = realistic();
         let ws = Workspace::new(&emulator);
         ws.run(&["up", "--env", env, "--yes"]).assert_success();
 
@@ -215,7 +216,7 @@ async fn every_environment_meets_the_app_controls() {
 /// `up` applies them; a repository made mutable by hand is drift and `up` puts it back.
 #[tokio::test]
 async fn changed_settings_are_planned_and_applied() {
-    let emulator = Emulator::start();
+    let emulator = realistic();
     let ws = Workspace::new(&emulator);
     ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
     let before = running_definition(&emulator, "dev", "ui").await;

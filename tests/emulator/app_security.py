@@ -1,10 +1,15 @@
-"""Two refusals real AWS makes and moto 5.2.5 does not, which macroctl's security settings
+"""What real AWS does and moto 5.2.5 does not, which macroctl's security settings
 depend on.
 
 - **ALB deletion protection.** moto stores ``deletion_protection.enabled`` but deletes a
   protected load balancer anyway. ELBv2 refuses: ``DeleteLoadBalancer`` answers
   ``OperationNotPermitted`` ("Load balancer '<arn>' cannot be deleted because deletion
   protection is enabled") until the attribute is turned off.
+- **Attribute defaults.** ELBv2 reports every attribute of a load balancer, set or not;
+  moto only those set (and a few of its own), so a load balancer never changed reports no
+  ``routing.http.desync_mitigation_mode``. A new load balancer here reports AWS's defaults
+  for the security attributes macroctl compares: ``defensive`` and
+  ``routing.http.drop_invalid_header_fields.enabled`` ``false``.
 - **Task volumes.** moto registers a task definition whose container mounts a volume the
   task definition does not declare. ECS refuses it with a ``ClientException`` naming the
   volume. macroctl's read-only root filesystems mount a task volume at ``/tmp``, so a path
@@ -34,6 +39,26 @@ def patch_elbv2_deletion_protection() -> None:
         return original(self, arn, *args, **kwargs)
 
     ELBv2Backend.delete_load_balancer = delete_load_balancer
+
+
+AWS_DEFAULT_ATTRIBUTES = {
+    "routing.http.desync_mitigation_mode": "defensive",
+    "routing.http.drop_invalid_header_fields.enabled": "false",
+}
+
+
+def patch_elbv2_attribute_defaults() -> None:
+    from moto.elbv2.models import FakeLoadBalancer
+
+    original = FakeLoadBalancer.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if getattr(self, "type", "application") == "application":
+            for key, value in AWS_DEFAULT_ATTRIBUTES.items():
+                self.attrs.setdefault(key, value)
+
+    FakeLoadBalancer.__init__ = __init__
 
 
 def patch_ecs_task_volumes() -> None:
@@ -67,4 +92,5 @@ def patch_ecs_task_volumes() -> None:
 
 def patch_app_security() -> None:
     patch_elbv2_deletion_protection()
+    patch_elbv2_attribute_defaults()
     patch_ecs_task_volumes()

@@ -55,7 +55,10 @@ on the wire, their own docstrings why they exist and how they work:
   ``deletion_protection.enabled`` is ``true`` answers ``OperationNotPermitted`` and deletes
   nothing (moto: deleted); ``RegisterTaskDefinition`` of a container whose ``mountPoints``
   name a ``sourceVolume`` the task definition's ``volumes`` do not declare answers a
-  ``ClientException`` naming the volume (moto: registered).
+  ``ClientException`` naming the volume (moto: registered).; a new application load balancer reports
+  ``routing.http.desync_mitigation_mode`` ``defensive`` and
+  ``routing.http.drop_invalid_header_fields.enabled`` ``false``, AWS's defaults (moto: only
+  attributes once set).
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
