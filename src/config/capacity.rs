@@ -142,6 +142,7 @@ mod tests {
             capacity,
             on_demand_base: base,
             spot_percent: spot,
+            read_only_root_filesystem: true,
         }
     }
 

@@ -11,6 +11,7 @@ mod cognito;
 pub mod database;
 pub mod edge;
 pub mod flow_logs;
+pub mod load_balancer;
 mod locate;
 pub mod rds_proxy;
 mod regions;
@@ -63,6 +64,8 @@ pub struct Environment {
     pub rds_proxy: RdsProxyConfig,
     /// `[flow_logs]`: the VPC's flow log (see `flow_logs`).
     pub flow_logs: flow_logs::FlowLogsConfig,
+    /// `[load_balancer]`: the ALB's security settings (see `load_balancer`).
+    pub load_balancer: load_balancer::LoadBalancerConfig,
     /// `[cognito]`: the user pool macroctl creates, or none (see `cognito`).
     pub cognito: CognitoConfig,
     /// `[dns]`: the app's domain and its Route 53 zone; `None` without a domain (see `edge`).
@@ -238,6 +241,10 @@ pub struct ServiceConfig {
     /// `capacity = "mixed"`: percent of the tasks beyond the base on Fargate Spot (default 50).
     #[serde(default)]
     pub spot_percent: Option<u32>,
+    /// The app container's root filesystem is read-only, with a writable task volume at
+    /// `/tmp` (FSBP ECS.5). Default true; false for an image that writes elsewhere.
+    #[serde(default = "on_by_default")]
+    pub read_only_root_filesystem: bool,
 }
 
 /// `[autoscaling]`: Application Auto Scaling of the API service's task count.
@@ -288,6 +295,10 @@ pub struct DeploymentConfig {
     pub bake_time_minutes: u32,
     /// ECR lifecycle policy: keep the last N images.
     pub ecr_keep_images: u32,
+    /// ECR repositories refuse to move a tag once pushed (`IMMUTABLE`, FSBP ECR.2): every
+    /// image needs a unique tag. Default true.
+    #[serde(default = "on_by_default")]
+    pub immutable_image_tags: bool,
 }
 
 /// How a new task definition is rolled out.
@@ -414,6 +425,11 @@ impl fmt::Display for ProblemLine<'_> {
     }
 }
 
+/// The default of the security settings that are on unless the file turns them off.
+fn on_by_default() -> bool {
+    true
+}
+
 fn default_cache_port() -> u16 {
     6379
 }
@@ -441,6 +457,8 @@ struct RawFile {
     rds_proxy: Option<rds_proxy::RawRdsProxy>,
     #[serde(default)]
     flow_logs: flow_logs::RawFlowLogs,
+    #[serde(default)]
+    load_balancer: Option<load_balancer::RawLoadBalancer>,
     cognito: cognito::RawCognito,
     #[serde(default)]
     state: RawState,

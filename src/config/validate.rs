@@ -108,6 +108,8 @@ pub(super) fn validate(
     for (key, message) in problems {
         p.push(key, message);
     }
+    let load_balancer =
+        super::load_balancer::resolve(raw.load_balancer.as_ref(), &raw.environment.name);
     let cognito = super::cognito::check(&raw, &mut p.0);
     let (dns, edge, waf) = super::edge::check(&raw, &mut p.0);
     let security = super::security::resolve(&raw.security, &mut p.0);
@@ -142,6 +144,7 @@ pub(super) fn validate(
             cloudtrail,
             rds_proxy,
             flow_logs,
+            load_balancer,
             cognito,
             dns,
             edge,
@@ -699,6 +702,7 @@ mod tests {
                 capacity: Default::default(),
                 on_demand_base: None,
                 spot_percent: None,
+                read_only_root_filesystem: true,
             };
             check_service(&mut p, "s", &svc);
             p.0.is_empty()

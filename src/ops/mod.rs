@@ -18,6 +18,7 @@ pub mod retry;
 pub mod secrets;
 pub mod security;
 pub mod status;
+pub mod tag_reuse;
 
 pub use engine::{Action, Plan, PlannedResource};
 pub use recorder::StateRecorder;

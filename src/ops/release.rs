@@ -211,6 +211,8 @@ async fn register_with_image(
         .set_execution_role_arn(definition.execution_role_arn().map(str::to_string))
         .set_network_mode(definition.network_mode().cloned())
         .set_container_definitions(Some(containers))
+        // The task volumes the containers mount (a read-only root's /tmp).
+        .set_volumes(Some(definition.volumes().to_vec()))
         .set_requires_compatibilities(Some(definition.requires_compatibilities().to_vec()))
         .set_cpu(definition.cpu().map(str::to_string))
         .set_memory(definition.memory().map(str::to_string))
@@ -287,6 +289,18 @@ fn record_task_definitions(state: &mut crate::state::State, release: &Release) {
     }
 }
 
+/// The digest the current release recorded for `service`, when it still runs
+/// `task_definition` (a service a release does not change keeps what it ran).
+fn known_digest(session: &Session<'_>, service: &str, task_definition: &str) -> Option<String> {
+    session
+        .state
+        .releases
+        .current()
+        .and_then(|release| release.services.get(service))
+        .filter(|entry| entry.task_definition == task_definition)
+        .and_then(|entry| entry.digest.clone())
+}
+
 /// Sets the outcome of release `id` and saves the state.
 pub fn finish(
     session: &mut Session<'_>,
@@ -323,6 +337,8 @@ pub async fn deploy(
     }
     let running = describe_services(session).await?;
     settle_latest(session, &running)?;
+    // Before anything changes: a tag that moved since an earlier release is refused.
+    let digests = super::tag_reuse::check(session, images).await?;
     let mut services = BTreeMap::new();
     let mut changed = Vec::new();
     for service in SERVICES {
@@ -341,10 +357,12 @@ pub async fn deploy(
                 ServiceRelease {
                     image: image.clone(),
                     task_definition,
+                    digest: digests.get(service).cloned(),
                 }
             }
             None => ServiceRelease {
                 image: image_of(session, service, &current).await?,
+                digest: known_digest(session, service, &current),
                 task_definition: current,
             },
         };
@@ -665,6 +683,7 @@ pub async fn adopt_running(
             ServiceRelease {
                 image,
                 task_definition,
+                digest: None,
             },
         );
     }
@@ -713,6 +732,7 @@ pub async fn record_up(session: &mut Session<'_>) -> Result<Option<Release>, Rel
             service.clone(),
             ServiceRelease {
                 image,
+                digest: known_digest(session, service, &task_definition),
                 task_definition,
             },
         );

@@ -23,6 +23,12 @@
 //! JSON, keys in any order, rules by priority) with what `GetLifecyclePolicy` returns; an
 //! absent policy is created. `keep_last_images = 0` means no lifecycle policy: every image is
 //! kept. Turning scan on push off sends the flag explicitly (see [`explicit_scan_flag`]).
+//!
+//! Tag mutability (`deployment.immutable_image_tags`, FSBP ECR.2): `IMMUTABLE` repositories
+//! refuse a push that would move an existing tag to another image, so a tag names one image
+//! for good and a deploy of it always runs what was tested. Created with it; an existing
+//! repository is changed with `PutImageTagMutability` (one call, the whole value: safe to
+//! repeat). The describe reports it, so it costs no read.
 
 use super::iam_role::canonical_json;
 use super::inventory::Listing;
@@ -31,7 +37,7 @@ use super::{
     Lookup, Outputs, Ref, Resolver, Spec, TagChanges, Tags,
 };
 use crate::aws::{AwsError, Found, IntoAwsError};
-use aws_sdk_ecr::types::{ImageScanningConfiguration, Repository};
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use serde_json::{json, Value};
@@ -44,6 +50,10 @@ pub struct EcrRepositorySpec {
     pub scan_on_push: bool,
     /// Images kept (any tag status); older ones expire. 0: no lifecycle policy.
     pub keep_last_images: u32,
+    /// `IMMUTABLE` tags (else `MUTABLE`). Absent in specs recorded before it: then false,
+    /// what macroctl made until then.
+    #[serde(default)]
+    pub immutable_tags: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -55,10 +65,22 @@ pub struct EcrRepositoryLive {
     pub scan_on_push: Option<bool>,
     /// The normalised lifecycle policy; `None` when the repository has none.
     pub lifecycle_policy: Option<String>,
+    /// `MUTABLE`, `IMMUTABLE` (or one of the `*_WITH_EXCLUSION` forms); `None` when ECR does
+    /// not report it.
+    pub tag_mutability: Option<String>,
     pub tags: Tags,
 }
 
 pub struct EcrRepository;
+
+/// ECR's spelling of the mutability `immutable` asks for.
+fn mutability_of(immutable: bool) -> ImageTagMutability {
+    if immutable {
+        ImageTagMutability::Immutable
+    } else {
+        ImageTagMutability::Mutable
+    }
+}
 
 const NO_POLICY: &str = "(none)";
 
@@ -132,6 +154,9 @@ fn live_of(repository: &aws_sdk_ecr::types::Repository) -> EcrRepositoryLive {
             .image_scanning_configuration()
             .map(|config| config.scan_on_push()),
         lifecycle_policy: None,
+        tag_mutability: repository
+            .image_tag_mutability()
+            .map(|mutability| mutability.as_str().to_string()),
         tags: Tags::new(),
     }
 }
@@ -388,6 +413,16 @@ impl Kind for EcrRepository {
                 ));
             }
         }
+        if let Some(mutability) = &live.tag_mutability {
+            let desired = mutability_of(spec.immutable_tags);
+            if mutability != desired.as_str() {
+                changes.push(FieldChange::update(
+                    "image_tag_mutability",
+                    mutability,
+                    desired.as_str(),
+                ));
+            }
+        }
         let desired = desired_lifecycle(spec);
         if live.lifecycle_policy != desired {
             changes.push(FieldChange::update(
@@ -399,7 +434,7 @@ impl Kind for EcrRepository {
         changes
     }
 
-    /// Creates the repository with scan on push and its tags; the lifecycle policy is the
+    /// Creates the repository with scan on push, its tag mutability and its tags; the lifecycle policy is the
     /// update the engine makes next. Returns the repository's ARN.
     async fn create(
         ctx: &Ctx<'_>,
@@ -415,6 +450,7 @@ impl Kind for EcrRepository {
             .ecr
             .create_repository()
             .repository_name(&spec.name)
+            .image_tag_mutability(mutability_of(spec.immutable_tags))
             .image_scanning_configuration(
                 ImageScanningConfiguration::builder()
                     .scan_on_push(spec.scan_on_push)
@@ -431,8 +467,8 @@ impl Kind for EcrRepository {
             .ok_or_else(|| AwsError::other("CreateRepository", "ECR returned no repository"))
     }
 
-    /// Each change is one call that is safe to repeat: the scanning configuration and the
-    /// lifecycle policy are put whole; deleting a policy already gone counts as done.
+    /// Each change is one call that is safe to repeat: the scanning configuration, the tag
+    /// mutability and the lifecycle policy are put whole; deleting a policy already gone counts as done.
     async fn update(
         ctx: &Ctx<'_>,
         _who: &Identity,
@@ -457,6 +493,14 @@ impl Kind for EcrRepository {
                         .send()
                         .await
                         .op("PutImageScanningConfiguration")?;
+                }
+                "image_tag_mutability" => {
+                    ecr.put_image_tag_mutability()
+                        .repository_name(&live.name)
+                        .image_tag_mutability(mutability_of(spec.immutable_tags))
+                        .send()
+                        .await
+                        .op("PutImageTagMutability")?;
                 }
                 "lifecycle_policy" => match lifecycle_document(spec.keep_last_images) {
                     Some(document) => {
@@ -538,7 +582,11 @@ impl Kind for EcrRepository {
         } else {
             "no lifecycle policy"
         };
-        format!("{} ({scan}, {lifecycle})", live.repository_uri)
+        let tags = match live.tag_mutability.as_deref() {
+            Some(mutability) => format!(", {} tags", mutability.to_lowercase()),
+            None => String::new(),
+        };
+        format!("{} ({scan}, {lifecycle}{tags})", live.repository_uri)
     }
 }
 
@@ -575,6 +623,7 @@ mod tests {
             name: "macro-ai-test-api".into(),
             scan_on_push: true,
             keep_last_images: 10,
+            immutable_tags: true,
         }
     }
 
@@ -588,6 +637,7 @@ mod tests {
             repository_uri: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{}", spec.name),
             scan_on_push: Some(spec.scan_on_push),
             lifecycle_policy: desired_lifecycle(spec),
+            tag_mutability: Some(mutability_of(spec.immutable_tags).as_str().to_string()),
             tags: Tags::new(),
         }
     }
@@ -619,6 +669,7 @@ mod tests {
         assert!(EcrRepository::diff(&spec, &live(&spec), &resolver).is_empty());
         let unknown = EcrRepositoryLive {
             scan_on_push: None,
+            tag_mutability: None,
             ..live(&spec)
         };
         assert!(EcrRepository::diff(&spec, &unknown, &resolver).is_empty());
@@ -635,6 +686,21 @@ mod tests {
             fields,
             vec!["scan_on_push: false", "lifecycle_policy: (none)"]
         );
+        let mutable = EcrRepositoryLive {
+            tag_mutability: Some("MUTABLE".into()),
+            ..live(&spec)
+        };
+        let changes = EcrRepository::diff(&spec, &mutable, &resolver);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            (
+                changes[0].field.as_str(),
+                changes[0].old.as_str(),
+                changes[0].new.as_str()
+            ),
+            ("image_tag_mutability", "MUTABLE", "IMMUTABLE")
+        );
+        assert!(!changes[0].replace);
         let keep_all = EcrRepositorySpec {
             keep_last_images: 0,
             ..spec.clone()

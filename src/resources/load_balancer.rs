@@ -11,6 +11,9 @@
 //! IP address type (`SetIpAddressType`) are changed in place; scheme and type cannot be, so
 //! they are `replace`. A new load balancer is `provisioning` for minutes on AWS: it is
 //! [`Readiness::Pending`] until `active` (the engine waits), and `failed` never recovers.
+//! Its security attributes (dropping invalid header fields, deletion protection, desync
+//! mitigation) are set and compared in `load_balancer_security.rs`; deletion protection on
+//! makes `destroy` refuse without `--disable-deletion-protection` ([`LoadBalancer::protection`]).
 //! Outputs include `arn_suffix` (`app/<name>/<id>`), the `LoadBalancer` dimension CloudWatch
 //! alarms need.
 
@@ -28,8 +31,10 @@ use aws_sdk_elasticloadbalancingv2::types::{
 const SCHEME: &str = "internet-facing";
 const LB_TYPE: &str = "application";
 const IP_ADDRESS_TYPE: &str = "ipv4";
-/// The attribute that protects a load balancer from deletion.
-const DELETION_PROTECTION: &str = "deletion_protection.enabled";
+#[path = "load_balancer_security.rs"]
+mod security;
+pub use security::SecurityAttributes;
+use security::DELETION_PROTECTION;
 /// The attributes that send access logs to S3.
 const ACCESS_LOGS_ENABLED: &str = "access_logs.s3.enabled";
 const ACCESS_LOGS_BUCKET: &str = "access_logs.s3.bucket";
@@ -48,6 +53,9 @@ pub struct LoadBalancerSpec {
     /// Where access logs go; `None`: off. (Absent in state written before access logs.)
     #[serde(default)]
     pub access_logs: Option<AccessLogs>,
+    /// `[load_balancer]`'s attributes. (Absent in state written before them: AWS's defaults.)
+    #[serde(default)]
+    pub security: SecurityAttributes,
 }
 
 /// Access logs to S3: the bucket's `name` and the key prefix.
@@ -78,6 +86,8 @@ pub struct LoadBalancerLive {
     pub security_groups: Vec<String>,
     /// The access-log attributes (`access_logs.s3.*`) AWS reports.
     pub access_log_attributes: std::collections::BTreeMap<String, String>,
+    /// The security attributes AWS reports (unreported ones at AWS's defaults).
+    pub security: SecurityAttributes,
     pub tags: Tags,
 }
 
@@ -134,6 +144,7 @@ async fn with_tags(
         return Ok(None);
     };
     let mut live = live_of(lb, tags);
+    live.security = SecurityAttributes::from_attributes(&attributes);
     live.access_log_attributes = attributes
         .into_iter()
         .filter(|(key, _)| key.starts_with("access_logs.s3."))
@@ -222,6 +233,7 @@ fn live_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerLive {
         ),
         security_groups: sorted(lb.security_groups().iter().cloned()),
         access_log_attributes: Default::default(),
+        security: SecurityAttributes::default(),
         tags,
     }
 }
@@ -357,6 +369,7 @@ impl Kind for LoadBalancer {
                 show(desired),
             ));
         }
+        security::diff(&mut changes, &spec.security, &live.security);
         changes
     }
 
@@ -398,6 +411,17 @@ impl Kind for LoadBalancer {
         changes: &[FieldChange],
         resolver: &Resolver,
     ) -> Result<Option<String>, AwsError> {
+        let attributes = security::attributes_for(&spec.security, changes);
+        if !attributes.is_empty() {
+            ctx.aws
+                .elb
+                .modify_load_balancer_attributes()
+                .load_balancer_arn(&live.arn)
+                .set_attributes(Some(attributes))
+                .send()
+                .await
+                .op("ModifyLoadBalancerAttributes")?;
+        }
         for change in changes {
             match change.field.as_str() {
                 "subnets" => {
@@ -532,11 +556,13 @@ impl Kind for LoadBalancer {
         }
     }
 
-    /// Unknown from a read: deletion protection is an attribute, which reading would cost a
-    /// call per load balancer on every plan (macroctl never turns it on). `delete` reads it
-    /// when it may turn it off.
-    fn protection(_live: &LoadBalancerLive) -> Option<&'static str> {
-        None
+    /// From the attributes every read includes (`DescribeLoadBalancerAttributes`, made for
+    /// the access logs): `destroy` refuses before deleting anything while it is on. `delete`
+    /// reads it again when it may turn it off, since it may have changed since.
+    fn protection(live: &LoadBalancerLive) -> Option<&'static str> {
+        live.security
+            .deletion_protection
+            .then_some("load_balancer.deletion_protection")
     }
 
     fn physical_id(live: &LoadBalancerLive) -> String {
@@ -581,6 +607,7 @@ mod tests {
             subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
             security_groups: vec!["sg-1".into()],
             access_log_attributes: [(ACCESS_LOGS_ENABLED.to_string(), "false".to_string())].into(),
+            security: SecurityAttributes::default(),
             tags: Tags::new(),
         }
     }
@@ -605,6 +632,7 @@ mod tests {
             ],
             security_groups: vec![Ref::new("sg-alb", "group_id")],
             access_logs: None,
+            security: SecurityAttributes::default(),
         };
         (spec, resolver)
     }
@@ -632,6 +660,34 @@ mod tests {
             .map(|(key, value)| (key.to_string(), value))
             .collect();
         assert!(LoadBalancer::diff(&spec, &logging, &resolver).is_empty());
+    }
+
+    #[test]
+    fn security_attributes_are_compared_and_deletion_protection_stops_destroy() {
+        let (mut spec, resolver) = spec_and_resolver();
+        spec.security.drop_invalid_header_fields = true;
+        spec.security.deletion_protection = true;
+        let fields: Vec<String> = LoadBalancer::diff(&spec, &live(), &resolver)
+            .into_iter()
+            .map(|change| format!("{}: {} -> {}", change.field, change.old, change.new))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "drop_invalid_header_fields: false -> true",
+                "deletion_protection: false -> true"
+            ]
+        );
+        assert_eq!(LoadBalancer::protection(&live()), None);
+        let protected = LoadBalancerLive {
+            security: spec.security.clone(),
+            ..live()
+        };
+        assert!(LoadBalancer::diff(&spec, &protected, &resolver).is_empty());
+        assert_eq!(
+            LoadBalancer::protection(&protected),
+            Some("load_balancer.deletion_protection")
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! `up` never creates revision churn and `up` keeps what `deploy` or `rollback` put in place.
 //! Both `create` and `update` look before they register: when one of those revisions already
 //! has the desired content its ARN is returned instead, so a repeat after a lost response
-//! registers nothing twice. Secrets are referenced by ARN (`valueFrom`); no value is ever part
+//! registers nothing twice. Read-only root filesystems and the task volumes they write to are
+//! in `task_definition_storage.rs`. Secrets are referenced by ARN (`valueFrom`); no value is ever part
 //! of a task definition. Tags are per revision (`include=TAGS`; TagResource / UntagResource).
 //!
 //! A revision's content takes one `DescribeTaskDefinition` per revision, its tags included at
@@ -72,6 +73,11 @@ pub struct ContainerSpec {
     pub environment_refs: Vec<(String, Ref)>,
     pub secrets: Vec<SecretEnv>,
     pub log: Option<LogSpec>,
+    /// `readonlyRootFilesystem`; (task volume, path) mounts, writable. Absent before: none.
+    #[serde(default)]
+    pub read_only_root_filesystem: bool,
+    #[serde(default)]
+    pub mount_points: Vec<(String, String)>,
 }
 
 /// A container's plain environment: literal values and resolved references.
@@ -101,6 +107,9 @@ pub struct TaskDefinitionSpec {
     pub execution_role: Ref,
     pub task_role: Ref,
     pub containers: Vec<ContainerSpec>,
+    /// Task volumes (empty, for the task's lifetime) by name.
+    #[serde(default)]
+    pub volumes: Vec<String>,
 }
 
 /// The compared content of a task definition, built from the spec or read from AWS.
@@ -113,6 +122,8 @@ pub struct TaskContent {
     pub cpu_architecture: Option<String>,
     /// By container name.
     pub containers: BTreeMap<String, ContainerContent>,
+    /// Task volume names, sorted.
+    pub volumes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +137,9 @@ pub struct ContainerContent {
     /// Variable name → `valueFrom` (a secret ARN and key, never a value).
     pub secrets: BTreeMap<String, String>,
     pub log: Option<String>,
+    pub read_only_root_filesystem: bool,
+    /// `volume:path`, sorted.
+    pub mounts: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,10 +205,13 @@ fn desired_content(spec: &TaskDefinitionSpec, resolver: &Resolver) -> TaskConten
                         log: container.log.as_ref().map(|log| {
                             log_text(&resolver.get(&log.group), &spec.region, &log.stream_prefix)
                         }),
+                        read_only_root_filesystem: container.read_only_root_filesystem,
+                        mounts: storage::desired_mounts(container),
                     },
                 )
             })
             .collect(),
+        volumes: storage::desired_volumes(spec),
     }
 }
 
@@ -221,6 +238,7 @@ fn content_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskContent {
                     .cloned()
                     .unwrap_or_default();
                 let option = |key: &str| options.get(key).cloned().unwrap_or_default();
+                let (read_only_root_filesystem, mounts) = storage::live_container(container);
                 (
                     container.name().unwrap_or_default().to_string(),
                     ContainerContent {
@@ -263,10 +281,13 @@ fn content_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskContent {
                                 &option("awslogs-stream-prefix"),
                             )
                         }),
+                        read_only_root_filesystem,
+                        mounts,
                     },
                 )
             })
             .collect(),
+        volumes: storage::live_volumes(definition),
     }
 }
 
@@ -363,6 +384,7 @@ pub fn content_changes(live: &TaskContent, desired: &TaskContent) -> Vec<FieldCh
             (None, None) => {}
         }
     }
+    storage::changes(&mut changes, live, desired);
     changes
 }
 
@@ -371,7 +393,7 @@ fn container_definition(
     container: &ContainerSpec,
     resolver: &Resolver,
 ) -> ContainerDefinition {
-    let mut builder = ContainerDefinition::builder()
+    let mut builder = storage::with_storage(ContainerDefinition::builder(), container)
         .name(&container.name)
         .image(image_of(container, resolver))
         .cpu(container.cpu)
@@ -456,6 +478,7 @@ async fn register(
         .execution_role_arn(resolver.get(&spec.execution_role))
         .task_role_arn(resolver.get(&spec.task_role))
         .set_container_definitions(Some(containers))
+        .set_volumes(Some(storage::volumes(spec)))
         .set_tags(Some(tags::to_ecs(&who.tags)))
         .send()
         .await
@@ -651,6 +674,9 @@ fn deletion_of(status: &str) -> Deletion {
 
 #[path = "task_definition_teardown.rs"]
 mod teardown;
+
+#[path = "task_definition_storage.rs"]
+pub mod storage;
 
 impl Kind for TaskDefinition {
     const KIND: &'static str = "ecs:task-definition";

@@ -11,6 +11,8 @@ fn container(image: &str) -> ContainerContent {
         environment: BTreeMap::from([("NODE_ENV".into(), "production".into())]),
         secrets: BTreeMap::from([("API_KEY".into(), "arn:x:API_KEY::".into())]),
         log: None,
+        read_only_root_filesystem: true,
+        mounts: vec!["tmp:/tmp".into()],
     }
 }
 
@@ -23,6 +25,7 @@ fn an_image_change_is_one_named_change() {
         task_role_arn: "arn:task".into(),
         cpu_architecture: Some("ARM64".into()),
         containers: BTreeMap::from([("api".into(), container(image))]),
+        volumes: vec!["tmp".into()],
     };
     assert!(content_changes(&content("a:1"), &content("a:1")).is_empty());
     let changes = content_changes(&content("a:1"), &content("a:2"));
@@ -32,6 +35,47 @@ fn an_image_change_is_one_named_change() {
         (changes[0].old.as_str(), changes[0].new.as_str()),
         ("a:1", "a:2")
     );
+}
+
+#[test]
+fn a_writable_root_filesystem_and_its_volume_are_named_changes() {
+    let content = |read_only: bool| TaskContent {
+        cpu: "256".into(),
+        memory: "512".into(),
+        execution_role_arn: "arn:exec".into(),
+        task_role_arn: "arn:task".into(),
+        cpu_architecture: Some("ARM64".into()),
+        containers: BTreeMap::from([(
+            "api".into(),
+            ContainerContent {
+                read_only_root_filesystem: read_only,
+                mounts: if read_only {
+                    vec!["tmp:/tmp".into()]
+                } else {
+                    Vec::new()
+                },
+                ..container("a:1")
+            },
+        )]),
+        volumes: if read_only {
+            vec!["tmp".into()]
+        } else {
+            Vec::new()
+        },
+    };
+    let fields: Vec<String> = content_changes(&content(false), &content(true))
+        .into_iter()
+        .map(|change| format!("{}: {} -> {}", change.field, change.old, change.new))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "volumes: (none) -> tmp",
+            "api.read_only_root_filesystem: false -> true",
+            "api.mounts: (none) -> tmp:/tmp"
+        ]
+    );
+    assert!(content_changes(&content(true), &content(true)).is_empty());
 }
 
 #[test]
@@ -59,6 +103,7 @@ fn outputs_are_the_declared_ones() {
             task_role_arn: String::new(),
             cpu_architecture: None,
             containers: BTreeMap::new(),
+            volumes: Vec::new(),
         },
         tags: Tags::new(),
     };

@@ -27,12 +27,13 @@ use crate::resources::ecs_service::{EcsServiceSpec, Strategy};
 use crate::resources::iam_role::{IamRoleSpec, InlinePolicy, PolicyResource, PolicyStatement};
 use crate::resources::listener::{ListenerAction, ListenerSpec};
 use crate::resources::listener_rule::ListenerRuleSpec;
-use crate::resources::load_balancer::{AccessLogs, LoadBalancerSpec};
+use crate::resources::load_balancer::{AccessLogs, LoadBalancerSpec, SecurityAttributes};
 use crate::resources::log_group::LogGroupSpec;
 use crate::resources::scalable_target::ScalableTargetSpec;
 use crate::resources::scaling_policy::ScalingPolicySpec;
 use crate::resources::sns_topic::SnsTopicSpec;
 use crate::resources::target_group::TargetGroupSpec;
+use crate::resources::task_definition::storage::{TMP_PATH, TMP_VOLUME};
 use crate::resources::task_definition::{
     ContainerSpec, ImageSource, LogSpec, SecretEnv, TaskDefinitionSpec,
 };
@@ -252,6 +253,7 @@ pub(super) fn declare(
                 name: format!("{prefix}-{service}"),
                 scan_on_push: true,
                 keep_last_images: env.deployment.ecr_keep_images,
+                immutable_tags: env.deployment.immutable_image_tags,
             }),
         ));
         out.push(Declared::new(
@@ -293,6 +295,11 @@ pub(super) fn declare(
                 bucket: Ref::new(super::storage::BUCKET_LOGS, "name"),
                 prefix: super::storage::ALB_LOG_PREFIX.into(),
             }),
+            security: SecurityAttributes {
+                drop_invalid_header_fields: env.load_balancer.drop_invalid_header_fields,
+                deletion_protection: env.load_balancer.deletion_protection,
+                desync_mitigation_mode: env.load_balancer.desync_mitigation_mode.as_str().into(),
+            },
         }),
     ));
     for service in SERVICES {
@@ -511,6 +518,13 @@ pub(super) fn declare(
                 group: Ref::new(format!("log-group-{service}"), "name"),
                 stream_prefix: service.into(),
             }),
+            // A read-only root writes its temporary files to a task volume at /tmp.
+            read_only_root_filesystem: config.read_only_root_filesystem,
+            mount_points: if config.read_only_root_filesystem {
+                vec![(TMP_VOLUME.into(), TMP_PATH.into())]
+            } else {
+                Vec::new()
+            },
         }];
         if service == "api" {
             let api = &mut containers[0];
@@ -571,6 +585,9 @@ pub(super) fn declare(
                     group: Ref::new("log-group-api", "name"),
                     stream_prefix: "xray".into(),
                 }),
+                // The daemon writes nothing to disk: always read-only (FSBP ECS.5).
+                read_only_root_filesystem: true,
+                mount_points: Vec::new(),
             });
         }
         out.push(Declared::new(
@@ -585,6 +602,11 @@ pub(super) fn declare(
                 memory: config.memory_mib.to_string(),
                 execution_role: Ref::new(EXECUTION_ROLE, "arn"),
                 task_role: Ref::new(format!("iam-task-role-{service}"), "arn"),
+                volumes: if config.read_only_root_filesystem {
+                    vec![TMP_VOLUME.into()]
+                } else {
+                    Vec::new()
+                },
                 containers,
             }),
         ));

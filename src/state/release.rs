@@ -43,6 +43,12 @@ impl Outcome {
 pub struct ServiceRelease {
     pub image: String,
     pub task_definition: String,
+    /// The digest `image` resolved to when the release was made, for images in the
+    /// environment's own ECR repositories (`deploy` refuses a tag that has moved since; see
+    /// `ops::tag_reuse`). Absent in releases recorded before digests were, and for other
+    /// registries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,6 +213,7 @@ mod tests {
                 ServiceRelease {
                     image: image.into(),
                     task_definition: format!("td:{id}"),
+                    digest: None,
                 },
             )]),
             outcome,

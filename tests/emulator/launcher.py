@@ -51,6 +51,14 @@ on the wire, their own docstrings why they exist and how they work:
   the request whatever DNS holds, one CNAME for every name).
 * ``wafv2.py``: "WAF" below.
 * ``cloudfront.py``: "CloudFront" below (``MACROCTL_EMULATOR_CLOUDFRONT_DEPLOY_SECONDS``).
+* ``app_security.py``: ``DeleteLoadBalancer`` of a load balancer whose
+  ``deletion_protection.enabled`` is ``true`` answers ``OperationNotPermitted`` and deletes
+  nothing (moto: deleted); ``RegisterTaskDefinition`` of a container whose ``mountPoints``
+  name a ``sourceVolume`` the task definition's ``volumes`` do not declare answers a
+  ``ClientException`` naming the volume (moto: registered).; a new application load balancer reports
+  ``routing.http.desync_mitigation_mode`` ``defensive`` and
+  ``routing.http.drop_invalid_header_fields.enabled`` ``false``, AWS's defaults (moto: only
+  attributes once set).
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -548,6 +556,7 @@ from typing import Any
 import faults
 from ecs_capacity import patch_ecs_capacity
 from acm_validation import patch_acm_validation
+from app_security import patch_app_security
 from cloudfront import patch_cloudfront
 from cognito_pools import patch_cognito_pools
 from ecs_deployments import patch_ecs
@@ -667,6 +676,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     patch_ecs_capacity()
     patch_flow_logs()
     patch_wafv2(settings.waf_unavailable_seconds)
+    patch_app_security()
     if settings.linger_seconds > 0:
         patch_lingering(settings.linger_seconds)
     return delays
