@@ -166,6 +166,8 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
     // CloudFront: a repeated CallerReference with another configuration, an OAC name taken.
     "DistributionAlreadyExists",
     "OriginAccessControlAlreadyExists",
+    // KMS: an alias of that name exists (CreateAlias).
+    "AlreadyExistsException",
 ];
 
 /// Error codes meaning "in use or busy for now; try again later" across the services.
@@ -255,6 +257,9 @@ const SERVER_ERROR_CODES: &[&str] = &[
     "ServiceUnavailable",
     "ServiceUnavailableException",
     "Unavailable",
+    // KMS failing on its side, or waiting on a service it depends on.
+    "KMSInternalException",
+    "DependencyTimeoutException",
 ];
 
 /// Words with which services refuse a role IAM has not propagated to them yet (ECS, RDS,

@@ -107,6 +107,8 @@ clients! {
         logs => aws_sdk_cloudwatchlogs,
         cloudwatch => aws_sdk_cloudwatch,
         sns => aws_sdk_sns,
+        // The alarm topic's customer managed key.
+        kms => aws_sdk_kms,
         cognito => aws_sdk_cognitoidentityprovider,
         autoscaling => aws_sdk_applicationautoscaling,
         tagging => aws_sdk_resourcegroupstagging,

@@ -6,6 +6,7 @@
 //! strict: unknown keys are rejected, and the `validate` submodule checks the semantic rules (subnets inside
 //! the VPC, valid Fargate sizes, ...) collecting all problems at once.
 
+mod alarm_key;
 pub mod capacity;
 mod cognito;
 pub mod database;
@@ -272,6 +273,10 @@ pub struct MonitoringConfig {
     /// Optional e-mail subscribed to the alarm SNS topic.
     #[serde(default)]
     pub alarm_email: Option<String>,
+    /// An existing KMS key (ARN, key id or alias) the alarm topic is encrypted with, instead of
+    /// the customer managed key macroctl makes for it (`alias/<stack>-<env>-alerts`).
+    #[serde(default)]
+    pub alarm_topic_kms_key: Option<String>,
 }
 
 /// `[alarms]`: alarm thresholds.

@@ -90,6 +90,9 @@ pub(super) fn validate(
     }
     check_autoscaling(&mut p, &raw.autoscaling, &raw.services.api);
     check_monitoring(&mut p, &raw);
+    for (key, message) in super::alarm_key::check(&raw.monitoring, &region) {
+        p.push(key, message);
+    }
     check_alarms_and_deployment(&mut p, &raw);
     check_integrations(&mut p, &raw, &region);
     let (storage, cloudtrail) = super::storage::resolve(&raw, &mut p.0);

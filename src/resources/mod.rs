@@ -39,6 +39,7 @@ pub mod hosted_zone;
 pub mod iam_role;
 pub mod internet_gateway;
 pub mod inventory;
+pub mod kms_key;
 pub mod listener;
 pub mod listener_rule;
 pub mod load_balancer;
@@ -635,6 +636,7 @@ kinds! {
     IamRole => iam_role::IamRole,
     EcrRepository => ecr_repository::EcrRepository,
     LogGroup => log_group::LogGroup,
+    KmsKey => kms_key::KmsKey,
     SnsTopic => sns_topic::SnsTopic,
     Alarm => alarm::Alarm,
     LoadBalancer => load_balancer::LoadBalancer,

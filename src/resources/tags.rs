@@ -415,6 +415,35 @@ tag_setter!(
     "TagResource" / "UntagResource"
 );
 
+// --- KMS ------------------------------------------------------------------------------------
+
+/// KMS tags (`TagKey` / `TagValue`, both required).
+pub fn to_kms(tags: &Tags, operation: &str) -> Result<Vec<aws_sdk_kms::types::Tag>, AwsError> {
+    tags.iter()
+        .map(|(key, value)| {
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key(key)
+                .tag_value(value)
+                .build()
+                .map_err(|err| build_error(operation, err))
+        })
+        .collect()
+}
+
+pub fn from_kms(tags: &[aws_sdk_kms::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
+        .collect()
+}
+
+tag_setter!(
+    /// TagResource / UntagResource on one KMS key (by key id or ARN).
+    set_kms(aws_sdk_kms::Client, key_id),
+    tag_resource / untag_resource,
+    |tags| to_kms(tags, "TagResource"),
+    "TagResource" / "UntagResource"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,6 @@ use crate::resources::load_balancer::{AccessLogs, LoadBalancerSpec, SecurityAttr
 use crate::resources::log_group::LogGroupSpec;
 use crate::resources::scalable_target::ScalableTargetSpec;
 use crate::resources::scaling_policy::ScalingPolicySpec;
-use crate::resources::sns_topic::SnsTopicSpec;
 use crate::resources::target_group::TargetGroupSpec;
 use crate::resources::task_definition::storage::{TMP_PATH, TMP_VOLUME};
 use crate::resources::task_definition::{
@@ -155,7 +154,7 @@ fn image(service: &str, config: &ServiceConfig, current: Option<&Release>) -> Im
 
 /// `current`: the release currently deployed, whose images and task definitions `up` keeps
 /// (a `macroctl deploy` or `rollback` is not undone by the next `up`).
-/// `account`: what the assets bucket's name ends in.
+/// `account`: what the assets bucket's name ends in, and whom the alarm topic and its key admit.
 pub(super) fn declare(
     env: &Environment,
     account: &str,
@@ -395,15 +394,10 @@ pub(super) fn declare(
         ));
     }
 
-    // Alerting: the topic and the alarms (the 5XX alarm also gates deployments).
+    // Alerting: the topic (and its KMS key) and the alarms (the 5XX alarm also gates
+    // deployments).
     if alarms_on {
-        out.push(Declared::new(
-            ALERTS_TOPIC,
-            Spec::SnsTopic(SnsTopicSpec {
-                name: format!("{prefix}-alerts"),
-                email_subscription: env.monitoring.alarm_email.clone(),
-            }),
-        ));
+        out.extend(super::alerts::declare(env, account));
         let alarm = |id: &str,
                      description: &str,
                      namespace: &str,

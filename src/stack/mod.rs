@@ -5,6 +5,7 @@
 //! spec (plus the few ordering needs AWS imposes that no reference expresses), so the order
 //! can never disagree with the data flow.
 
+pub mod alerts;
 pub mod app;
 pub mod auth;
 pub mod cdn;
