@@ -113,6 +113,28 @@ pub enum Command {
     /// Set or rotate a secret value (values are read from stdin, never printed)
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Print the IAM policy a CI role needs to run `up`, `deploy` or the read-only commands on
+    /// the environment, scoped to the environment's resources
+    IamPolicy(IamPolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The command the policy is for: up (everything up calls; includes deploy), deploy
+    /// (deploy and rollback; includes read) or read (plan, status, releases)
+    #[arg(
+        long = "for",
+        value_name = "up|deploy|read",
+        default_value = "up",
+        value_parser = crate::ops::iam_policy::Purpose::parse
+    )]
+    pub purpose: crate::ops::iam_policy::Purpose,
+    /// The account the policy is for (12 digits); without it, the configured credentials'
+    /// account (STS GetCallerIdentity)
+    #[arg(long, value_name = "ID", value_parser = crate::ops::iam_policy::parse_account)]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Args)]

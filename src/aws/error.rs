@@ -94,6 +94,26 @@ impl AwsError {
         self.class
     }
 
+    /// Whether AWS refused the call for want of a permission (each service has its own code).
+    pub fn is_access_denied(&self) -> bool {
+        self.code()
+            .is_some_and(|code| ACCESS_DENIED_CODES.contains(&code))
+    }
+
+    /// The IAM action a refusal names (`User: … is not authorized to perform: ecs:UpdateService
+    /// on resource: …`), when it names one.
+    pub fn denied_action(&self) -> Option<&str> {
+        if !self.is_access_denied() {
+            return None;
+        }
+        let (_, rest) = self.message.split_once("not authorized to perform: ")?;
+        let action = rest
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '-'))
+            .next()
+            .filter(|action| action.contains(':'))?;
+        Some(action)
+    }
+
     /// The same error, classified as `class` (for answers only a kind can interpret).
     pub fn with_class(mut self, class: ErrorClass) -> Self {
         self.class = class;
@@ -203,6 +223,52 @@ const IN_USE_CODES: &[&str] = &[
     "DistributionNotDisabled",
     "OriginAccessControlInUse",
 ];
+
+/// Codes with which services refuse a call the caller's policies do not allow: EC2's
+/// `UnauthorizedOperation`, SNS's `AuthorizationError`, the query services' `AccessDenied`,
+/// the JSON services' `AccessDeniedException`.
+const ACCESS_DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "UnauthorizedException",
+    "AccessDeniedFault",
+];
+
+/// What a refused permission's message tells the user to do: which policy to regenerate.
+/// Set once per process by the command (`commands::run`); a process runs one command on one
+/// environment.
+#[derive(Debug, Clone)]
+pub struct PolicyAdvice {
+    pub env: String,
+    /// The `macroctl iam-policy --for` value that covers the command, when one does.
+    pub purpose: Option<&'static str>,
+}
+
+static POLICY_ADVICE: std::sync::OnceLock<PolicyAdvice> = std::sync::OnceLock::new();
+
+/// Records, for this process, the environment and command access-denied messages advise on.
+pub fn set_policy_advice(advice: PolicyAdvice) {
+    let _ = POLICY_ADVICE.set(advice);
+}
+
+/// `— add it to the CI role's policy (macroctl iam-policy --env E --for P)`.
+fn policy_advice() -> String {
+    match POLICY_ADVICE.get() {
+        Some(PolicyAdvice {
+            env,
+            purpose: Some(purpose),
+        }) => format!(
+            "add it to the CI role's policy (macroctl iam-policy --env {env} --for {purpose})"
+        ),
+        Some(PolicyAdvice { env, purpose: None }) => format!(
+            "add it to the policy of the role macroctl runs as (macroctl iam-policy --env {env} covers up, deploy and the read-only commands, not this one)"
+        ),
+        None => "add it to the policy of the role macroctl runs as".to_string(),
+    }
+}
 
 /// Codes meaning "not there (yet)" in a service that does not say `NotFound`: WAF's answer
 /// for what does not exist, and the one it gives while a web ACL or load balancer created
@@ -343,9 +409,17 @@ impl fmt::Display for AwsError {
             write!(f, "{} failed: ", self.operation)?;
         }
         match &self.code {
-            Some(code) => write!(f, "{code}: {}", self.message),
-            None => write!(f, "{}", self.message),
+            Some(code) => write!(f, "{code}: {}", self.message)?,
+            None => write!(f, "{}", self.message)?,
         }
+        if self.is_access_denied() {
+            let action = match self.denied_action() {
+                Some(action) => action.to_string(),
+                None => format!("the IAM action of {}", self.operation),
+            };
+            write!(f, "; not allowed: {action} — {}", policy_advice())?;
+        }
+        Ok(())
     }
 }
 
@@ -560,6 +634,41 @@ mod tests {
             class("ValidationError", "bad value", 400),
             ErrorClass::Other
         );
+    }
+
+    #[test]
+    fn refusals_name_the_missing_permission() {
+        let denied = |code: &str, message: &str| AwsError {
+            operation: "UpdateService".into(),
+            code: Some(code.into()),
+            message: message.into(),
+            is_dispatch: false,
+            status: Some(400),
+            class: classify(Some(code), message, Some(400), false),
+            source: None,
+        };
+        let err = denied(
+            "AccessDeniedException",
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecs:UpdateService on resource: arn:aws:ecs:us-east-1:123456789012:service/x/api",
+        );
+        assert_eq!(err.denied_action(), Some("ecs:UpdateService"));
+        assert_eq!(err.class(), ErrorClass::Other);
+        let text = err.to_string();
+        assert!(text.contains("AccessDeniedException"), "{text}");
+        assert!(text.contains("not allowed: ecs:UpdateService"), "{text}");
+        assert!(text.contains("macroctl iam-policy"), "{text}");
+        let ec2 = denied(
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation. User: arn:aws:iam::1:user/ci is not authorized to perform: ec2:CreateVpc on resource: arn:aws:ec2:us-east-1:1:vpc/*",
+        );
+        assert_eq!(ec2.denied_action(), Some("ec2:CreateVpc"));
+        // No action in the words: the operation is named instead.
+        let bare = denied("AccessDenied", "Access Denied");
+        assert_eq!(bare.denied_action(), None);
+        assert!(bare.to_string().contains("the IAM action of UpdateService"));
+        // Other errors are left as they are.
+        let other = denied("ValidationError", "not authorized to perform: x:Y");
+        assert!(!other.to_string().contains("not allowed"));
     }
 
     #[test]

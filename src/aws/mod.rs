@@ -17,7 +17,9 @@ mod in_flight;
 pub mod preflight;
 
 pub use calls::{ApiCallCounter, ApiCalls};
-pub use error::{classify, AwsError, ErrorClass, Found, IntoAwsError};
+pub use error::{
+    classify, set_policy_advice, AwsError, ErrorClass, Found, IntoAwsError, PolicyAdvice,
+};
 
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;

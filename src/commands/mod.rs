@@ -18,6 +18,7 @@ macro_rules! outln {
 
 mod deploy;
 mod destroy;
+mod iam_policy;
 mod import;
 mod plan;
 mod releases;
@@ -100,6 +101,9 @@ pub async fn run(cli: Cli) -> i32 {
     {
         settings.wait_timeout = DEFAULT_ROLLOUT_TIMEOUT;
     }
+    if let Some(advice) = policy_advice(&cli.command) {
+        crate::aws::set_policy_advice(advice);
+    }
     let context = Context {
         settings,
         format: cli.global.output,
@@ -123,6 +127,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Deploy(args) => deploy::deploy(&context, args).await,
         Command::Rollback(args) => deploy::rollback(&context, args).await,
         Command::Releases(args) => releases::run(&context, args).await,
+        Command::IamPolicy(args) => iam_policy::run(&context, args).await,
     };
     context.reporter.finish();
     match result {
@@ -149,6 +154,38 @@ pub async fn run(cli: Cli) -> i32 {
             err.exit_code()
         }
     }
+}
+
+/// For access-denied messages: the environment, and which `iam-policy --for` covers the
+/// command (`None` for commands it does not cover: destroy, import, secret, state).
+fn policy_advice(command: &Command) -> Option<crate::aws::PolicyAdvice> {
+    use crate::cli::SecretCommand;
+    let (env, purpose) = match command {
+        Command::Up(args) => (&args.env.env, Some("up")),
+        Command::Deploy(args) => (&args.env.env, Some("deploy")),
+        Command::Rollback(args) => (&args.env.env, Some("deploy")),
+        Command::Plan(args) => (&args.env.env, Some("read")),
+        Command::Status(args) => (&args.env.env, Some("read")),
+        Command::Releases(args) => (&args.env, Some("read")),
+        Command::Destroy(args) => (&args.env.env, None),
+        Command::Import(args) => (&args.env.env, None),
+        Command::Secret(
+            SecretCommand::Set(crate::cli::SecretSetArgs { env, .. })
+            | SecretCommand::Rotate(crate::cli::SecretRotateArgs { env, .. }),
+        ) => (&env.env, None),
+        Command::Secret(SecretCommand::List(args)) => (&args.env, None),
+        Command::State(StateCommand::Show(args) | StateCommand::Push(args) | StateCommand::Pull(args)) => {
+            (&args.env, None)
+        }
+        Command::State(StateCommand::Unlock(args)) => (&args.env.env, None),
+        Command::State(StateCommand::List | StateCommand::InitBackend) | Command::IamPolicy(_) => {
+            return None
+        }
+    };
+    Some(crate::aws::PolicyAdvice {
+        env: env.clone(),
+        purpose,
+    })
 }
 
 /// `macroctl up --env staging`: argv joined, for the lock's holder description.

@@ -10,6 +10,7 @@ pub mod destroy;
 pub mod drift;
 pub mod engine;
 pub mod facts;
+pub mod iam_policy;
 pub mod image_ref;
 pub mod import;
 mod recorder;

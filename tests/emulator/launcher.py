@@ -59,6 +59,12 @@ on the wire, their own docstrings why they exist and how they work:
   ``routing.http.desync_mitigation_mode`` ``defensive`` and
   ``routing.http.drop_invalid_header_fields.enabled`` ``false``, AWS's defaults (moto: only
   attributes once set).
+* ``iam_enforcement.py``: with moto's ``INITIAL_NO_AUTH_ACTION_COUNT`` set (IAM policies
+  enforced after that many requests), actions named as IAM names them (``cloudwatch:``,
+  ``tag:``, S3's bucket subresources), refusals in each service's own error shape
+  (``UnauthorizedOperation``, ``AccessDeniedException``, ``AuthorizationError``,
+  ``AccessDenied``), and requests whose resource moto does not know checked by their action
+  alone (IAM role and S3 ARNs are checked; conditions are not evaluated).
 * ``faults.py``: the fault middleware and its control endpoint ("Faults" below), built from
   ``fault_calls.py`` (which AWS call a request is), ``fault_config.py`` (the configuration
   and its rules), ``fault_responses.py`` (AWS error answers per protocol, lost responses),
@@ -562,6 +568,7 @@ from cognito_pools import patch_cognito_pools
 from ecs_deployments import patch_ecs
 from elasticache_teardown import patch_elasticache_teardown
 from flow_logs import patch_flow_logs
+from iam_enforcement import patch_iam_enforcement
 from idempotent_creates import patch_idempotent_creates
 from lingering import patch_lingering
 from rds_proxy import patch_rds_proxy
@@ -659,6 +666,8 @@ def parse_faults(text: str) -> faults.FaultConfig:
 
 
 def apply_patches(settings: Settings) -> CreateDelays:
+    if os.environ.get("INITIAL_NO_AUTH_ACTION_COUNT"):
+        patch_iam_enforcement()
     if settings.wire_only:
         patch_s3_state()
         return CreateDelays(parse_create_seconds(""))

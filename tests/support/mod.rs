@@ -35,6 +35,27 @@ macro_rules! sdk_client {
     }};
 }
 
+/// Like [`sdk_client!`], but as the IAM user whose access key is `$key` (an [`AccessKey`]),
+/// for the emulator with IAM enforcement on ([`Emulator::start_iam_enforced`]).
+#[macro_export]
+macro_rules! sdk_client_as {
+    ($krate:ident, $emulator:expr, $region:expr, $key:expr) => {{
+        let config = $krate::Config::builder()
+            .behavior_version($krate::config::BehaviorVersion::latest())
+            .region($krate::config::Region::new($region.to_string()))
+            .endpoint_url($emulator.endpoint())
+            .credentials_provider($krate::config::Credentials::new(
+                $key.id.clone(),
+                $key.secret.clone(),
+                None,
+                None,
+                "test-user",
+            ))
+            .build();
+        $krate::Client::from_conf(config)
+    }};
+}
+
 pub mod census;
 mod census_edge;
 pub mod faults;
@@ -388,6 +409,46 @@ impl Emulator {
             .to_string()
     }
 
+    /// The realistic emulator (with `settings`, as [`Emulator::start_realistic`]) with IAM
+    /// enforcement on after its setup: moto's `INITIAL_NO_AUTH_ACTION_COUNT` lets the first
+    /// [`IAM_SETUP_REQUESTS`] authorized requests through unchecked, and these are the
+    /// harness's own (two users, `admin` with every action allowed, for the test's independent
+    /// checks, and `ci` with `ci_policy` as its only, inline, policy; an access key each).
+    /// Every request after is checked against the caller's policies (see
+    /// `tests/emulator/iam_enforcement.py` for what moto checks and what it does not), which
+    /// this checks before returning: the static test credentials are refused from then on.
+    pub async fn start_iam_enforced(
+        settings: &[(&str, &str)],
+        ci_policy: &str,
+    ) -> (Emulator, IamUsers) {
+        let count = IAM_SETUP_REQUESTS.to_string();
+        let mut all: Vec<(&str, &str)> = settings.to_vec();
+        all.push(("INITIAL_NO_AUTH_ACTION_COUNT", &count));
+        let emulator = Emulator::start_realistic(&all);
+        let iam = client!(emulator, aws_sdk_iam);
+        let admin = create_user(&iam, "admin", ADMIN_POLICY).await;
+        let ci = create_user(&iam, "ci", ci_policy).await;
+        // The setup used up the unchecked requests: unknown credentials are refused now.
+        let refused = iam.list_users().send().await;
+        assert!(
+            refused.is_err(),
+            "IAM enforcement is not on after the {IAM_SETUP_REQUESTS} setup requests"
+        );
+        (emulator, IamUsers { admin, ci })
+    }
+
+    /// Replaces the `ci` user's policy (as `admin`).
+    pub async fn set_ci_policy(&self, users: &IamUsers, policy: &str) {
+        let iam = sdk_client_as!(aws_sdk_iam, self, "us-east-1", users.admin);
+        iam.put_user_policy()
+            .user_name("ci")
+            .policy_name(CI_POLICY_NAME)
+            .policy_document(policy)
+            .send()
+            .await
+            .expect("cannot replace the ci user's policy");
+    }
+
     /// The recorded calls that change something: see [`RecordedCall::is_mutating`].
     pub fn mutating_calls(&self) -> Vec<RecordedCall> {
         self.recorded_calls()
@@ -521,6 +582,63 @@ impl Emulator {
     }
 }
 
+/// How many requests [`Emulator::start_iam_enforced`] makes before IAM enforcement begins:
+/// CreateUser, PutUserPolicy and CreateAccessKey, for each of its two users.
+pub const IAM_SETUP_REQUESTS: usize = 6;
+
+const CI_POLICY_NAME: &str = "macroctl-ci";
+
+/// The test's own administrator: every action (a test fixture, never macroctl's output).
+const ADMIN_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// An IAM user's access key. `Debug` leaves the secret out.
+#[derive(Clone)]
+pub struct AccessKey {
+    pub id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AccessKey({}, secret redacted)", self.id)
+    }
+}
+
+/// The users of [`Emulator::start_iam_enforced`].
+#[derive(Debug, Clone)]
+pub struct IamUsers {
+    pub admin: AccessKey,
+    pub ci: AccessKey,
+}
+
+/// Three requests: the user, its inline policy, its access key.
+async fn create_user(iam: &aws_sdk_iam::Client, name: &str, policy: &str) -> AccessKey {
+    iam.create_user()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the IAM user {name}: {e:?}"));
+    iam.put_user_policy()
+        .user_name(name)
+        .policy_name(CI_POLICY_NAME)
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot put {name}'s policy: {e:?}"));
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create {name}'s access key: {e:?}"));
+    let key = key.access_key().expect("CreateAccessKey returned no key");
+    AccessKey {
+        id: key.access_key_id().to_string(),
+        secret: key.secret_access_key().to_string(),
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         kill_and_wait(&mut self.child);
@@ -646,6 +764,9 @@ fn spawn_tied_to_this_process(mut cmd: Command) -> io::Result<Child> {
 pub struct Workspace {
     dir: tempfile::TempDir,
     endpoint: String,
+    /// The access key macroctl runs with: the static test credentials unless
+    /// [`Workspace::use_credentials`] set an IAM user's.
+    credentials: AccessKey,
 }
 
 /// What a finished macroctl run printed, and its exit code (-1 if killed by a signal).
@@ -695,7 +816,17 @@ impl Workspace {
         Workspace {
             dir,
             endpoint: emulator.endpoint(),
+            credentials: AccessKey {
+                id: "testing".into(),
+                secret: "testing".into(),
+            },
         }
+    }
+
+    /// Runs macroctl as the IAM user whose key this is, from now on (for the emulator with
+    /// IAM enforcement on).
+    pub fn use_credentials(&mut self, key: &AccessKey) {
+        self.credentials = key.clone();
     }
 
     pub fn path(&self) -> &Path {
@@ -729,7 +860,7 @@ impl Workspace {
     }
 
     /// A `macroctl ARGS --envs-dir DIR --state-dir DIR` command aimed at the emulator, with
-    /// static test credentials, no AWS profile or config/credentials files, no RUST_LOG and
+    /// static test credentials (or those of [`Workspace::use_credentials`]), no AWS profile or config/credentials files, no RUST_LOG and
     /// NO_COLOR=1.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_macroctl"));
@@ -741,8 +872,8 @@ impl Workspace {
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ACCESS_KEY_ID", &self.credentials.id)
+            .env("AWS_SECRET_ACCESS_KEY", &self.credentials.secret)
             .env("AWS_REGION", "us-east-1")
             .env_remove("AWS_DEFAULT_REGION")
             .env_remove("AWS_SESSION_TOKEN")
