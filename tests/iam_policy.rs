@@ -13,7 +13,9 @@
 //!   generated policy: `up` with the `up` policy, `deploy` with `deploy`'s, `status` and
 //!   `plan` with `read`'s succeed, checked through an admin user's independent SDK calls; a
 //!   `deploy` with only the `read` policy is refused, names the missing permission and the
-//!   fix, and changes nothing. moto checks the action of every request of these services,
+//!   fix, and changes nothing; `up` with only `deploy`'s policy is refused too. moto checks
+//!   the action of every request of every service macroctl calls (not the signature: see
+//!   `iam_enforcement.py`),
 //!   and the resource only for IAM roles and S3 buckets/objects (elsewhere it does not know
 //!   the request's resource); it evaluates no condition (`aws:RequestTag`, `aws:ResourceTag`,
 //!   `iam:PassedToService`) and no implied action (`iam:PassRole`, the tag-on-create
@@ -32,7 +34,15 @@ fn json(run: &RunOutput) -> serde_json::Value {
 
 /// `macroctl iam-policy --env ENV --for PURPOSE --account 123456789012`, as a document.
 fn policy(ws: &Workspace, env: &str, purpose: &str) -> serde_json::Value {
-    let run = ws.run(&["iam-policy", "--env", env, "--for", purpose, "--account", ACCOUNT]);
+    let run = ws.run(&[
+        "iam-policy",
+        "--env",
+        env,
+        "--for",
+        purpose,
+        "--account",
+        ACCOUNT,
+    ]);
     run.assert_success();
     json(&run)
 }
@@ -62,18 +72,23 @@ fn glob(pattern: &str, value: &str) -> bool {
 
 /// Whether some statement allows `action` on `resource` (`None`: on anything it names).
 fn allows(policy: &serde_json::Value, action: &str, resource: Option<&str>) -> bool {
-    policy["Statement"].as_array().unwrap().iter().any(|statement| {
-        let listed = |key: &str| -> Vec<String> {
-            statement[key]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect()
-        };
-        listed("Action").iter().any(|a| a == action)
-            && resource.is_none_or(|resource| listed("Resource").iter().any(|r| glob(r, resource)))
-    })
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|statement| {
+            let listed = |key: &str| -> Vec<String> {
+                statement[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect()
+            };
+            listed("Action").iter().any(|a| a == action)
+                && resource
+                    .is_none_or(|resource| listed("Resource").iter().any(|r| glob(r, resource)))
+        })
 }
 
 /// The IAM action (and, for S3, the resource) a recorded call needs; `None` for calls that
@@ -167,8 +182,12 @@ fn assert_covered(emulator: &Emulator, policy: &serde_json::Value, what: &str) -
         .iter()
         .filter_map(|call| {
             let (action, resource) = iam_action(call)?;
-            (!allows(policy, &action, resource.as_deref()))
-                .then(|| format!("{action} (for {call}{})", resource.map(|r| format!(" on {r}")).unwrap_or_default()))
+            (!allows(policy, &action, resource.as_deref())).then(|| {
+                format!(
+                    "{action} (for {call}{})",
+                    resource.map(|r| format!(" on {r}")).unwrap_or_default()
+                )
+            })
         })
         .collect();
     missing.sort();
@@ -209,14 +228,41 @@ fn the_document_is_scoped_stable_and_needs_no_aws_call_with_an_account() {
             let text = document.to_string();
             assert!(text.contains(&format!("macro-ai-{env}-")), "{text}");
             for other in ["dev", "staging", "prod"].iter().filter(|o| **o != env) {
-                assert!(!text.contains(&format!("macro-ai-{other}-")), "{env}: {text}");
+                assert!(
+                    !text.contains(&format!("macro-ai-{other}-")),
+                    "{env}: {text}"
+                );
             }
             // Stable: the same document again, and the same in JSON mode.
-            let again = ws.run(&["iam-policy", "--env", env, "--for", purpose, "--account", ACCOUNT]);
-            let as_json = ws.run(&[
-                "iam-policy", "--env", env, "--for", purpose, "--account", ACCOUNT, "--output", "json",
+            let again = ws.run(&[
+                "iam-policy",
+                "--env",
+                env,
+                "--for",
+                purpose,
+                "--account",
+                ACCOUNT,
             ]);
-            let first = ws.run(&["iam-policy", "--env", env, "--for", purpose, "--account", ACCOUNT]);
+            let as_json = ws.run(&[
+                "iam-policy",
+                "--env",
+                env,
+                "--for",
+                purpose,
+                "--account",
+                ACCOUNT,
+                "--output",
+                "json",
+            ]);
+            let first = ws.run(&[
+                "iam-policy",
+                "--env",
+                env,
+                "--for",
+                purpose,
+                "--account",
+                ACCOUNT,
+            ]);
             assert_eq!(again.stdout, first.stdout);
             assert_eq!(as_json.stdout, first.stdout);
         }
@@ -269,7 +315,14 @@ fn state_in_s3_adds_the_backend_statements() {
     let ws = Workspace::new(&emulator);
     let args = |purpose| {
         let run = ws.run(&[
-            "iam-policy", "--env", "dev", "--for", purpose, "--account", ACCOUNT, "--state-url",
+            "iam-policy",
+            "--env",
+            "dev",
+            "--for",
+            purpose,
+            "--account",
+            ACCOUNT,
+            "--state-url",
             "s3://acme-state/macro-ai",
         ]);
         run.assert_success();
@@ -278,12 +331,24 @@ fn state_in_s3_adds_the_backend_statements() {
     let read = args("read");
     let state = "arn:aws:s3:::acme-state/macro-ai/dev.json";
     assert!(allows(&read, "s3:GetObject", Some(state)));
-    assert!(allows(&read, "s3:GetBucketVersioning", Some("arn:aws:s3:::acme-state")));
+    assert!(allows(
+        &read,
+        "s3:GetBucketVersioning",
+        Some("arn:aws:s3:::acme-state")
+    ));
     assert!(!allows(&read, "s3:PutObject", Some(state)));
     let deploy = args("deploy");
     assert!(allows(&deploy, "s3:PutObject", Some(state)));
-    assert!(allows(&deploy, "s3:DeleteObject", Some("arn:aws:s3:::acme-state/macro-ai/dev.lock")));
-    assert!(!allows(&deploy, "s3:PutObject", Some("arn:aws:s3:::acme-state/other/dev.json")));
+    assert!(allows(
+        &deploy,
+        "s3:DeleteObject",
+        Some("arn:aws:s3:::acme-state/macro-ai/dev.lock")
+    ));
+    assert!(!allows(
+        &deploy,
+        "s3:PutObject",
+        Some("arn:aws:s3:::acme-state/other/dev.json")
+    ));
     // Local state: no state statements.
     assert!(!allows(&policy(&ws, "dev", "deploy"), "s3:PutObject", None));
 }
@@ -292,7 +357,15 @@ fn state_in_s3_adds_the_backend_statements() {
 fn bad_input_is_a_usage_error() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator);
-    let run = ws.run(&["iam-policy", "--env", "dev", "--for", "destroy", "--account", ACCOUNT]);
+    let run = ws.run(&[
+        "iam-policy",
+        "--env",
+        "dev",
+        "--for",
+        "destroy",
+        "--account",
+        ACCOUNT,
+    ]);
     run.assert_code(1);
     assert!(run.stderr.contains("--for"), "{}", run.stderr);
     assert!(run.stderr.contains("up, deploy or read"), "{}", run.stderr);
@@ -322,13 +395,25 @@ async fn completeness(env: &str) {
 
     emulator.reset_recording();
     let image = format!("api={ECR}/macro-ai-{env}-api:2.0.0");
-    ws.run(&["deploy", "--env", env, "--image", &image, "--wait-timeout", "60s"])
-        .assert_success();
+    ws.run(&[
+        "deploy",
+        "--env",
+        env,
+        "--image",
+        &image,
+        "--wait-timeout",
+        "60s",
+    ])
+    .assert_success();
     assert_covered(&emulator, &deploy, &format!("deploy --env {env}"));
 
     emulator.reset_recording();
     let rollback = ws.run(&["rollback", "--env", env, "--wait-timeout", "60s"]);
-    assert!(rollback.code == 0 || rollback.code == 1, "{}", rollback.stderr);
+    assert!(
+        rollback.code == 0 || rollback.code == 1,
+        "{}",
+        rollback.stderr
+    );
     assert_covered(&emulator, &deploy, &format!("rollback --env {env}"));
 
     for command in ["status", "plan"] {
@@ -363,7 +448,10 @@ async fn running_image(emulator: &Emulator, admin: &support::AccessKey, env: &st
         .send()
         .await
         .unwrap();
-    let task_definition = services.services()[0].task_definition().unwrap().to_string();
+    let task_definition = services.services()[0]
+        .task_definition()
+        .unwrap()
+        .to_string();
     let described = ecs
         .describe_task_definition()
         .task_definition(&task_definition)
@@ -392,16 +480,19 @@ async fn enforced(env: &str) {
     );
     drop(offline);
 
-    let (emulator, users) = Emulator::start_iam_enforced(
-        &[("MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS", "1")],
-        &up,
-    )
-    .await;
+    let (emulator, users) =
+        Emulator::start_iam_enforced(&[("MACROCTL_EMULATOR_ECS_ROLLOUT_SECONDS", "1")], &up).await;
     let mut ws = Workspace::new(&emulator);
     ws.use_credentials(&users.ci);
     let secret_not_shown = |run: &RunOutput| {
-        assert!(!run.stdout.contains(&users.ci.secret), "the secret key was printed");
-        assert!(!run.stderr.contains(&users.ci.secret), "the secret key was printed");
+        assert!(
+            !run.stdout.contains(&users.ci.secret),
+            "the secret key was printed"
+        );
+        assert!(
+            !run.stderr.contains(&users.ci.secret),
+            "the secret key was printed"
+        );
     };
 
     // up with up's policy.
@@ -437,7 +528,13 @@ async fn enforced(env: &str) {
     let image = format!("{ECR}/macro-ai-{env}-api:2.0.0");
     let image_arg = format!("api={image}");
     let deploy_args = [
-        "deploy", "--env", env, "--image", &image_arg, "--wait-timeout", "60s",
+        "deploy",
+        "--env",
+        env,
+        "--image",
+        &image_arg,
+        "--wait-timeout",
+        "60s",
     ];
     let refused = ws.run(&deploy_args);
     secret_not_shown(&refused);
@@ -478,7 +575,11 @@ async fn enforced(env: &str) {
     // up with only deploy's policy: refused at a call deploy does not need.
     emulator.set_ci_policy(&users, &deploy).await;
     ws.edit_env(env, |text| {
-        text.replacen("[environment.tags]", "[environment.tags]\nreview = \"iam\"", 1)
+        text.replacen(
+            "[environment.tags]",
+            "[environment.tags]\nreview = \"iam\"",
+            1,
+        )
     });
     let refused_up = ws.run(&["up", "--env", env, "--yes"]);
     secret_not_shown(&refused_up);

@@ -266,7 +266,8 @@ fn policy_advice() -> String {
         Some(PolicyAdvice { env, purpose: None }) => format!(
             "add it to the policy of the role macroctl runs as (macroctl iam-policy --env {env} covers up, deploy and the read-only commands, not this one)"
         ),
-        None => "add it to the policy of the role macroctl runs as".to_string(),
+        None => "add it to the policy of the role macroctl runs as (see `macroctl iam-policy`)"
+            .to_string(),
     }
 }
 

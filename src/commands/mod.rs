@@ -174,9 +174,9 @@ fn policy_advice(command: &Command) -> Option<crate::aws::PolicyAdvice> {
             | SecretCommand::Rotate(crate::cli::SecretRotateArgs { env, .. }),
         ) => (&env.env, None),
         Command::Secret(SecretCommand::List(args)) => (&args.env, None),
-        Command::State(StateCommand::Show(args) | StateCommand::Push(args) | StateCommand::Pull(args)) => {
-            (&args.env, None)
-        }
+        Command::State(
+            StateCommand::Show(args) | StateCommand::Push(args) | StateCommand::Pull(args),
+        ) => (&args.env, None),
         Command::State(StateCommand::Unlock(args)) => (&args.env.env, None),
         Command::State(StateCommand::List | StateCommand::InitBackend) | Command::IamPolicy(_) => {
             return None

@@ -24,10 +24,12 @@ against the caller's identity policies, but:
 * **Conditions.** moto evaluates only ``sts:ExternalId``; other condition keys
   (``aws:RequestTag/…``, ``aws:ResourceTag/…``, ``iam:PassedToService``) count as met. This
   module leaves that as it is.
-* **Signatures of REST calls without a body.** moto recomputes the SigV4 signature over the
-  request's parameters when the body is empty (a CloudFront or Route 53 ``GET``), which is not
-  what was signed, and answers ``SignatureDoesNotMatch``. Here the signature is computed over
-  the body as sent (empty), as AWS does.
+* **Signatures.** moto recomputes each request's SigV4 signature from what it parsed, not
+  from the bytes signed: a form body (the query protocols) is re-encoded, a REST ``GET``'s
+  parameters are taken for a body, and the result often differs (``SignatureDoesNotMatch``
+  for a correctly signed ``CreateRole`` or CloudFront ``GET``). Here the signature is not
+  checked; the access key must still belong to an IAM user of the account (anything else is
+  ``InvalidClientTokenId``), whose policies are then enforced.
 * **The refusal.** moto answers every refusal with one XML shape (``ErrorResponse/Errors``)
   and the code ``AccessDenied``, which the JSON services' SDK clients cannot read. Here it is
   the service's own: EC2 ``UnauthorizedOperation`` (EC2's XML), JSON services
@@ -87,20 +89,11 @@ def patch_iam_enforcement() -> None:
 
     access_control.IAMRequestBase.__init__ = init  # type: ignore[method-assign]
 
-    from botocore.awsrequest import AWSRequest
+    def check_signature(self: Any) -> None:
+        """The access key must be a user's (checked when the request is made); the signature
+        itself is not checked: see the module docs."""
 
-    def create_aws_request(self: Any) -> Any:
-        signed_headers = self._get_string_between(
-            "SignedHeaders=", ",", self._headers["Authorization"]
-        ).split(";")
-        headers = self._create_headers_for_aws_request(signed_headers, self._headers)
-        # A form POST's body was parsed into `_data` (the query protocols): signed as that.
-        body = self._body or (self._data if self._method == "POST" else b"")
-        request = AWSRequest(method=self._method, url=self._path, data=body, headers=headers)
-        request.context["timestamp"] = headers["X-Amz-Date"]
-        return request
-
-    access_control.IAMRequest._create_aws_request = create_aws_request  # type: ignore[method-assign]
+    access_control.IAMRequestBase.check_signature = check_signature  # type: ignore[method-assign]
 
     base_check = access_control.IAMRequestBase.check_action_permitted
 

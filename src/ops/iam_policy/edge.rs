@@ -81,7 +81,11 @@ fn route53(n: &Names) -> Vec<Grant> {
         }})),
     ];
     if dns.create_zone {
-        grants.push(Grant::any("Route53CreateZone", Up, &["route53:CreateHostedZone"]));
+        grants.push(Grant::any(
+            "Route53CreateZone",
+            Up,
+            &["route53:CreateHostedZone"],
+        ));
         grants.push(Grant::new(
             "Route53TagZone",
             Up,

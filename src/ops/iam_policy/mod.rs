@@ -88,7 +88,10 @@ impl Names<'_> {
 
     /// An ARN of a service without regions (IAM, CloudFront, Route 53: `arn:aws:iam::ACCOUNT:…`).
     pub fn global_arn(&self, service: &str, account: &str, resource: &str) -> String {
-        format!("arn:{}:{service}::{account}:{resource}", partition(&self.region))
+        format!(
+            "arn:{}:{service}::{account}:{resource}",
+            partition(&self.region)
+        )
     }
 
     /// An ARN in `region` (the edge's us-east-1 resources).
@@ -321,7 +324,9 @@ mod tests {
 
     #[test]
     fn bad_input() {
-        assert!(Purpose::parse("destroy").unwrap_err().contains("up, deploy or read"));
+        assert!(Purpose::parse("destroy")
+            .unwrap_err()
+            .contains("up, deploy or read"));
         assert_eq!(Purpose::parse("deploy"), Ok(Purpose::Deploy));
         assert!(parse_account("12345").is_err());
         assert!(parse_account("12345678901a").is_err());

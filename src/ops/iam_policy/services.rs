@@ -4,8 +4,8 @@
 //! per service; each lists what `read`, `deploy` and `up` call, by [`Purpose`].
 
 use super::{Grant, Names, Purpose};
-use crate::state::url::S3Location;
 use crate::stack::SERVICES;
+use crate::state::url::S3Location;
 use serde_json::json;
 
 use Purpose::{Deploy, Read, Up};
@@ -13,8 +13,21 @@ use Purpose::{Deploy, Read, Up};
 pub fn grants(n: &Names) -> Vec<Grant> {
     let mut all = Vec::new();
     for table in [
-        ec2, rds, elasticache, secrets, iam, ecs, ecr, elb, logs, cloudwatch, sns, autoscaling,
-        s3, cloudtrail, tagging,
+        ec2,
+        rds,
+        elasticache,
+        secrets,
+        iam,
+        ecs,
+        ecr,
+        elb,
+        logs,
+        cloudwatch,
+        sns,
+        autoscaling,
+        s3,
+        cloudtrail,
+        tagging,
     ] {
         all.extend(table(n));
     }
@@ -54,12 +67,8 @@ fn ec2(n: &Names) -> Vec<Grant> {
                 "ec2:DescribeManagedPrefixLists",
             ],
         ),
-        Grant::any(
-            "Ec2CreateTaggedForEnvironment",
-            Up,
-            &create_actions,
-        )
-        .when(n.tag_condition("aws:RequestTag")),
+        Grant::any("Ec2CreateTaggedForEnvironment", Up, &create_actions)
+            .when(n.tag_condition("aws:RequestTag")),
         // Tags at creation need ec2:CreateTags, for the create actions only.
         Grant::any("Ec2TagOnCreate", Up, &["ec2:CreateTags"])
             .when(json!({"StringEquals": {"ec2:CreateAction": CREATES}})),
@@ -89,12 +98,8 @@ fn ec2(n: &Names) -> Vec<Grant> {
     // The creates above also name resources they do not create (the VPC of a subnet, the
     // subnet and address of a NAT gateway), which carry the environment's tags too.
     grants.push(
-        Grant::any(
-            "Ec2CreateInEnvironmentResources",
-            Up,
-            &create_actions,
-        )
-        .when(n.tag_condition("aws:ResourceTag")),
+        Grant::any("Ec2CreateInEnvironmentResources", Up, &create_actions)
+            .when(n.tag_condition("aws:ResourceTag")),
     );
     grants
 }
@@ -147,10 +152,7 @@ fn rds(n: &Names) -> Vec<Grant> {
     ];
     if n.env.rds_proxy.enabled {
         // Proxies have generated ids (`db-proxy:prx-…`): scoped by their tags instead.
-        let proxies = vec![
-            n.arn("rds", "db-proxy:*"),
-            n.arn("rds", "target-group:*"),
-        ];
+        let proxies = vec![n.arn("rds", "db-proxy:*"), n.arn("rds", "target-group:*")];
         grants.push(
             Grant::new(
                 "RdsProxyCreateTagged",
@@ -243,7 +245,10 @@ fn secrets(n: &Names) -> Vec<Grant> {
         Grant::new(
             "SecretsRead",
             Read,
-            &["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+            &[
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+            ],
             secrets.clone(),
         ),
         // GetRandomPassword reads no secret: it has no resource.
@@ -265,7 +270,12 @@ fn secrets(n: &Names) -> Vec<Grant> {
 
 fn iam(n: &Names) -> Vec<Grant> {
     let roles = vec![n.roles()];
-    let aws = |policy: &str| format!("arn:{}:iam::aws:policy/{policy}", super::partition(&n.region));
+    let aws = |policy: &str| {
+        format!(
+            "arn:{}:iam::aws:policy/{policy}",
+            super::partition(&n.region)
+        )
+    };
     let mut passed_to = vec!["ecs-tasks.amazonaws.com", "ecs.amazonaws.com"];
     if n.env.flow_logs.enabled {
         passed_to.push("vpc-flow-logs.amazonaws.com");
@@ -356,7 +366,11 @@ fn ecs(n: &Names) -> Vec<Grant> {
         Grant::new(
             "EcsRead",
             Read,
-            &["ecs:DescribeClusters", "ecs:DescribeServices", "ecs:ListTagsForResource"],
+            &[
+                "ecs:DescribeClusters",
+                "ecs:DescribeServices",
+                "ecs:ListTagsForResource",
+            ],
             everything.clone(),
         ),
         // Task definitions are read and registered without resource-level permissions.
@@ -365,8 +379,17 @@ fn ecs(n: &Names) -> Vec<Grant> {
             Read,
             &["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"],
         ),
-        Grant::any("EcsRegisterTaskDefinitions", Deploy, &["ecs:RegisterTaskDefinition"]),
-        Grant::new("EcsUpdateServices", Deploy, &["ecs:UpdateService"], services.clone()),
+        Grant::any(
+            "EcsRegisterTaskDefinitions",
+            Deploy,
+            &["ecs:RegisterTaskDefinition"],
+        ),
+        Grant::new(
+            "EcsUpdateServices",
+            Deploy,
+            &["ecs:UpdateService"],
+            services.clone(),
+        ),
         Grant::new(
             "EcsTagEnvironment",
             Deploy,
