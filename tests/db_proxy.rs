@@ -304,7 +304,10 @@ async fn staging_gets_a_proxy_between_the_api_and_the_database() {
 #[tokio::test]
 async fn a_fresh_role_is_waited_for_before_the_proxy_accepts_it() {
     let emulator = Emulator::start_realistic(&[]);
-    emulator.set_faults(&json!({"iam_propagation": {"seconds": 3.0}}));
+    // Long enough to outlast what the proxy waits for besides its role (the VPC and the
+    // security groups before its own), on a loaded machine too: with 3 s the proxy was
+    // sometimes created after the window.
+    emulator.set_faults(&json!({"iam_propagation": {"seconds": 10.0}}));
     let ws = Workspace::new(&emulator);
     let up = ws.run(&["up", "--env", "staging", "--yes"]);
     up.assert_success();
