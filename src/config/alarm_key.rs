@@ -49,7 +49,11 @@ pub(super) fn problem(value: &str, region: &str) -> Option<String> {
                 {
                     (Some(*r), *resource)
                 }
-                _ => return Some(format!("{value:?} is not a KMS key ARN; expected {example}")),
+                _ => {
+                    return Some(format!(
+                        "{value:?} is not a KMS key ARN; expected {example}"
+                    ))
+                }
             }
         }
         None => (None, value),
@@ -135,10 +139,19 @@ mod tests {
         };
         refused("alias/aws/sns", "AWS managed key");
         refused("alias/aws/sns", "cloudwatch.amazonaws.com");
-        refused("arn:aws:kms:us-east-1:123456789012:alias/aws/sns", "AWS managed");
+        refused(
+            "arn:aws:kms:us-east-1:123456789012:alias/aws/sns",
+            "AWS managed",
+        );
         refused("1234", "is not a KMS key");
-        refused("arn:aws:sns:us-east-1:123456789012:key/x", "is not a KMS key ARN");
-        refused("arn:aws:kms:us-east-1:123456789012:grant/x", "names neither");
+        refused(
+            "arn:aws:sns:us-east-1:123456789012:key/x",
+            "is not a KMS key ARN",
+        );
+        refused(
+            "arn:aws:kms:us-east-1:123456789012:grant/x",
+            "names neither",
+        );
         refused("alias/has space", "not a valid alias");
         refused(
             &format!("arn:aws:kms:eu-west-1:123456789012:key/{KEY_ID}"),

@@ -195,8 +195,8 @@ async fn describe(
         Ok::<_, AwsError>(output.policy().map(normalize_policy))
     };
     let rotation = async {
-        let output = (kms.get_key_rotation_status().key_id(key).send().await)
-            .op("GetKeyRotationStatus")?;
+        let output =
+            (kms.get_key_rotation_status().key_id(key).send().await).op("GetKeyRotationStatus")?;
         Ok::<_, AwsError>(output.key_rotation_enabled())
     };
     let tags = async {
@@ -342,9 +342,9 @@ async fn converge_alias(
     let movable = match other_state {
         None => true,
         Some(state) if is_gone(&state) => true,
-        Some(_) => list_tags(ctx, &target).await?.is_some_and(|tags| {
-            tags::owner(&tags, ctx.stack, ctx.env) == tags::Owner::Ours
-        }),
+        Some(_) => list_tags(ctx, &target)
+            .await?
+            .is_some_and(|tags| tags::owner(&tags, ctx.stack, ctx.env) == tags::Owner::Ours),
     };
     if !movable {
         return Err(AwsError::other(
@@ -465,11 +465,7 @@ impl Kind for KmsKey {
         let changed = |field: &str| changes.iter().any(|change| change.field == field);
         let key = live.key_id.as_str();
         if changed("state") {
-            kms.enable_key()
-                .key_id(key)
-                .send()
-                .await
-                .op("EnableKey")?;
+            kms.enable_key().key_id(key).send().await.op("EnableKey")?;
         }
         if changed("policy") {
             kms.put_key_policy()
@@ -653,7 +649,9 @@ mod tests {
         // Changed by hand: disabled, another policy.
         let changed = KmsKeyLive {
             state: "Disabled".into(),
-            policy: Some(normalize_policy(r#"{"Version":"2012-10-17","Statement":[]}"#)),
+            policy: Some(normalize_policy(
+                r#"{"Version":"2012-10-17","Statement":[]}"#,
+            )),
             ..live()
         };
         let changes = KmsKey::diff(&spec(), &changed, &resolver);

@@ -263,11 +263,8 @@ async fn describe(ctx: &Ctx<'_>, arn: String) -> Result<Option<SnsTopicLive>, Aw
             .found()?;
         Ok::<_, AwsError>(listed.map(|listed| tags::from_sns(listed.tags())))
     };
-    let (attributes, email_subscriptions, tags) = futures::try_join!(
-        attributes(ctx, &arn),
-        email_subscriptions(ctx, &arn),
-        tags
-    )?;
+    let (attributes, email_subscriptions, tags) =
+        futures::try_join!(attributes(ctx, &arn), email_subscriptions(ctx, &arn), tags)?;
     let (Some((kms_master_key_id, policy)), Some(email_subscriptions), Some(tags)) =
         (attributes, email_subscriptions, tags)
     else {
@@ -374,7 +371,9 @@ impl Kind for SnsTopic {
             if live.kms_master_key_id.as_deref() != Some(desired.as_str()) {
                 changes.push(FieldChange::update(
                     FIELD_KMS,
-                    live.kms_master_key_id.as_deref().unwrap_or("(not encrypted)"),
+                    live.kms_master_key_id
+                        .as_deref()
+                        .unwrap_or("(not encrypted)"),
                     desired,
                 ));
             }
@@ -461,11 +460,7 @@ impl Kind for SnsTopic {
         let changed = |field: &str| changes.iter().any(|change| change.field == field);
         // The policy first: it is what lets CloudWatch publish once the key encrypts.
         let attributes = [
-            (
-                FIELD_POLICY,
-                ATTRIBUTE_POLICY,
-                spec.policy.clone(),
-            ),
+            (FIELD_POLICY, ATTRIBUTE_POLICY, spec.policy.clone()),
             (
                 FIELD_KMS,
                 ATTRIBUTE_KMS,

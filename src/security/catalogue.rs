@@ -5,6 +5,7 @@
 
 use super::{Control, Status};
 use crate::config::edge::WafAttach;
+use crate::config::load_balancer::DesyncMitigationMode;
 use crate::config::Environment;
 
 fn met(how: impl Into<String>) -> Status {
@@ -84,7 +85,13 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "ELB.4",
         title: "Application Load Balancer should be configured to drop invalid HTTP headers",
-        check: |_| unmet("[load_balancer] drop_invalid_header_fields = true"),
+        check: |env| {
+            when(
+                env.load_balancer.drop_invalid_header_fields,
+                "invalid header fields are dropped ([load_balancer] drop_invalid_header_fields)",
+                "[load_balancer] drop_invalid_header_fields = true",
+            )
+        },
     },
     Control {
         id: "ELB.5",
@@ -100,7 +107,24 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "ELB.6",
         title: "Application Load Balancer deletion protection should be enabled",
-        check: |_| unmet("[load_balancer] deletion_protection = true"),
+        check: |env| {
+            when(
+                env.load_balancer.deletion_protection,
+                "deletion protection on ([load_balancer] deletion_protection; destroy turns it off only with --disable-deletion-protection)",
+                "[load_balancer] deletion_protection = true",
+            )
+        },
+    },
+    Control {
+        id: "ELB.12",
+        title: "Application Load Balancer should be configured with defensive or strictest desync mitigation mode",
+        check: |env| {
+            when(
+                env.load_balancer.desync_mitigation_mode != DesyncMitigationMode::Monitor,
+                "desync mitigation defensive or strictest ([load_balancer] desync_mitigation_mode)",
+                "[load_balancer] desync_mitigation_mode = \"defensive\" or \"strictest\"",
+            )
+        },
     },
     Control {
         id: "ELB.13",
@@ -143,7 +167,13 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "ECS.5",
         title: "ECS containers should be limited to read-only access to root filesystems",
-        check: |_| unmet("[services.api] and [services.ui] read_only_root_filesystem = true"),
+        check: |env| {
+            when(
+                env.services.api.read_only_root_filesystem && env.services.ui.read_only_root_filesystem,
+                "every container's root filesystem is read-only (the X-Ray sidecar always; the app containers per [services.*] read_only_root_filesystem, with a writable /tmp volume)",
+                "[services.api] and [services.ui] read_only_root_filesystem = true",
+            )
+        },
     },
     Control {
         id: "ECS.8",
@@ -174,7 +204,13 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "ECR.2",
         title: "ECR private repositories should have tag immutability configured",
-        check: |_| unmet("[deployment] immutable_image_tags = true"),
+        check: |env| {
+            when(
+                env.deployment.immutable_image_tags,
+                "tags are immutable ([deployment] immutable_image_tags); deploy needs a unique tag per image",
+                "[deployment] immutable_image_tags = true",
+            )
+        },
     },
     Control {
         id: "ECR.3",
@@ -212,7 +248,13 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "RDS.6",
         title: "Enhanced monitoring should be configured for RDS DB instances",
-        check: |_| unmet("[database] enhanced_monitoring_interval_seconds = 60 (or 1, 5, 10, 15, 30)"),
+        check: |env| {
+            when(
+                env.database.enhanced_monitoring_interval_seconds > 0,
+                "enhanced monitoring every [database] enhanced_monitoring_interval_seconds, with its monitoring role",
+                "[database] enhanced_monitoring_interval_seconds = 60 (or 1, 5, 10, 15, 30)",
+            )
+        },
     },
     Control {
         id: "RDS.7",
@@ -228,12 +270,25 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "RDS.9",
         title: "RDS DB instances should publish logs to CloudWatch Logs",
-        check: |_| unmet("[database] log_exports = [\"postgresql\", \"upgrade\"]"),
+        check: |env| {
+            let exported = |log: &str| env.database.log_exports.iter().any(|l| l == log);
+            when(
+                exported("postgresql") && exported("upgrade"),
+                "the postgresql and upgrade logs go to CloudWatch Logs ([database] log_exports)",
+                "[database] log_exports = [\"postgresql\", \"upgrade\"]",
+            )
+        },
     },
     Control {
         id: "RDS.10",
         title: "IAM authentication should be configured for RDS instances",
-        check: |_| unmet("[database] iam_authentication = true"),
+        check: |env| {
+            when(
+                env.database.iam_authentication,
+                "IAM database authentication on ([database] iam_authentication)",
+                "[database] iam_authentication = true",
+            )
+        },
     },
     Control {
         id: "RDS.11",
@@ -249,7 +304,18 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "RDS.13",
         title: "RDS automatic minor version upgrades should be enabled",
-        check: |_| unmet("[database] auto_minor_version_upgrade = true"),
+        check: |env| {
+            when(
+                env.database.auto_minor_version_upgrade,
+                "minor versions upgrade in the maintenance window ([database] auto_minor_version_upgrade)",
+                "[database] auto_minor_version_upgrade = true",
+            )
+        },
+    },
+    Control {
+        id: "RDS.17",
+        title: "RDS DB instances should be configured to copy tags to snapshots",
+        check: |_| met("tags are copied to snapshots (CopyTagsToSnapshot), always"),
     },
     Control {
         id: "RDS.23",
@@ -276,7 +342,13 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "MC.RDS-TLS",
         title: "The database should refuse connections without TLS (rds.force_ssl)",
-        check: |_| unmet("[database] force_ssl = true"),
+        check: |env| {
+            when(
+                env.database.force_ssl,
+                "the parameter group sets rds.force_ssl = 1 ([database] force_ssl)",
+                "[database] force_ssl = true",
+            )
+        },
     },
     // --- Cache ---------------------------------------------------------------------------
     Control {
@@ -326,7 +398,23 @@ pub static CONTROLS: &[Control] = &[
     Control {
         id: "SNS.1",
         title: "SNS topics should be encrypted at-rest using AWS KMS",
-        check: |env| alarms_off(env).unwrap_or_else(|| unmet("the alarm topic's KMS key (made by macroctl, or [monitoring] alarm_topic_kms_key)")),
+        check: |env| {
+            alarms_off(env).unwrap_or_else(|| match &env.monitoring.alarm_topic_kms_key {
+                Some(key) => met(format!("the alarm topic is encrypted with {key} ([monitoring] alarm_topic_kms_key)")),
+                None => met("the alarm topic is encrypted with the environment's own KMS key, whose policy lets CloudWatch alarms publish (the AWS managed alias/aws/sns would not)"),
+            })
+        },
+    },
+    Control {
+        id: "KMS.4",
+        title: "AWS KMS key rotation should be enabled",
+        check: |env| {
+            if alarms_off(env).is_some() || env.monitoring.alarm_topic_kms_key.is_some() {
+                not_applicable("macroctl makes no KMS key (no alarms, or [monitoring] alarm_topic_kms_key names the user's own)")
+            } else {
+                met("the alarm topic's key rotates yearly (EnableKeyRotation)")
+            }
+        },
     },
     Control {
         id: "CloudTrail.1",
