@@ -24,6 +24,7 @@ pub fn grants(n: &Names) -> Vec<Grant> {
         logs,
         cloudwatch,
         sns,
+        kms,
         autoscaling,
         s3,
         cloudtrail,
@@ -248,6 +249,8 @@ fn secrets(n: &Names) -> Vec<Grant> {
             &[
                 "secretsmanager:DescribeSecret",
                 "secretsmanager:GetSecretValue",
+                // The secrets' ages, for the plan's rotation control.
+                "secretsmanager:ListSecretVersionIds",
             ],
             secrets.clone(),
         ),
@@ -584,6 +587,59 @@ fn sns(n: &Names) -> Vec<Grant> {
                 "sns:UntagResource",
             ],
             topics,
+        ),
+    ]
+}
+
+/// The alarm topic's key: its id is generated, so key actions are scoped by the key's
+/// `macroctl:*` tags (or, on CreateKey, the tags the request carries); alias actions need both
+/// the alias, by name, and the key, by its tags.
+fn kms(n: &Names) -> Vec<Grant> {
+    let keys = vec![n.arn("kms", "key/*")];
+    let aliases = vec![n.arn("kms", &format!("alias/{}-*", n.prefix))];
+    vec![
+        Grant::any("KmsListAliases", Read, &["kms:ListAliases"]),
+        Grant::new(
+            "KmsReadEnvironmentKeys",
+            Read,
+            &[
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+                "kms:GetKeyRotationStatus",
+                "kms:ListResourceTags",
+            ],
+            keys.clone(),
+        )
+        .when(n.tag_condition("aws:ResourceTag")),
+        Grant::any(
+            "KmsCreateTaggedForEnvironment",
+            Up,
+            &["kms:CreateKey", "kms:TagResource"],
+        )
+        .when(n.tag_condition("aws:RequestTag")),
+        Grant::new(
+            "KmsChangeEnvironmentKeys",
+            Up,
+            &[
+                "kms:CreateAlias",
+                "kms:DeleteAlias",
+                "kms:EnableKey",
+                "kms:EnableKeyRotation",
+                "kms:PutKeyPolicy",
+                "kms:ScheduleKeyDeletion",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:UpdateAlias",
+                "kms:UpdateKeyDescription",
+            ],
+            keys,
+        )
+        .when(n.tag_condition("aws:ResourceTag")),
+        Grant::new(
+            "KmsEnvironmentAliases",
+            Up,
+            &["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+            aliases,
         ),
     ]
 }
