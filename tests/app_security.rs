@@ -75,10 +75,11 @@ async fn running_definition(
         .clone()
 }
 
+/// By container name: (read-only root, mounts as `volume:path`).
+type ContainerStorage = BTreeMap<String, (bool, Vec<String>)>;
+
 /// Per container: (read-only root, mounts as `volume:path`); and the task volumes.
-fn storage_of(
-    definition: &aws_sdk_ecs::types::TaskDefinition,
-) -> (BTreeMap<String, (bool, Vec<String>)>, Vec<String>) {
+fn storage_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> (ContainerStorage, Vec<String>) {
     let containers = definition
         .container_definitions()
         .iter()

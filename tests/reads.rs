@@ -28,11 +28,11 @@ use support::{Emulator, RecordedCall, Workspace};
 /// Control's `GetOriginAccessControl` (CloudFront has no batch read of either; the
 /// distribution's tags come from `GetResources`); + 1 for the DB parameter group's parameters
 /// (`DescribeDBParameters` with `Source=user`, which shows whether `rds.force_ssl` is still
-/// set: no API reads several groups' parameters, and `DescribeDBParameterGroups` has none);
-/// + 1 for the alarm topic's attributes (`GetTopicAttributes`: its KMS key and policy) and 4 for
+/// set: no API reads several groups' parameters, and `DescribeDBParameterGroups` has none),
+/// 1 for the alarm topic's attributes (`GetTopicAttributes`: its KMS key and policy) and 4 for
 /// its KMS key (`ListAliases` finds it, `DescribeKey`, `GetKeyPolicy`, `GetKeyRotationStatus`:
-/// KMS has no batch read); + 2 for the plan's security section, the age of each secret's current
-/// value (`ListSecretVersionIds` per secret: `ListSecrets` has no version dates).
+/// KMS has no batch read), and 2 for the plan's security section, the age of each secret's
+/// current value (`ListSecretVersionIds` per secret: `ListSecrets` has no version dates).
 const STAGING_NOOP_CALLS: usize = 74;
 
 /// The operations that read one resource each (no API reads several), and how many of each
