@@ -2,8 +2,9 @@
 # `make demo`: starts the AWS emulator (the realistic launcher: RDS/ElastiCache/NAT/ALB take a
 # few seconds to create, ECS services really roll out and roll back), then shows the whole
 # cycle on staging with the debug build of macroctl:
-#   up → deploy a new image → deploy a broken image (ECS rolls it back: exit 4) → rollback
-#   → releases → status
+#   up → pgvector → deploy a new image after its migration (`--before`) → a failing
+#   migration (`run`: exit 3) → deploy a broken image (ECS rolls it back: exit 4) → rollback
+#   → releases → logs → status
 # and leaves the emulator running.
 set -euo pipefail
 
@@ -28,7 +29,7 @@ run() {
     echo
     echo "==> macroctl $*"
     set +e
-    "$BIN" "$@" --state-dir "$STATE_DIR"
+    "$BIN" --state-dir "$STATE_DIR" "$@"
     local code=$?
     set -e
     echo "    (exit code $code)"
@@ -37,16 +38,21 @@ run() {
 
 echo "Emulator at $ADDRESS"
 run up --env staging --yes
-run deploy --env staging --image "api=$ECR/macro-ai-staging-api:1.1.0" --image "ui=$ECR/macro-ai-staging-ui:1.1.0"
+run db enable-pgvector --env staging
+run deploy --env staging --image "api=$ECR/macro-ai-staging-api:1.1.0" --image "ui=$ECR/macro-ai-staging-ui:1.1.0" \
+    --before 'echo applying migrations; echo 20261201_add_embeddings applied'
+run run --env staging -- sh -c 'echo applying 20261204_rename_column; echo "ERROR: column already exists"; exit 3'
 run deploy --env staging --image "api=$ECR/macro-ai-staging-api:broken"
 run rollback --env staging
 run releases --env staging
+run logs --env staging api --since 1h
 run status --env staging
 
 cat <<MSG
 
-The deploy of the broken image exited 4: ECS's circuit breaker rolled it back, and macroctl
-recorded the release as rolled-back instead of reporting success.
+The migration run with `macroctl run` exited 3, the task's own exit code, so a pipeline
+stops there. The deploy of the broken image exited 4: ECS's circuit breaker rolled it back,
+and macroctl recorded the release as rolled-back instead of reporting success.
 
 The emulator is still running at $ADDRESS so you can look around, e.g.:
 

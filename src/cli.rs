@@ -116,6 +116,86 @@ pub enum Command {
     /// Print the IAM policy a CI role needs to run `up`, `deploy` or the read-only commands on
     /// the environment, scoped to the environment's resources
     IamPolicy(IamPolicyArgs),
+    /// Run a one-off task with a service's task definition (a migration), stream its logs and
+    /// exit with its exit code: `macroctl run --env staging -- npm run migrate`
+    Run(RunArgs),
+    /// Show a service's logs, merged across its tasks (--follow for new lines)
+    Logs(LogsArgs),
+    /// Database chores run inside the VPC as one-off tasks
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Check the environment file and print its resolved settings (defaults filled in), with
+    /// no AWS call
+    Validate(EnvArg),
+    /// Print the shell completion script, e.g. `macroctl completions bash >
+    /// ~/.local/share/bash-completion/completions/macroctl`
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `macroctl man > ~/.local/share/man/man1/macroctl.1`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The service whose task definition the task uses: its network, secrets and roles
+    #[arg(long, default_value = "api", value_name = "SERVICE")]
+    pub service: String,
+    /// Another image for the service's container (e.g. a database client); its own otherwise
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Print the task's ARN once ECS has accepted it, and exit without waiting
+    #[arg(long)]
+    pub no_wait: bool,
+    /// The command and its arguments, after `--`; without one, the image's own command
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The service: api or ui
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// Keep printing new lines until Ctrl-C
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Lines from this long ago on (e.g. 30s, 10m, 2h, 1d; default 10m)
+    #[arg(long, value_name = "DURATION", value_parser = crate::ops::logs::parse_since)]
+    pub since: Option<Duration>,
+    /// Only the task whose id starts with this
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+    /// The most recently stopped task: its stop reason and all its lines
+    #[arg(long)]
+    pub previous: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Install pgvector in the environment's database (`CREATE EXTENSION IF NOT EXISTS
+    /// vector;`) from a one-off task of the api service, with a PostgreSQL client image and
+    /// the api's database credentials (from its secret, through ECS)
+    EnablePgvector(EnablePgvectorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnablePgvectorArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The image with `psql` (default: the official postgres image of the database's major
+    /// version, from the ECR Public Gallery)
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell the script is for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +227,10 @@ pub struct DeployArgs {
     /// Register and update, record the release as in-progress, and exit without waiting
     #[arg(long)]
     pub no_wait: bool,
+    /// First run COMMAND (`sh -c COMMAND`) in a one-off task of the api service, with the api
+    /// image being deployed, and deploy only if it exits 0 (database migrations)
+    #[arg(long, value_name = "COMMAND")]
+    pub before: Option<String>,
 }
 
 #[derive(Debug, Args)]

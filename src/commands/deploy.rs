@@ -6,6 +6,7 @@ use crate::cli::{DeployArgs, RollbackArgs};
 use crate::error::Error;
 use crate::exit;
 use crate::ops::image_ref;
+use crate::ops::one_off::{Ended, OneOff};
 use crate::ops::release::{self, ReleaseError, RolloutResult};
 use crate::ops::Session;
 use crate::output::{Event, OutputFormat};
@@ -47,8 +48,69 @@ pub async fn deploy(context: &Context, args: &DeployArgs) -> Result<i32, Error> 
                 .join(", ")
         ),
     });
+    if let Some(before) = &args.before {
+        if let Some(code) = run_before(context, &session, before, images.get("api")).await? {
+            return Ok(code);
+        }
+    }
     let outcome = release::deploy(&mut session, &images, !args.no_wait).await;
     finish(context, &session, outcome)
+}
+
+/// `deploy --before COMMAND`: `sh -c COMMAND` in a one-off task of the api service, with the
+/// api image being deployed when there is one (migrations ship with the code that needs
+/// them). Deploying goes on only when it exits 0; otherwise the error says why and nothing
+/// is deployed. `Some(code)`: end now with that code (interrupted).
+async fn run_before(
+    context: &Context,
+    session: &Session<'_>,
+    before: &str,
+    api_image: Option<&String>,
+) -> Result<Option<i32>, Error> {
+    let env = &session.env.name;
+    let request = OneOff {
+        service: "api".into(),
+        image: api_image.cloned(),
+        command: vec!["sh".into(), "-c".into(), before.to_string()],
+    };
+    let (started, ended, logs) = super::run::start_and_follow(context, session, &request, true)
+        .await
+        .map_err(|err| super::run::into_error(env, err))?;
+    // Under --output json the task's lines are events (stdout holds the release document).
+    for line in logs {
+        context.reporter.report(Event::Info {
+            message: format!("--before: {line}"),
+        });
+    }
+    let refused = |what: String| {
+        Error::Refused {
+        message: format!(
+            "environment {env}: the --before command `{before}` {what} (task {}): nothing was deployed",
+            started.task_id
+        ),
+        hint: "fix the command or what it found, then run the same deploy again".into(),
+    }
+    };
+    match ended {
+        Some(Ended::Exited(0)) => {
+            context.reporter.report(Event::Info {
+                message: "the --before command exited 0: deploying".into(),
+            });
+            Ok(None)
+        }
+        Some(Ended::Exited(code)) => Err(refused(format!("exited with code {code}"))),
+        Some(Ended::NotStarted { stop_code, reason }) => {
+            Err(refused(format!("did not run: {stop_code}: {reason}")))
+        }
+        Some(Ended::TimedOut { .. }) | None => Err(refused(format!(
+            "had not finished after --wait-timeout {}; it keeps running",
+            crate::output::format_elapsed(session.settings.wait_timeout)
+        ))),
+        Some(Ended::Interrupted) => {
+            eprintln!("error: environment {env}: interrupted: the --before task was asked to stop; nothing was deployed");
+            Ok(Some(exit::INTERRUPTED))
+        }
+    }
 }
 
 pub async fn rollback(context: &Context, args: &RollbackArgs) -> Result<i32, Error> {

@@ -16,17 +16,21 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::commands::write_stdout(&format!("{}\n", format!($($arg)*)))? };
 }
 
+mod completions;
 mod deploy;
 mod destroy;
 mod iam_policy;
 mod import;
+mod logs;
 mod plan;
 mod releases;
 mod render;
+mod run;
 mod secret;
 mod state;
 mod status;
 mod up;
+mod validate;
 
 use crate::aws::AwsOptions;
 use crate::cli::{Cli, Command, GlobalArgs, StateCommand};
@@ -128,6 +132,14 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Rollback(args) => deploy::rollback(&context, args).await,
         Command::Releases(args) => releases::run(&context, args).await,
         Command::IamPolicy(args) => iam_policy::run(&context, args).await,
+        Command::Run(args) => run::run(&context, args).await,
+        Command::Logs(args) => logs::run(&context, args).await,
+        Command::Db(crate::cli::DbCommand::EnablePgvector(args)) => {
+            run::enable_pgvector(&context, args).await
+        }
+        Command::Validate(args) => validate::run(&context, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     };
     context.reporter.finish();
     match result {
@@ -169,6 +181,9 @@ fn policy_advice(command: &Command) -> Option<crate::aws::PolicyAdvice> {
         Command::Releases(args) => (&args.env, Some("read")),
         Command::Destroy(args) => (&args.env.env, None),
         Command::Import(args) => (&args.env.env, None),
+        Command::Run(args) => (&args.env.env, None),
+        Command::Logs(args) => (&args.env.env, Some("read")),
+        Command::Db(crate::cli::DbCommand::EnablePgvector(args)) => (&args.env.env, None),
         Command::Secret(
             SecretCommand::Set(crate::cli::SecretSetArgs { env, .. })
             | SecretCommand::Rotate(crate::cli::SecretRotateArgs { env, .. }),
@@ -178,9 +193,11 @@ fn policy_advice(command: &Command) -> Option<crate::aws::PolicyAdvice> {
             StateCommand::Show(args) | StateCommand::Push(args) | StateCommand::Pull(args),
         ) => (&args.env, None),
         Command::State(StateCommand::Unlock(args)) => (&args.env.env, None),
-        Command::State(StateCommand::List | StateCommand::InitBackend) | Command::IamPolicy(_) => {
-            return None
-        }
+        Command::State(StateCommand::List | StateCommand::InitBackend)
+        | Command::IamPolicy(_)
+        | Command::Validate(_)
+        | Command::Completions(_)
+        | Command::Man => return None,
     };
     Some(crate::aws::PolicyAdvice {
         env: env.clone(),

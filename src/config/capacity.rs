@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::ServiceConfig;
 
 /// `capacity` of one service.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capacity {
     /// Every task on regular (on-demand) Fargate.

@@ -31,7 +31,7 @@ pub(super) struct RawCognito {
 }
 
 /// A user pool's MFA setting (`MfaConfiguration`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub enum Mfa {
     #[serde(rename = "OFF")]
     Off,
@@ -53,7 +53,7 @@ impl Mfa {
 }
 
 /// Validated `[cognito]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CognitoConfig {
     /// macroctl creates and manages the user pool and its app client.
     pub create: bool,

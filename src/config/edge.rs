@@ -49,7 +49,7 @@ pub(super) struct RawWaf {
 }
 
 /// CloudFront's price classes: which edge locations serve the distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub enum PriceClass {
     /// North America, Europe and Israel.
     #[serde(rename = "PriceClass_100")]
@@ -74,7 +74,7 @@ impl PriceClass {
 }
 
 /// What the web ACL's rules do with a request they match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WafMode {
     /// Only count matches (metrics and sampled requests): for trying rules.
@@ -93,7 +93,7 @@ impl WafMode {
 }
 
 /// Where the web ACL is attached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WafAttach {
     /// The CloudFront distribution (a CLOUDFRONT-scope web ACL, in us-east-1).
@@ -115,7 +115,8 @@ impl WafAttach {
 }
 
 /// How the hosted zone is named in `[dns] zone`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ZoneRef {
     /// A hosted zone id, e.g. `Z0123456789ABCDEFGHIJ`.
     Id(String),
@@ -124,7 +125,7 @@ pub enum ZoneRef {
 }
 
 /// Validated `[dns]`: present only with a domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DnsConfig {
     /// The app's name, e.g. `app.example.com` (lowercase, no trailing dot).
     pub domain: String,
@@ -146,7 +147,7 @@ impl DnsConfig {
 }
 
 /// Validated `[edge]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EdgeConfig {
     /// A CloudFront distribution in front of the load balancer.
     pub cloudfront: bool,
@@ -161,7 +162,7 @@ pub struct EdgeConfig {
 }
 
 /// Validated `[waf]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct WafConfig {
     pub enabled: bool,
     pub mode: WafMode,

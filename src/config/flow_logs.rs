@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::validate::LOG_RETENTION_DAYS;
 
 /// Which traffic a flow log records (EC2's `TrafficType`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TrafficType {
     /// Accepted and rejected traffic.
@@ -61,7 +61,7 @@ impl Default for RawFlowLogs {
 }
 
 /// Validated `[flow_logs]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FlowLogsConfig {
     /// Whether the VPC gets a flow log (with its log group and IAM role).
     pub enabled: bool,

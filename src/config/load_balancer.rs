@@ -16,7 +16,7 @@
 use serde::Deserialize;
 
 /// The ALB's `routing.http.desync_mitigation_mode`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DesyncMitigationMode {
     /// Lets every request through, only recording the ambiguous ones (fails ELB.12).
@@ -52,7 +52,7 @@ pub(super) struct RawLoadBalancer {
 }
 
 /// Validated `[load_balancer]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LoadBalancerConfig {
     /// `routing.http.drop_invalid_header_fields.enabled` (FSBP ELB.4).
     pub drop_invalid_header_fields: bool,

@@ -33,7 +33,7 @@ use serde::Deserialize;
 pub use cognito::{CognitoConfig, Mfa};
 
 /// A loaded, fully validated environment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Environment {
     /// The path the configuration was read from (for error messages).
     pub file: PathBuf,
@@ -83,6 +83,7 @@ pub struct Environment {
     pub state_url: Option<String>,
     /// What the file allows but should not do (the default master user name): each names its
     /// key, and is reported as a warning (stderr) by every command that opens the environment.
+    #[serde(skip)]
     pub warnings: Vec<Problem>,
 }
 
@@ -95,7 +96,7 @@ impl Environment {
 
 /// Validated `[network]` section. All lists are in availability-zone order: element `i` of each
 /// subnet list lives in `availability_zones[i]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NetworkConfig {
     pub vpc_cidr: Ipv4Net,
     pub availability_zones: Vec<String>,
@@ -118,7 +119,7 @@ impl NetworkConfig {
 }
 
 /// `[database]`: RDS PostgreSQL (with pgvector); read and checked by the `database` module.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DatabaseConfig {
     pub engine_version: String,
     pub instance_class: String,
@@ -155,7 +156,7 @@ impl DatabaseConfig {
 }
 
 /// RDS storage type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StorageType {
     Gp3,
@@ -177,7 +178,7 @@ impl StorageType {
 }
 
 /// `[cache]`: ElastiCache replication group (one node group).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     pub engine: CacheEngine,
@@ -192,7 +193,7 @@ pub struct CacheConfig {
 }
 
 /// ElastiCache engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CacheEngine {
     Redis,
@@ -210,7 +211,7 @@ impl CacheEngine {
 }
 
 /// `[services]`: the two ECS Fargate services.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServicesConfig {
     pub api: ServiceConfig,
@@ -218,7 +219,7 @@ pub struct ServicesConfig {
 }
 
 /// `[services.api]` / `[services.ui]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
     /// The one source of truth for the container's port (target group, security groups, task).
@@ -249,7 +250,7 @@ pub struct ServiceConfig {
 }
 
 /// `[autoscaling]`: Application Auto Scaling of the API service's task count.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AutoscalingConfig {
     pub min_capacity: u32,
@@ -261,7 +262,7 @@ pub struct AutoscalingConfig {
 }
 
 /// `[monitoring]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MonitoringConfig {
     /// ECS Container Insights on the cluster.
@@ -280,7 +281,7 @@ pub struct MonitoringConfig {
 }
 
 /// `[alarms]`: alarm thresholds.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmsConfig {
     pub api_cpu_percent: u32,
@@ -291,7 +292,7 @@ pub struct AlarmsConfig {
 }
 
 /// `[deployment]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentConfig {
     pub strategy: DeploymentStrategy,
@@ -307,7 +308,7 @@ pub struct DeploymentConfig {
 }
 
 /// How a new task definition is rolled out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeploymentStrategy {
     /// ECS rolling update.
@@ -330,7 +331,7 @@ impl DeploymentStrategy {
 }
 
 /// `[integrations]` (optional section).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationsConfig {
     /// ACM certificate for the ALB's 443 listener; without it the ALB listens on 80 only.

@@ -17,7 +17,7 @@ pub const DEFAULT_IDLE_CLIENT_TIMEOUT_SECONDS: u32 = 1800;
 const IDLE_CLIENT_TIMEOUT_RANGE: (u32, u32) = (1, 28_800);
 
 /// The validated `[rds_proxy]` section.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RdsProxyConfig {
     /// Put a proxy in front of the database; the API then connects to the proxy's endpoint.
     pub enabled: bool,

@@ -31,7 +31,7 @@ pub(super) struct RawSecurity {
 }
 
 /// Validated `[security]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SecurityConfig {
     /// Days a generated secret (database password, API keys) may go without `macroctl secret
     /// rotate`; `plan` reports the secrets older than this (FSBP SecretsManager.4).

@@ -35,7 +35,7 @@ pub(super) struct RawCloudTrail {
 }
 
 /// Validated `[storage]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StorageConfig {
     /// Start of every bucket name: `<prefix>-assets-<account>` (default `<stack>-<env>`).
     pub bucket_prefix: String,
@@ -51,7 +51,7 @@ pub struct StorageConfig {
 }
 
 /// Validated `[cloudtrail]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CloudTrailConfig {
     /// Whether macroctl creates the environment's trail (default: true; false where the
     /// account already has an organisation trail).

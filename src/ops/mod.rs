@@ -13,6 +13,8 @@ pub mod facts;
 pub mod iam_policy;
 pub mod image_ref;
 pub mod import;
+pub mod logs;
+pub mod one_off;
 mod recorder;
 pub mod release;
 pub mod retry;

@@ -495,8 +495,8 @@ impl Kind for DbInstance {
             .to_string();
         ctx.reporter.report(Event::Info {
             message: format!(
-                "{}: PostgreSQL instance {identifier} is being created (several minutes on AWS); `macroctl status` shows its endpoint once it is available. pgvector is installed per database by SQL, not by AWS: connect as {} (password in secret {credentials_secret}) and run `CREATE EXTENSION IF NOT EXISTS vector;`",
-                who.id, spec.master_username,
+                "{}: PostgreSQL instance {identifier} is being created (several minutes on AWS); `macroctl status` shows its endpoint once it is available. pgvector is installed per database by SQL, not by AWS: once `up` has finished, `macroctl db enable-pgvector --env {}` runs `CREATE EXTENSION IF NOT EXISTS vector;` inside the VPC as {} (password in secret {credentials_secret})",
+                who.id, ctx.env, spec.master_username,
             ),
         });
         Ok(identifier)

@@ -30,6 +30,10 @@ on the wire, their own docstrings why they exist and how they work:
 * ``lingering.py``: "Teardown" below (``MACROCTL_EMULATOR_LINGER_SECONDS``).
 * ``elasticache_teardown.py``: "Teardown" below (ElastiCache deletions).
 * ``ecs_capacity.py``: "Capacity providers" below.
+* ``ecs_tasks.py``: one-off tasks (RunTask) that start, run a command the emulator
+  understands (``echo``, ``sleep``, ``exit CODE``), write its lines to CloudWatch Logs as the
+  awslogs driver does, and stop with its exit code; a broken image fails to start (under
+  ``MACROCTL_EMULATOR_ECS``).
 * ``flow_logs.py``: VPC flow logs as EC2 reports them: ``DeleteFlowLogs`` of an unknown id
   answers 200 with an ``Unsuccessful`` item ``InvalidFlowLogId.NotFound`` (moto: an error,
   nothing deleted), and the tagging API names flow logs ``...:vpc-flow-log/fl-...``
@@ -566,6 +570,7 @@ from app_security import patch_app_security
 from cloudfront import patch_cloudfront
 from cognito_pools import patch_cognito_pools
 from ecs_deployments import patch_ecs
+from ecs_tasks import patch_ecs_tasks
 from elasticache_teardown import patch_elasticache_teardown
 from flow_logs import patch_flow_logs
 from iam_enforcement import patch_iam_enforcement
@@ -682,6 +687,7 @@ def apply_patches(settings: Settings) -> CreateDelays:
     patch_cloudfront(lambda: settings.cloudfront_deploy_seconds)
     if settings.ecs:
         patch_ecs(settings.ecs_rollout_seconds, settings.broken_image)
+        patch_ecs_tasks(settings.broken_image)
     patch_ecs_capacity()
     patch_flow_logs()
     patch_wafv2(settings.waf_unavailable_seconds)

@@ -861,14 +861,19 @@ impl Workspace {
 
     /// A `macroctl ARGS --envs-dir DIR --state-dir DIR` command aimed at the emulator, with
     /// static test credentials (or those of [`Workspace::use_credentials`]), no AWS profile or config/credentials files, no RUST_LOG and
-    /// NO_COLOR=1.
+    /// NO_COLOR=1. With a `--` in ARGS (`run -- COMMAND`), the directories go before it.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_macroctl"));
-        cmd.args(args)
+        let split = args
+            .iter()
+            .position(|arg| *arg == "--")
+            .unwrap_or(args.len());
+        cmd.args(&args[..split])
             .arg("--envs-dir")
             .arg(self.envs_dir())
             .arg("--state-dir")
             .arg(self.state_dir())
+            .args(&args[split..])
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .env("AWS_ENDPOINT_URL", &self.endpoint)

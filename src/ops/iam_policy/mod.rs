@@ -289,7 +289,7 @@ mod tests {
         for action in &read {
             let name = action.split(':').nth(1).unwrap();
             assert!(
-                ["Describe", "List", "Get"]
+                ["Describe", "List", "Get", "Filter"]
                     .iter()
                     .any(|p| name.starts_with(p)),
                 "read grants {action}"

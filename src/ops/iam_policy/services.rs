@@ -393,6 +393,35 @@ fn ecs(n: &Names) -> Vec<Grant> {
             &["ecs:UpdateService"],
             services.clone(),
         ),
+        // `run` and `deploy --before`: one-off tasks of the environment's task definitions,
+        // in its cluster, followed and (on Ctrl-C) stopped.
+        Grant::new(
+            "EcsRunOneOffTasks",
+            Deploy,
+            &["ecs:RunTask"],
+            vec![families.clone()],
+        )
+        .when(serde_json::json!({"ArnEquals": {"ecs:cluster": cluster}})),
+        Grant::new(
+            "EcsStopOneOffTasks",
+            Deploy,
+            &["ecs:StopTask"],
+            vec![n.arn("ecs", &format!("task/{p}/*"))],
+        ),
+        // `logs --previous` and following a one-off task.
+        Grant::new(
+            "EcsReadTasks",
+            Read,
+            &["ecs:DescribeTasks"],
+            vec![n.arn("ecs", &format!("task/{p}/*"))],
+        ),
+        Grant::new(
+            "EcsListTasks",
+            Read,
+            &["ecs:ListTasks"],
+            vec![n.arn("ecs", &format!("container-instance/{p}/*"))],
+        )
+        .when(serde_json::json!({"ArnEquals": {"ecs:cluster": cluster}})),
         Grant::new(
             "EcsTagEnvironment",
             Deploy,
@@ -520,6 +549,13 @@ fn logs(n: &Names) -> Vec<Grant> {
             "LogsRead",
             Read,
             &["logs:ListTagsForResource"],
+            resources.clone(),
+        ),
+        // The services' and one-off tasks' lines (`logs`, `run`, `deploy --before`).
+        Grant::new(
+            "LogsReadTaskLogs",
+            Read,
+            &["logs:FilterLogEvents", "logs:GetLogEvents"],
             resources.clone(),
         ),
         Grant::new(
