@@ -50,7 +50,7 @@ run status --env staging
 
 cat <<MSG
 
-The migration run with `macroctl run` exited 3, the task's own exit code, so a pipeline
+The migration run with "macroctl run" exited 3, the task's own exit code, so a pipeline
 stops there. The deploy of the broken image exited 4: ECS's circuit breaker rolled it back,
 and macroctl recorded the release as rolled-back instead of reporting success.
 

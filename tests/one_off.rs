@@ -46,6 +46,28 @@ async fn one_off_tasks(emulator: &Emulator) -> Vec<aws_sdk_ecs::types::Task> {
         .to_vec()
 }
 
+/// The `api` container of a task definition, read from ECS.
+async fn api_container(
+    emulator: &Emulator,
+    task_definition: &str,
+) -> aws_sdk_ecs::types::ContainerDefinition {
+    emulator
+        .ecs()
+        .await
+        .describe_task_definition()
+        .task_definition(task_definition)
+        .send()
+        .await
+        .unwrap()
+        .task_definition()
+        .unwrap()
+        .container_definitions()
+        .iter()
+        .find(|c| c.name() == Some("api"))
+        .unwrap()
+        .clone()
+}
+
 #[tokio::test]
 async fn a_one_off_task_streams_its_logs_and_exits_with_its_code() {
     let emulator = realistic();
@@ -200,17 +222,7 @@ async fn a_broken_image_does_not_start_and_its_definition_is_reused() {
         family_revisions("macro-ai-dev-api").await,
         service_revisions
     );
-    let run_definition = ecs
-        .describe_task_definition()
-        .task_definition("macro-ai-dev-api-run")
-        .send()
-        .await
-        .unwrap();
-    let containers = run_definition
-        .task_definition()
-        .unwrap()
-        .container_definitions();
-    let api = containers.iter().find(|c| c.name() == Some("api")).unwrap();
+    let api = api_container(&emulator, "macro-ai-dev-api-run").await;
     assert_eq!(api.image(), Some(image.as_str()));
 
     // Bad input costs no call.
@@ -288,20 +300,7 @@ async fn deploy_before_deploys_only_when_the_command_succeeds() {
     // The migration ran with the image being deployed.
     let tasks = one_off_tasks(&emulator).await;
     assert_eq!(tasks.len(), 1);
-    let definition = ecs
-        .describe_task_definition()
-        .task_definition(tasks[0].task_definition_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let api = definition
-        .task_definition()
-        .unwrap()
-        .container_definitions()
-        .iter()
-        .find(|c| c.name() == Some("api"))
-        .unwrap()
-        .clone();
+    let api = api_container(&emulator, tasks[0].task_definition_arn().unwrap()).await;
     assert_eq!(api.image(), Some(image.as_str()));
 
     let deployed = ws.run(&[
@@ -330,21 +329,7 @@ async fn enable_pgvector_runs_psql_inside_the_vpc_without_showing_the_password()
 
     let tasks = one_off_tasks(&emulator).await;
     assert_eq!(tasks.len(), 1);
-    let ecs = emulator.ecs().await;
-    let definition = ecs
-        .describe_task_definition()
-        .task_definition(tasks[0].task_definition_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let api = definition
-        .task_definition()
-        .unwrap()
-        .container_definitions()
-        .iter()
-        .find(|c| c.name() == Some("api"))
-        .unwrap()
-        .clone();
+    let api = api_container(&emulator, tasks[0].task_definition_arn().unwrap()).await;
     assert_eq!(
         api.image(),
         Some("public.ecr.aws/docker/library/postgres:16-alpine")

@@ -33,6 +33,8 @@ const POLL: Duration = Duration::from_secs(2);
 /// What tells a one-off task definition's source and image (tags).
 const TAG_SOURCE: &str = "macroctl:run-source";
 const TAG_IMAGE: &str = "macroctl:run-image";
+/// Which service a one-off task (and its `-run` task definition) is of.
+const TAG_RUN_OF: &str = "macroctl:run-of";
 /// The family suffix of one-off task definitions with another image.
 const RUN_FAMILY_SUFFIX: &str = "-run";
 /// `startedBy` on the tasks (ECS shows it; at most 36 characters).
@@ -144,7 +146,7 @@ pub async fn start(session: &Session<'_>, request: &OneOff) -> Result<Started, O
     let tags = [
         (crate::resources::TAG_STACK, session.env.stack.as_str()),
         (crate::resources::TAG_ENV, env.as_str()),
-        ("macroctl:run-of", request.service.as_str()),
+        (TAG_RUN_OF, request.service.as_str()),
     ]
     .iter()
     .map(|(key, value)| Tag::builder().key(*key).value(*value).build())
@@ -280,17 +282,6 @@ async fn run_definition(
         Err(err) if err.code() == Some("ClientException") || err.is_not_found() => {}
         Err(err) => return Err(err),
     }
-    let containers = definition
-        .container_definitions()
-        .iter()
-        .map(|container| {
-            let mut copy = container.clone();
-            if container.name() == Some(service) {
-                copy.image = Some(image.to_string());
-            }
-            copy
-        })
-        .collect();
     let mut run_tags: Vec<Tag> = tags
         .iter()
         .filter(|t| {
@@ -304,33 +295,11 @@ async fn run_definition(
     for (key, value) in [
         (TAG_SOURCE, source_arn),
         (TAG_IMAGE, image),
-        ("macroctl:run-of", service),
+        (TAG_RUN_OF, service),
     ] {
         run_tags.push(Tag::builder().key(key).value(value).build());
     }
-    let output = session
-        .aws
-        .ecs
-        .register_task_definition()
-        .family(&family)
-        .set_task_role_arn(definition.task_role_arn().map(str::to_string))
-        .set_execution_role_arn(definition.execution_role_arn().map(str::to_string))
-        .set_network_mode(definition.network_mode().cloned())
-        .set_container_definitions(Some(containers))
-        .set_volumes(Some(definition.volumes().to_vec()))
-        .set_requires_compatibilities(Some(definition.requires_compatibilities().to_vec()))
-        .set_cpu(definition.cpu().map(str::to_string))
-        .set_memory(definition.memory().map(str::to_string))
-        .set_runtime_platform(definition.runtime_platform().cloned())
-        .set_tags(Some(run_tags))
-        .send()
-        .await
-        .op("RegisterTaskDefinition")?;
-    Ok(output
-        .task_definition()
-        .and_then(|d| d.task_definition_arn())
-        .unwrap_or_default()
-        .to_string())
+    super::release::register_copy(session, definition, &family, service, image, run_tags).await
 }
 
 /// Reads a log stream forward from where it was left.

@@ -191,22 +191,44 @@ async fn register_with_image(
             format!("{task_definition} not found"),
         )
     })?;
+    register_copy(
+        session,
+        definition,
+        definition.family().unwrap_or_default(),
+        service,
+        image,
+        current.tags().to_vec(),
+    )
+    .await
+}
+
+/// Registers a copy of `definition` in `family`, with `image` in the container named
+/// `container` and these tags; returns the new revision's ARN. Everything else (roles,
+/// network mode, volumes, sizes, platform) is the definition's own.
+pub(super) async fn register_copy(
+    session: &Session<'_>,
+    definition: &aws_sdk_ecs::types::TaskDefinition,
+    family: &str,
+    container: &str,
+    image: &str,
+    tags: Vec<aws_sdk_ecs::types::Tag>,
+) -> Result<String, AwsError> {
     let containers = definition
         .container_definitions()
         .iter()
-        .map(|container| {
-            if container.name() == Some(service) {
-                let mut copy = container.clone();
+        .map(|each| {
+            let mut copy = each.clone();
+            if each.name() == Some(container) {
                 copy.image = Some(image.to_string());
-                copy
-            } else {
-                container.clone()
             }
+            copy
         })
         .collect();
-    let output = ecs
+    let output = session
+        .aws
+        .ecs
         .register_task_definition()
-        .family(definition.family().unwrap_or_default())
+        .family(family)
         .set_task_role_arn(definition.task_role_arn().map(str::to_string))
         .set_execution_role_arn(definition.execution_role_arn().map(str::to_string))
         .set_network_mode(definition.network_mode().cloned())
@@ -217,7 +239,7 @@ async fn register_with_image(
         .set_cpu(definition.cpu().map(str::to_string))
         .set_memory(definition.memory().map(str::to_string))
         .set_runtime_platform(definition.runtime_platform().cloned())
-        .set_tags(Some(current.tags().to_vec()).filter(|tags| !tags.is_empty()))
+        .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
         .send()
         .await
         .op("RegisterTaskDefinition")?;
