@@ -119,6 +119,9 @@ pub enum Command {
     /// Run a one-off task with a service's task definition (a migration), stream its logs and
     /// exit with its exit code: `macroctl run --env staging -- npm run migrate`
     Run(RunArgs),
+    /// Show what `up` (or, with --image, a deploy) would change in the task definitions and
+    /// services, as unified diffs of their JSON documents
+    Diff(DiffArgs),
     /// Show a service's logs, merged across its tasks (--follow for new lines)
     Logs(LogsArgs),
     /// Database chores run inside the VPC as one-off tasks
@@ -150,6 +153,16 @@ pub struct RunArgs {
     /// The command and its arguments, after `--`; without one, the image's own command
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// SERVICE=IMAGE: show what this deploy would change instead of what `up` would
+    /// (repeatable)
+    #[arg(long = "image", value_name = "SERVICE=IMAGE")]
+    pub images: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -273,3 +273,59 @@ async fn each_commands_json_keeps_its_shape_and_the_plan_its_text() {
         &filtered(&String::from_utf8_lossy(&rollback.stdout)),
     );
 }
+
+/// `macroctl diff`: nothing after a converged `up`; an env-file edit as a unified diff of the
+/// task definition's document (snapshot), with no change made; a deploy's image as one line
+/// out and one in, and the service's new revision; the JSON document's sides.
+#[tokio::test]
+async fn diff_shows_what_up_or_a_deploy_would_change_and_changes_nothing() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
+    let converged = ws.run(&["diff", "--env", "dev"]);
+    converged.assert_success();
+    assert!(converged.stdout.is_empty(), "{}", converged.stdout);
+    assert!(
+        converged.stderr.contains("no changes"),
+        "{}",
+        converged.stderr
+    );
+
+    ws.edit_env("dev", |text| {
+        text.replacen("memory_mib = 512", "memory_mib = 1024", 1)
+            .replacen("desired_count = 1", "desired_count = 2", 1)
+    });
+    emulator.reset_recording();
+    let up_diff = ws.run(&["diff", "--env", "dev"]);
+    up_diff.assert_success();
+    assert!(
+        up_diff
+            .stdout
+            .contains("-  \"memory\": \"512\",\n+  \"memory\": \"1024\",\n"),
+        "{}",
+        up_diff.stdout
+    );
+    check("diff-up.txt", &filtered(&up_diff.stdout));
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-dev-api:2.0.0";
+    let deploy_diff = ws.run(&["diff", "--env", "dev", "--image", &format!("api={image}")]);
+    deploy_diff.assert_success();
+    check("diff-deploy.txt", &filtered(&deploy_diff.stdout));
+    let json = ws.run(&[
+        "diff",
+        "--env",
+        "dev",
+        "--image",
+        &format!("api={image}"),
+        "--output",
+        "json",
+    ]);
+    json.assert_success();
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let changes = document["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["id"], "task-definition-api");
+    assert_eq!(changes[0]["after"]["containers"]["api"]["image"], image);
+    assert_ne!(changes[0]["before"]["containers"]["api"]["image"], image);
+    assert_eq!(changes[1]["id"], "service-api");
+    let mutating = emulator.mutating_calls();
+    assert!(mutating.is_empty(), "diff changed something: {mutating:?}");
+}

@@ -19,6 +19,7 @@ macro_rules! outln {
 mod completions;
 mod deploy;
 mod destroy;
+mod diff;
 mod iam_policy;
 mod import;
 mod logs;
@@ -134,6 +135,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::IamPolicy(args) => iam_policy::run(&context, args).await,
         Command::Run(args) => run::run(&context, args).await,
         Command::Logs(args) => logs::run(&context, args).await,
+        Command::Diff(args) => diff::run(&context, args).await,
         Command::Db(crate::cli::DbCommand::EnablePgvector(args)) => {
             run::enable_pgvector(&context, args).await
         }
@@ -183,6 +185,7 @@ fn policy_advice(command: &Command) -> Option<crate::aws::PolicyAdvice> {
         Command::Import(args) => (&args.env.env, None),
         Command::Run(args) => (&args.env.env, None),
         Command::Logs(args) => (&args.env.env, Some("read")),
+        Command::Diff(args) => (&args.env.env, Some("read")),
         Command::Db(crate::cli::DbCommand::EnablePgvector(args)) => (&args.env.env, None),
         Command::Secret(
             SecretCommand::Set(crate::cli::SecretSetArgs { env, .. })

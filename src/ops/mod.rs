@@ -7,6 +7,7 @@
 pub mod consequences;
 pub mod converge;
 pub mod destroy;
+pub mod diff;
 pub mod drift;
 pub mod engine;
 pub mod facts;

@@ -125,7 +125,9 @@ fn settle_latest(
 }
 
 /// The services as ECS runs them now.
-async fn describe_services(session: &Session<'_>) -> Result<BTreeMap<String, Service>, AwsError> {
+pub(super) async fn describe_services(
+    session: &Session<'_>,
+) -> Result<BTreeMap<String, Service>, AwsError> {
     let output = session
         .aws
         .ecs

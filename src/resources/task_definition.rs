@@ -112,8 +112,9 @@ pub struct TaskDefinitionSpec {
     pub volumes: Vec<String>,
 }
 
-/// The compared content of a task definition, built from the spec or read from AWS.
-#[derive(Debug, Clone, PartialEq)]
+/// The compared content of a task definition, built from the spec or read from AWS (and the
+/// document `macroctl diff` compares).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TaskContent {
     pub cpu: String,
     pub memory: String,
@@ -126,7 +127,7 @@ pub struct TaskContent {
     pub volumes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ContainerContent {
     pub image: String,
     pub cpu: i32,
@@ -168,7 +169,7 @@ fn log_text(group: &str, region: &str, prefix: &str) -> String {
     format!("awslogs {group} ({region}, prefix {prefix})")
 }
 
-fn desired_content(spec: &TaskDefinitionSpec, resolver: &Resolver) -> TaskContent {
+pub fn desired_content(spec: &TaskDefinitionSpec, resolver: &Resolver) -> TaskContent {
     TaskContent {
         cpu: spec.cpu.clone(),
         memory: spec.memory.clone(),
@@ -215,7 +216,7 @@ fn desired_content(spec: &TaskDefinitionSpec, resolver: &Resolver) -> TaskConten
     }
 }
 
-fn content_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskContent {
+pub fn content_of(definition: &aws_sdk_ecs::types::TaskDefinition) -> TaskContent {
     TaskContent {
         cpu: definition.cpu().unwrap_or_default().to_string(),
         memory: definition.memory().unwrap_or_default().to_string(),
