@@ -16,7 +16,7 @@ use std::time::Duration;
     long_about = "Stand up and run the Macro AI stack on AWS (VPC, ECS Fargate behind an ALB, RDS PostgreSQL, \
 ElastiCache Redis, Secrets Manager, CloudWatch) by calling AWS APIs directly.\n\n\
 Exit codes: 0 success · 1 error · 2 plan --detailed-exitcode found changes · 3 lock held by someone else · \
-4 deployment rolled back."
+4 deployment rolled back · run and db: the task's own exit code once it ran."
 )]
 pub struct Cli {
     #[command(flatten)]

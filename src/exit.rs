@@ -7,6 +7,9 @@
 //! | 2 | `plan --detailed-exitcode` found changes |
 //! | 3 | the environment's lock is held by someone else |
 //! | 4 | a deployment failed and was rolled back |
+//!
+//! `run` and `db enable-pgvector` exit with the task's own exit code once its container ran
+//! (0..=255, so 2, 3 or 4 there are the command's), and 1 when it did not run.
 
 pub const SUCCESS: i32 = 0;
 pub const ERROR: i32 = 1;
