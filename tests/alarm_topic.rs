@@ -3,7 +3,8 @@
 //! key of the environment's (rotation on, a key policy letting only this account's CloudWatch
 //! use it), the topic policy admits only CloudWatch to publish, a console change to either is
 //! drift and put right, and `destroy` schedules the key's deletion; a key named in the env file
-//! is used and none is made; the AWS managed `alias/aws/sns` is refused before any call.
+//! is used and none is made; the AWS managed `alias/aws/sns` is refused before any call; prod's
+//! topic is encrypted with prod's own key, and dev (alarms off) has neither.
 mod support;
 
 use support::{Emulator, Workspace};
@@ -267,4 +268,59 @@ async fn a_key_named_in_the_env_file_is_used_and_the_aws_managed_one_is_refused(
     let keys = kms.list_keys().send().await.unwrap();
     assert_eq!(keys.keys().len(), 1, "no key was made: {keys:?}");
     assert_eq!(aliased_key(&kms).await, None);
+}
+
+/// prod's topic too (dev has no alarms, so no topic: SNS.1 does not apply there).
+#[tokio::test]
+async fn prod_encrypts_its_alarm_topic_with_its_own_key() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator);
+    ws.run(&["up", "--env", "prod", "--yes"]).assert_success();
+    let kms = kms(&emulator);
+    let aliases = kms.list_aliases().send().await.unwrap();
+    let key_id = aliases
+        .aliases()
+        .iter()
+        .find(|a| a.alias_name() == Some("alias/macro-ai-prod-alerts"))
+        .and_then(|a| a.target_key_id())
+        .expect("prod's alias")
+        .to_string();
+    let key = kms
+        .describe_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let rotation = kms
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(rotation.key_rotation_enabled(), "KMS.4");
+    let attributes = emulator
+        .sns()
+        .await
+        .get_topic_attributes()
+        .topic_arn("arn:aws:sns:us-east-1:123456789012:macro-ai-prod-alerts")
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        attributes.get("KmsMasterKeyId").map(String::as_str),
+        key.arn(),
+        "SNS.1"
+    );
+    // dev: alarms off, no topic and no key of its own.
+    ws.run(&["up", "--env", "dev", "--yes"]).assert_success();
+    let aliases = kms.list_aliases().send().await.unwrap();
+    assert!(!aliases
+        .aliases()
+        .iter()
+        .any(|a| a.alias_name() == Some("alias/macro-ai-dev-alerts")));
 }
