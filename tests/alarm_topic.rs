@@ -41,6 +41,26 @@ async fn aliased_key(kms: &aws_sdk_kms::Client) -> Option<String> {
         .and_then(|a| a.target_key_id().map(str::to_string))
 }
 
+async fn key_metadata(kms: &aws_sdk_kms::Client, key_id: &str) -> aws_sdk_kms::types::KeyMetadata {
+    kms.describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+}
+
+/// Whether KMS rotates the key automatically (FSBP KMS.4).
+async fn rotation_enabled(kms: &aws_sdk_kms::Client, key_id: &str) -> bool {
+    kms.get_key_rotation_status()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_rotation_enabled()
+}
+
 /// The plan's changes to `id`, as field names.
 fn planned_fields(ws: &Workspace, id: &str) -> Vec<String> {
     let run = ws.run(&["plan", "--env", "staging", "--output", "json"]);
@@ -67,22 +87,10 @@ async fn the_alarm_topic_is_encrypted_with_the_environments_key_and_admits_only_
 
     // The key: the alias names it, rotation is on, only CloudWatch of this account may use it.
     let key_id = aliased_key(&kms).await.expect("the alias was made");
-    let key = kms
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let key = key_metadata(&kms, &key_id).await;
     assert_eq!(key.key_state().map(|s| s.as_str()), Some("Enabled"));
-    let rotation = kms
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    assert!(rotation.key_rotation_enabled(), "KMS.4");
+    let rotation = rotation_enabled(&kms, &key_id).await;
+    assert!(rotation, "KMS.4");
     let policy = kms
         .get_key_policy()
         .key_id(&key_id)
@@ -184,13 +192,8 @@ async fn the_alarm_topic_is_encrypted_with_the_environments_key_and_admits_only_
         attributes.get("KmsMasterKeyId"),
         key.arn().map(str::to_string).as_ref()
     );
-    let rotation = kms
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    assert!(rotation.key_rotation_enabled());
+    let rotation = rotation_enabled(&kms, &key_id).await;
+    assert!(rotation);
     assert_eq!(aliased_key(&kms).await.as_deref(), Some(key_id.as_str()));
 
     // destroy: the alias goes, the key is scheduled for deletion (AWS never deletes at once).
@@ -206,14 +209,7 @@ async fn the_alarm_topic_is_encrypted_with_the_environments_key_and_admits_only_
     ])
     .assert_success();
     assert_eq!(aliased_key(&kms).await, None);
-    let key = kms
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let key = key_metadata(&kms, &key_id).await;
     assert_eq!(key.key_state().map(|s| s.as_str()), Some("PendingDeletion"));
     assert!(key.deletion_date().is_some());
 }
@@ -285,21 +281,9 @@ async fn prod_encrypts_its_alarm_topic_with_its_own_key() {
         .and_then(|a| a.target_key_id())
         .expect("prod's alias")
         .to_string();
-    let key = kms
-        .describe_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
-    let rotation = kms
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
-    assert!(rotation.key_rotation_enabled(), "KMS.4");
+    let key = key_metadata(&kms, &key_id).await;
+    let rotation = rotation_enabled(&kms, &key_id).await;
+    assert!(rotation, "KMS.4");
     let attributes = emulator
         .sns()
         .await
