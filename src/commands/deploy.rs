@@ -11,19 +11,10 @@ use crate::ops::release::{self, ReleaseError, RolloutResult};
 use crate::ops::Session;
 use crate::output::{Event, OutputFormat};
 use crate::state::release::Release;
-use std::collections::BTreeMap;
 
 pub async fn deploy(context: &Context, args: &DeployArgs) -> Result<i32, Error> {
-    let mut images = BTreeMap::new();
-    for pair in &args.images {
-        // Checked before the session opens: a bad reference costs no AWS call.
-        let (service, image) = image_ref::parse_image_flag(pair).map_err(Error::Usage)?;
-        if images.insert(service.clone(), image).is_some() {
-            return Err(Error::Usage(format!(
-                "--image names service `{service}` twice"
-            )));
-        }
-    }
+    // Checked before the session opens: a bad reference costs no AWS call.
+    let images = image_ref::parse_image_flags(&args.images).map_err(Error::Usage)?;
     if images.is_empty() {
         return Err(Error::Usage(
             "deploy needs at least one --image SERVICE=IMAGE".into(),

@@ -12,19 +12,11 @@ use crate::error::Error;
 use crate::exit;
 use crate::ops::{diff, engine, image_ref, Session};
 use crate::output::{Event, OutputFormat};
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 pub async fn run(context: &Context, args: &DiffArgs) -> Result<i32, Error> {
-    let mut images = BTreeMap::new();
-    for pair in &args.images {
-        let (service, image) = image_ref::parse_image_flag(pair).map_err(Error::Usage)?;
-        if images.insert(service.clone(), image).is_some() {
-            return Err(Error::Usage(format!(
-                "--image names service `{service}` twice"
-            )));
-        }
-    }
+    // Checked before the session opens: a bad reference costs no AWS call.
+    let images = image_ref::parse_image_flags(&args.images).map_err(Error::Usage)?;
     let reporter = context.reporter.as_ref();
     let session = Session::open(&context.settings, &args.env.env, reporter, None).await?;
     let documents = if images.is_empty() {

@@ -44,6 +44,21 @@ pub fn parse_image_flag(pair: &str) -> Result<(String, String), String> {
     Ok((service.to_string(), image.to_string()))
 }
 
+/// Parses every `--image SERVICE=IMAGE` flag (see [`parse_image_flag`]) into service → image;
+/// a service named twice is refused.
+pub fn parse_image_flags(
+    pairs: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let mut images = std::collections::BTreeMap::new();
+    for pair in pairs {
+        let (service, image) = parse_image_flag(pair)?;
+        if images.insert(service.clone(), image).is_some() {
+            return Err(format!("--image names service `{service}` twice"));
+        }
+    }
+    Ok(images)
+}
+
 /// Parses an image reference; the error says what is wrong with it (without the expected form).
 pub fn parse(image: &str) -> Result<ImageRef<'_>, String> {
     if image.is_empty() {
