@@ -223,6 +223,19 @@ mod tests {
     const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     #[test]
+    fn image_flags_become_a_map_and_a_service_named_twice_is_refused() {
+        let flags = |pairs: &[&str]| {
+            parse_image_flags(&pairs.iter().map(|p| p.to_string()).collect::<Vec<_>>())
+        };
+        let images = flags(&["api=repo/api:1", "ui=repo/ui:2"]).unwrap();
+        assert_eq!(images["api"], "repo/api:1");
+        assert_eq!(images["ui"], "repo/ui:2");
+        let twice = flags(&["api=repo/api:1", "api=repo/api:2"]).unwrap_err();
+        assert!(twice.contains("`api` twice"), "{twice}");
+        assert!(flags(&["worker=repo:1"]).unwrap_err().contains("worker"));
+    }
+
+    #[test]
     fn accepts_what_registries_serve() {
         let ecr = parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/macro-ai-api:1.4.2").unwrap();
         assert_eq!(
